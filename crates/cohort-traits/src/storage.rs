@@ -1,0 +1,65 @@
+use alloc::vec::Vec;
+
+/// A failure of the storage backend or of a stored record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    /// The backend failed (I/O, database error).
+    #[error("storage backend failed: {0}")]
+    Backend(alloc::string::String),
+    /// A record carries a format version this build does not understand.
+    #[error("unsupported record format version {0}")]
+    UnsupportedVersion(u16),
+    /// A record could not be decoded.
+    #[error("corrupt record")]
+    Corrupt,
+}
+
+/// The kinds of record a backend stores. Each kind is its own key space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum RecordKind {
+    /// A group's current state, keyed by group id.
+    GroupState,
+    /// The secrets of a past epoch, keyed by group id and epoch.
+    PastEpoch,
+    /// The private keys of a KeyPackage, keyed by its reference.
+    KeyPackage,
+    /// A pre-shared key, keyed by its PreSharedKeyID.
+    Psk,
+    /// A signature key pair, keyed by its public key.
+    SignatureKey,
+}
+
+/// One write of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageOp {
+    /// Insert or replace the record under `key`.
+    Put {
+        /// Record kind.
+        kind: RecordKind,
+        /// Record key.
+        key: Vec<u8>,
+        /// Encoded record, including its format version.
+        value: Vec<u8>,
+    },
+    /// Delete the record under `key`, if present.
+    Delete {
+        /// Record kind.
+        kind: RecordKind,
+        /// Record key.
+        key: Vec<u8>,
+    },
+}
+
+/// Persistent storage of coarse records with atomic batches.
+///
+/// Every state change of a group (a new epoch, past-epoch records added or
+/// expired, a consumed key package) reaches the backend as one call to
+/// [`Storage::apply`], which must apply all of it or none of it, so a crash
+/// never leaves half an epoch behind.
+pub trait Storage: Send + Sync {
+    /// Reads the record of `kind` under `key`.
+    fn get(&self, kind: RecordKind, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Applies every operation of `batch` atomically.
+    fn apply(&self, batch: &[StorageOp]) -> Result<(), StorageError>;
+}
