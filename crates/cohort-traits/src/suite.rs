@@ -4,6 +4,8 @@
 //! reject them.
 
 use core::fmt;
+#[allow(unused_imports)]
+use tls_codec::{DeserializeBytes as _, SerializeBytes as _};
 
 macro_rules! open_u16 {
     ($(#[$m:meta])* $name:ident { $($(#[$cm:meta])* $c:ident = $v:expr => $s:expr),* $(,)? }) => {
@@ -44,6 +46,23 @@ macro_rules! open_u16 {
 
         impl From<$name> for u16 {
             fn from(v: $name) -> u16 { v.0 }
+        }
+
+        impl tls_codec::Size for $name {
+            fn tls_serialized_len(&self) -> usize { 2 }
+        }
+
+        impl tls_codec::SerializeBytes for $name {
+            fn tls_serialize_bytes(&self) -> Result<alloc::vec::Vec<u8>, tls_codec::Error> {
+                self.0.tls_serialize_bytes()
+            }
+        }
+
+        impl tls_codec::DeserializeBytes for $name {
+            fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
+                let (v, rest) = u16::tls_deserialize_bytes(bytes)?;
+                Ok(($name(v), rest))
+            }
         }
     };
 }
@@ -347,5 +366,15 @@ mod tests {
         }
         assert_eq!(Ciphersuite(0x0a0a).params(), None);
         assert_eq!(Ciphersuite(0x0a0a).name(), None);
+    }
+
+    #[test]
+    fn unknown_code_points_round_trip() {
+        use tls_codec::{DeserializeBytes, SerializeBytes};
+        let grease = Ciphersuite(0x0a0a);
+        let bytes = grease.tls_serialize_bytes().unwrap();
+        assert_eq!(bytes, [0x0a, 0x0a]);
+        assert_eq!(Ciphersuite::tls_deserialize_exact_bytes(&bytes).unwrap(), grease);
+        assert!(Ciphersuite::tls_deserialize_exact_bytes(&[0x00]).is_err());
     }
 }

@@ -1,1 +1,34 @@
-//! placeholder
+//! Cohort: Messaging Layer Security (RFC 9420).
+//!
+//! The protocol core is sans-IO and generic over a
+//! [`Provider`](cohort_traits::Provider): it never names a concrete crypto
+//! library, random source or database. Modules follow the RFC:
+//!
+//! | module | RFC | holds |
+//! |---|---|---|
+//! | [`codec`] | 2.1 | helpers on top of `tls_codec` |
+//! | [`crypto`] | 5, RFC 9180 | suite parameters, labelled derivations and signatures, HPKE |
+//! | [`tree`] | Appendix C | array-tree index arithmetic |
+#![no_std]
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+#[macro_use]
+extern crate alloc;
+
+pub mod codec;
+pub mod crypto;
+mod error;
+pub mod tree;
+
+pub use cohort_traits as traits;
+pub use cohort_traits::{Ciphersuite, Crypto, Provider, Rand, Secret, SignatureScheme, Signer};
+pub use error::{DecodeError, Error, MisuseError, ValidationError};

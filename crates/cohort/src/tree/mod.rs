@@ -1,0 +1,3 @@
+//! The ratchet tree (RFC 9420 sections 4 and 7, Appendix C).
+
+pub mod math;
