@@ -374,7 +374,10 @@ mod tests {
         let grease = Ciphersuite(0x0a0a);
         let bytes = grease.tls_serialize_bytes().unwrap();
         assert_eq!(bytes, [0x0a, 0x0a]);
-        assert_eq!(Ciphersuite::tls_deserialize_exact_bytes(&bytes).unwrap(), grease);
+        assert_eq!(
+            Ciphersuite::tls_deserialize_exact_bytes(&bytes).unwrap(),
+            grease
+        );
         assert!(Ciphersuite::tls_deserialize_exact_bytes(&[0x00]).is_err());
     }
 }

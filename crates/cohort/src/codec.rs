@@ -194,7 +194,9 @@ impl<T: DeserializeBytes> DeserializeBytes for VarVec<T> {
         while !content.is_empty() {
             let (item, next) = T::tls_deserialize_bytes(content)?;
             if next.len() >= content.len() {
-                return Err(tls_codec::Error::DecodingError("empty vector element".into()));
+                return Err(tls_codec::Error::DecodingError(
+                    "empty vector element".into(),
+                ));
             }
             items.push(item);
             content = next;
@@ -239,9 +241,15 @@ mod tests {
         // 0 encoded in two bytes: not minimal.
         assert_eq!(read_length(&[0x40, 0x00]), Err(DecodeError::InvalidLength));
         // 63 encoded in four bytes: not minimal.
-        assert_eq!(read_length(&[0x80, 0, 0, 0x3f]), Err(DecodeError::InvalidLength));
+        assert_eq!(
+            read_length(&[0x80, 0, 0, 0x3f]),
+            Err(DecodeError::InvalidLength)
+        );
         // The 8-byte form is reserved in MLS.
-        assert_eq!(read_length(&[0xc0, 0, 0, 0, 0, 0, 0, 1]), Err(DecodeError::InvalidLength));
+        assert_eq!(
+            read_length(&[0xc0, 0, 0, 0, 0, 0, 0, 1]),
+            Err(DecodeError::InvalidLength)
+        );
         assert_eq!(read_length(&[0x80, 0x00]), Err(DecodeError::EndOfInput));
         assert_eq!(read_length(&[]), Err(DecodeError::EndOfInput));
         assert!(write_length(MAX_VECTOR_LEN + 1, &mut Vec::new()).is_err());
@@ -249,7 +257,11 @@ mod tests {
 
     #[test]
     fn var_types_round_trip_and_reject_truncation() {
-        let v = VarVec(vec![VarBytes(vec![1, 2]), VarBytes(vec![]), VarBytes(vec![3])]);
+        let v = VarVec(vec![
+            VarBytes(vec![1, 2]),
+            VarBytes(vec![]),
+            VarBytes(vec![3]),
+        ]);
         let bytes = encode(&v).unwrap();
         assert_eq!(bytes, [6, 2, 1, 2, 0, 1, 3]);
         assert_eq!(decode_exact::<VarVec<VarBytes>>(&bytes).unwrap(), v);

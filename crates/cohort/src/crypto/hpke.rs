@@ -55,39 +55,86 @@ impl<'a, C: Crypto + ?Sized> Hpke<'a, C> {
         suite_id[4..6].copy_from_slice(&kem.0.to_be_bytes());
         suite_id[6..8].copy_from_slice(&kdf.0.to_be_bytes());
         suite_id[8..].copy_from_slice(&aead.0.to_be_bytes());
-        Hpke { crypto, kem, kdf, aead, suite_id }
+        Hpke {
+            crypto,
+            kem,
+            kdf,
+            aead,
+            suite_id,
+        }
     }
 
     /// Computes the base-mode key-schedule context for `info` once.
     pub fn prepare_info(&self, info: &[u8]) -> Result<PreparedInfo, Error> {
-        let psk_id_hash = labeled_extract(self.crypto, self.kdf, &self.suite_id, &[], b"psk_id_hash", &[])?;
-        let info_hash = labeled_extract(self.crypto, self.kdf, &self.suite_id, &[], b"info_hash", info)?;
-        let mut key_schedule_context =
-            Vec::with_capacity(1 + psk_id_hash.len() + info_hash.len());
+        let psk_id_hash = labeled_extract(
+            self.crypto,
+            self.kdf,
+            &self.suite_id,
+            &[],
+            b"psk_id_hash",
+            &[],
+        )?;
+        let info_hash = labeled_extract(
+            self.crypto,
+            self.kdf,
+            &self.suite_id,
+            &[],
+            b"info_hash",
+            info,
+        )?;
+        let mut key_schedule_context = Vec::with_capacity(1 + psk_id_hash.len() + info_hash.len());
         key_schedule_context.push(MODE_BASE);
         key_schedule_context.extend_from_slice(psk_id_hash.as_bytes());
         key_schedule_context.extend_from_slice(info_hash.as_bytes());
-        Ok(PreparedInfo { key_schedule_context })
+        Ok(PreparedInfo {
+            key_schedule_context,
+        })
     }
 
     /// `KeySchedule` of base mode from a KEM shared secret.
-    fn key_schedule(&self, shared_secret: &[u8], info: &PreparedInfo) -> Result<Context<'a, C>, Error> {
-        let nh = self.kdf.extract_len().ok_or(CryptoError::UnsupportedKdf(self.kdf))?;
+    fn key_schedule(
+        &self,
+        shared_secret: &[u8],
+        info: &PreparedInfo,
+    ) -> Result<Context<'a, C>, Error> {
+        let nh = self
+            .kdf
+            .extract_len()
+            .ok_or(CryptoError::UnsupportedKdf(self.kdf))?;
         let (nk, nn) = if self.aead == AeadId::EXPORT_ONLY {
             (0, 0)
         } else {
             (
-                self.aead.key_len().ok_or(CryptoError::UnsupportedAead(self.aead))?,
-                self.aead.nonce_len().ok_or(CryptoError::UnsupportedAead(self.aead))?,
+                self.aead
+                    .key_len()
+                    .ok_or(CryptoError::UnsupportedAead(self.aead))?,
+                self.aead
+                    .nonce_len()
+                    .ok_or(CryptoError::UnsupportedAead(self.aead))?,
             )
         };
         let ksc = &info.key_schedule_context;
-        let secret = labeled_extract(self.crypto, self.kdf, &self.suite_id, shared_secret, b"secret", &[])?;
+        let secret = labeled_extract(
+            self.crypto,
+            self.kdf,
+            &self.suite_id,
+            shared_secret,
+            b"secret",
+            &[],
+        )?;
         let expand = |label: &[u8], len: usize| {
             if len == 0 {
                 return Ok(Secret::default());
             }
-            labeled_expand(self.crypto, self.kdf, &self.suite_id, secret.as_bytes(), label, ksc, len)
+            labeled_expand(
+                self.crypto,
+                self.kdf,
+                &self.suite_id,
+                secret.as_bytes(),
+                label,
+                ksc,
+                len,
+            )
         };
         Ok(Context {
             crypto: self.crypto,
@@ -109,7 +156,10 @@ impl<'a, C: Crypto + ?Sized> Hpke<'a, C> {
         pk_r: &[u8],
         info: &PreparedInfo,
     ) -> Result<(Vec<u8>, Context<'a, C>), Error> {
-        let len = self.kem.encap_randomness_len().ok_or(CryptoError::UnsupportedKem(self.kem))?;
+        let len = self
+            .kem
+            .encap_randomness_len()
+            .ok_or(CryptoError::UnsupportedKem(self.kem))?;
         let mut ikm = alloc::vec![0u8; len];
         let res = rand
             .fill(&mut ikm)
@@ -184,7 +234,10 @@ impl<'a, C: Crypto + ?Sized> Context<'a, C> {
     }
 
     fn increment(&mut self) -> Result<(), Error> {
-        self.seq = self.seq.checked_add(1).ok_or(MisuseError::HpkeSequenceOverflow)?;
+        self.seq = self
+            .seq
+            .checked_add(1)
+            .ok_or(MisuseError::HpkeSequenceOverflow)?;
         Ok(())
     }
 
@@ -193,7 +246,13 @@ impl<'a, C: Crypto + ?Sized> Context<'a, C> {
         if self.aead == AeadId::EXPORT_ONLY {
             return Err(MisuseError::HpkeExportOnly.into());
         }
-        let ct = self.crypto.aead_seal(self.aead, self.key.as_bytes(), &self.nonce(), aad, plaintext)?;
+        let ct = self.crypto.aead_seal(
+            self.aead,
+            self.key.as_bytes(),
+            &self.nonce(),
+            aad,
+            plaintext,
+        )?;
         self.increment()?;
         Ok(ct)
     }
@@ -203,7 +262,13 @@ impl<'a, C: Crypto + ?Sized> Context<'a, C> {
         if self.aead == AeadId::EXPORT_ONLY {
             return Err(MisuseError::HpkeExportOnly.into());
         }
-        let pt = self.crypto.aead_open(self.aead, self.key.as_bytes(), &self.nonce(), aad, ciphertext)?;
+        let pt = self.crypto.aead_open(
+            self.aead,
+            self.key.as_bytes(),
+            &self.nonce(),
+            aad,
+            ciphertext,
+        )?;
         self.increment()?;
         Ok(pt)
     }
@@ -251,7 +316,8 @@ fn labeled_extract<C: Crypto + ?Sized>(
     label: &[u8],
     ikm: &[u8],
 ) -> Result<Secret, Error> {
-    let mut labeled_ikm = Vec::with_capacity(VERSION_LABEL.len() + suite_id.len() + label.len() + ikm.len());
+    let mut labeled_ikm =
+        Vec::with_capacity(VERSION_LABEL.len() + suite_id.len() + label.len() + ikm.len());
     labeled_ikm.extend_from_slice(VERSION_LABEL);
     labeled_ikm.extend_from_slice(suite_id);
     labeled_ikm.extend_from_slice(label);
@@ -272,7 +338,8 @@ fn labeled_expand<C: Crypto + ?Sized>(
     len: usize,
 ) -> Result<Secret, Error> {
     let l = u16::try_from(len).map_err(|_| MisuseError::LengthTooLarge)?;
-    let mut labeled_info = Vec::with_capacity(2 + VERSION_LABEL.len() + suite_id.len() + label.len() + info.len());
+    let mut labeled_info =
+        Vec::with_capacity(2 + VERSION_LABEL.len() + suite_id.len() + label.len() + info.len());
     labeled_info.extend_from_slice(&l.to_be_bytes());
     labeled_info.extend_from_slice(VERSION_LABEL);
     labeled_info.extend_from_slice(suite_id);

@@ -7,9 +7,7 @@ pub mod hpke;
 use crate::codec::{VarBytes, write_opaque};
 use crate::{Error, MisuseError, ValidationError};
 use alloc::vec::Vec;
-use cohort_traits::{
-    Ciphersuite, CiphersuiteParams, Crypto, CryptoError, Rand, Secret, Signer,
-};
+use cohort_traits::{Ciphersuite, CiphersuiteParams, Crypto, CryptoError, Rand, Secret, Signer};
 use hpke::Hpke;
 use tls_codec::{TlsDeserializeBytes, TlsSerializeBytes, TlsSize};
 
@@ -51,7 +49,11 @@ impl<'a, C: Crypto + ?Sized> SuiteCrypto<'a, C> {
             .params()
             .filter(|_| crypto.supports(suite))
             .ok_or(MisuseError::UnsupportedCiphersuite(suite))?;
-        Ok(SuiteCrypto { crypto, suite, params })
+        Ok(SuiteCrypto {
+            crypto,
+            suite,
+            params,
+        })
     }
 
     /// The cipher suite.
@@ -113,9 +115,7 @@ impl<'a, C: Crypto + ?Sized> SuiteCrypto<'a, C> {
         length: u16,
     ) -> Result<Secret, Error> {
         // struct { uint16 length; opaque label<V>; opaque context<V>; } KDFLabel;
-        let mut info = Vec::with_capacity(
-            LABEL_PREFIX.len() + label.len() + context.len() + 10,
-        );
+        let mut info = Vec::with_capacity(LABEL_PREFIX.len() + label.len() + context.len() + 10);
         info.extend_from_slice(&length.to_be_bytes());
         write_labeled(label, &mut info)?;
         write_opaque(context, &mut info)?;
@@ -216,7 +216,12 @@ impl<'a, C: Crypto + ?Sized> SuiteCrypto<'a, C> {
 
     /// The HPKE instance of the suite (base mode, RFC 9180 section 5).
     pub fn hpke(&self) -> Hpke<'a, C> {
-        Hpke::new(self.crypto, self.params.kem, self.params.kdf, self.params.aead)
+        Hpke::new(
+            self.crypto,
+            self.params.kem,
+            self.params.kdf,
+            self.params.aead,
+        )
     }
 
     /// The `EncryptContext` bytes used as HPKE `info` by `EncryptWithLabel`
@@ -237,11 +242,36 @@ impl<'a, C: Crypto + ?Sized> SuiteCrypto<'a, C> {
         context: &[u8],
         plaintext: &[u8],
     ) -> Result<HpkeCiphertext, Error> {
-        let info = Self::encrypt_context(label, context)?;
-        let hpke = self.hpke();
-        let info = hpke.prepare_info(&info)?;
-        let (enc, ct) = hpke.seal_base(rand, public_key, &info, &[], plaintext)?;
-        Ok(HpkeCiphertext { kem_output: enc.into(), ciphertext: ct.into() })
+        let info = self.prepare_encrypt(label, context)?;
+        self.encrypt_with_label_prepared(rand, public_key, &info, plaintext)
+    }
+
+    /// Prepares `EncryptWithLabel` for many recipients of the same label and
+    /// context: the HPKE key-schedule context is hashed once.
+    pub fn prepare_encrypt(
+        &self,
+        label: &[u8],
+        context: &[u8],
+    ) -> Result<hpke::PreparedInfo, Error> {
+        self.hpke()
+            .prepare_info(&Self::encrypt_context(label, context)?)
+    }
+
+    /// `EncryptWithLabel` with an info prepared by [`Self::prepare_encrypt`].
+    pub fn encrypt_with_label_prepared(
+        &self,
+        rand: &dyn Rand,
+        public_key: &[u8],
+        info: &hpke::PreparedInfo,
+        plaintext: &[u8],
+    ) -> Result<HpkeCiphertext, Error> {
+        let (enc, ct) = self
+            .hpke()
+            .seal_base(rand, public_key, info, &[], plaintext)?;
+        Ok(HpkeCiphertext {
+            kem_output: enc.into(),
+            ciphertext: ct.into(),
+        })
     }
 
     /// `DecryptWithLabel(PrivateKey, Label, Context, KEMOutput, Ciphertext)`.

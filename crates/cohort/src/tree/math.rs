@@ -188,8 +188,26 @@ mod tests {
 
     #[test]
     fn no_panic_on_any_index() {
-        for n in [0u32, 1, 2, 3, 1 << 20, u32::MAX / 2, u32::MAX / 2 + 1, u32::MAX] {
-            for x in [0u32, 1, 2, 3, 0x7fff_ffff, 0x8000_0000, u32::MAX - 1, u32::MAX] {
+        for n in [
+            0u32,
+            1,
+            2,
+            3,
+            1 << 20,
+            u32::MAX / 2,
+            u32::MAX / 2 + 1,
+            u32::MAX,
+        ] {
+            for x in [
+                0u32,
+                1,
+                2,
+                3,
+                0x7fff_ffff,
+                0x8000_0000,
+                u32::MAX - 1,
+                u32::MAX,
+            ] {
                 let _ = (root(n), left(x), right(x), parent(x, n), sibling(x, n));
                 let _ = (direct_path(x, n), copath(x, n));
                 for y in [0u32, 5, u32::MAX] {
@@ -210,7 +228,11 @@ mod tests {
                 dx.insert(0, x);
                 let mut dy = direct_path(y, n);
                 dy.insert(0, y);
-                let expected = dx.iter().filter(|a| dy.contains(a)).min_by_key(|a| level(**a)).copied();
+                let expected = dx
+                    .iter()
+                    .filter(|a| dy.contains(a))
+                    .min_by_key(|a| level(**a))
+                    .copied();
                 assert_eq!(Some(common_ancestor(x, y)), expected, "{x} {y}");
             }
         }

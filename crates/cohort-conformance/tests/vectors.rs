@@ -1,0 +1,114 @@
+//! Every case of every implemented vector file passes with the RustCrypto
+//! provider, for every suite; all fifteen files are present.
+//!
+//! The directory comes from `COHORT_TEST_VECTORS` (default: `../shared/test-vectors`
+//! beside the checkout). Without it the test is skipped loudly, unless
+//! `COHORT_REQUIRE_VECTORS=1`, which `.ci/run` sets.
+
+use cohort_conformance::{KNOWN_FILES, files_in, run_file};
+use cohort_rust_crypto::RustCrypto;
+use std::path::PathBuf;
+
+fn dir() -> Option<PathBuf> {
+    let dir = std::env::var_os(cohort_conformance::VECTORS_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/test-vectors")
+        });
+    let required = std::env::var("COHORT_REQUIRE_VECTORS").as_deref() == Ok("1");
+    if dir.is_dir() {
+        if required {
+            for f in KNOWN_FILES {
+                assert!(
+                    dir.join(f).is_file(),
+                    "COHORT_REQUIRE_VECTORS=1 but {f} is missing"
+                );
+            }
+        }
+        Some(dir)
+    } else if required {
+        panic!(
+            "COHORT_REQUIRE_VECTORS=1 but {} is not a directory",
+            dir.display()
+        );
+    } else {
+        eprintln!(
+            "SKIPPED: test vectors not found at {}; set COHORT_TEST_VECTORS",
+            dir.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn all_implemented_vectors_pass() {
+    let Some(dir) = dir() else { return };
+    let crypto = RustCrypto::new();
+    let mut implemented = 0;
+    for path in files_in(&dir) {
+        let rows =
+            run_file(&crypto, &crypto, &path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for row in rows {
+            if !row.implemented {
+                continue;
+            }
+            implemented += 1;
+            eprintln!(
+                "{} suite {:?}: {} passed",
+                row.file, row.cipher_suite, row.passed
+            );
+            assert_eq!(
+                row.failed, 0,
+                "{} suite {:?}: {:?}",
+                row.file, row.cipher_suite, row.first_failure
+            );
+            assert_eq!(
+                row.unsupported, 0,
+                "{} suite {:?} unsupported",
+                row.file, row.cipher_suite
+            );
+            assert!(
+                row.passed > 0,
+                "{} suite {:?} ran no case",
+                row.file,
+                row.cipher_suite
+            );
+        }
+    }
+    assert!(implemented > 0);
+}
+
+#[test]
+fn foundation_files_cover_every_suite() {
+    let Some(dir) = dir() else { return };
+    let crypto = RustCrypto::new();
+    let rows = run_file(&crypto, &crypto, &dir.join("crypto-basics.json")).unwrap();
+    let suites: Vec<_> = rows
+        .iter()
+        .filter(|r| r.passed == 1)
+        .filter_map(|r| r.cipher_suite)
+        .collect();
+    assert_eq!(suites, [1, 2, 3, 4, 5, 6, 7]);
+    let rows = run_file(&crypto, &crypto, &dir.join("tree-math.json")).unwrap();
+    assert_eq!((rows[0].passed, rows[0].failed), (10, 0));
+    let rows = run_file(&crypto, &crypto, &dir.join("deserialization.json")).unwrap();
+    assert_eq!((rows[0].passed, rows[0].failed), (14, 0));
+}
+
+#[test]
+fn a_failing_case_is_reported_not_passed() {
+    let Some(dir) = dir() else { return };
+    // Corrupt one expected output and check the runner counts a failure.
+    let text = std::fs::read_to_string(dir.join("tree-math.json")).unwrap();
+    let mut cases: serde_json::Value = serde_json::from_str(&text).unwrap();
+    cases[3]["root"] = serde_json::json!(0);
+    let tmp = std::env::temp_dir().join(format!("cohort-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let path = tmp.join("tree-math.json");
+    std::fs::write(&path, cases.to_string()).unwrap();
+    let crypto = RustCrypto::new();
+    let rows = run_file(&crypto, &crypto, &path).unwrap();
+    std::fs::remove_dir_all(&tmp).unwrap();
+    assert_eq!((rows[0].passed, rows[0].failed), (9, 1));
+    assert!(rows[0].first_failure.as_deref().unwrap().contains("root"));
+}

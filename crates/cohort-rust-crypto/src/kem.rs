@@ -1,0 +1,117 @@
+//! The DHKEMs of RFC 9180: X25519 and the NIST curves through `hpke`, X448
+//! through [`crate::x448_kem`].
+
+use cohort_traits::{CryptoError, KdfId, KemId, KemOutput, Secret};
+use hpke::kem::{DhP256HkdfSha256, DhP384HkdfSha384, DhP521HkdfSha512, X25519HkdfSha256};
+use hpke::{Deserializable, Kem, Serializable};
+use zeroize::Zeroize;
+
+use crate::hash::labeled;
+use crate::rng::FixedBytes;
+use crate::x448_kem;
+
+/// Copies a serialized private key into a [`Secret`] and wipes the original.
+fn to_secret<T: Serializable>(value: &T) -> Secret {
+    let mut bytes = value.to_bytes();
+    let out = Secret::from_slice(&bytes);
+    bytes.as_mut_slice().zeroize();
+    out
+}
+
+fn hpke_derive<K: Kem>(ikm: &[u8]) -> (Secret, Vec<u8>) {
+    let (sk, pk) = K::derive_keypair(ikm);
+    (to_secret(&sk), pk.to_bytes().to_vec())
+}
+
+fn hpke_public_key<K: Kem>(private_key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let sk = K::PrivateKey::from_bytes(private_key).map_err(|_| CryptoError::InvalidPrivateKey)?;
+    Ok(K::sk_to_pk(&sk).to_bytes().to_vec())
+}
+
+fn hpke_encap<K: Kem>(public_key: &[u8], randomness: &[u8]) -> Result<KemOutput, CryptoError> {
+    // hpke draws exactly Nsk bytes and runs DeriveKeyPair on them.
+    if randomness.len() != <K::PrivateKey as Serializable>::size() {
+        return Err(CryptoError::InvalidLength);
+    }
+    let pk = K::PublicKey::from_bytes(public_key).map_err(|_| CryptoError::InvalidPublicKey)?;
+    let mut rng = FixedBytes::new(randomness);
+    let (shared, enc) =
+        K::encap_with_rng(&pk, None, &mut rng).map_err(|_| CryptoError::KemEncapFailed)?;
+    if !rng.fully_consumed() {
+        return Err(CryptoError::KemEncapFailed);
+    }
+    Ok(KemOutput {
+        shared_secret: Secret::from_slice(&shared.0),
+        enc: enc.to_bytes().to_vec(),
+    })
+}
+
+fn hpke_decap<K: Kem>(enc: &[u8], private_key: &[u8]) -> Result<Secret, CryptoError> {
+    let sk = K::PrivateKey::from_bytes(private_key).map_err(|_| CryptoError::InvalidPrivateKey)?;
+    let enc = K::EncappedKey::from_bytes(enc).map_err(|_| CryptoError::KemDecapFailed)?;
+    let shared = K::decap(&sk, None, &enc).map_err(|_| CryptoError::KemDecapFailed)?;
+    Ok(Secret::from_slice(&shared.0))
+}
+
+/// `DeriveKeyPair` for X25519, returning the private key as `LabeledExpand`
+/// produced it (unclamped, as in the RFC 9180 test vectors; `hpke` clamps it
+/// whenever it is deserialized, so both forms are the same key).
+fn x25519_derive(ikm: &[u8]) -> Result<(Secret, Vec<u8>), CryptoError> {
+    let (kem, kdf) = (KemId::DHKEM_X25519, KdfId::HKDF_SHA256);
+    let dkp_prk = labeled::extract(kem, kdf, b"", b"dkp_prk", ikm)?;
+    let sk = labeled::expand(kem, kdf, dkp_prk.as_bytes(), b"sk", b"", 32)?;
+    let pk = hpke_public_key::<X25519HkdfSha256>(sk.as_bytes())?;
+    Ok((sk, pk))
+}
+
+/// `DeriveKeyPair(ikm)`.
+pub(crate) fn derive_key_pair(kem: KemId, ikm: &[u8]) -> Result<(Secret, Vec<u8>), CryptoError> {
+    match kem {
+        KemId::DHKEM_X25519 => x25519_derive(ikm),
+        KemId::DHKEM_P256 => Ok(hpke_derive::<DhP256HkdfSha256>(ikm)),
+        KemId::DHKEM_P384 => Ok(hpke_derive::<DhP384HkdfSha384>(ikm)),
+        KemId::DHKEM_P521 => Ok(hpke_derive::<DhP521HkdfSha512>(ikm)),
+        KemId::DHKEM_X448 => x448_kem::derive_key_pair(ikm),
+        other => Err(CryptoError::UnsupportedKem(other)),
+    }
+}
+
+/// The public key of a serialized private key.
+pub(crate) fn public_key(kem: KemId, private_key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    match kem {
+        KemId::DHKEM_X25519 => hpke_public_key::<X25519HkdfSha256>(private_key),
+        KemId::DHKEM_P256 => hpke_public_key::<DhP256HkdfSha256>(private_key),
+        KemId::DHKEM_P384 => hpke_public_key::<DhP384HkdfSha384>(private_key),
+        KemId::DHKEM_P521 => hpke_public_key::<DhP521HkdfSha512>(private_key),
+        KemId::DHKEM_X448 => x448_kem::public_key(private_key),
+        other => Err(CryptoError::UnsupportedKem(other)),
+    }
+}
+
+/// `Encap(pkR)` with the ephemeral key `DeriveKeyPair(randomness)`.
+pub(crate) fn encap(
+    kem: KemId,
+    public_key: &[u8],
+    randomness: &[u8],
+) -> Result<KemOutput, CryptoError> {
+    match kem {
+        KemId::DHKEM_X25519 => hpke_encap::<X25519HkdfSha256>(public_key, randomness),
+        KemId::DHKEM_P256 => hpke_encap::<DhP256HkdfSha256>(public_key, randomness),
+        KemId::DHKEM_P384 => hpke_encap::<DhP384HkdfSha384>(public_key, randomness),
+        KemId::DHKEM_P521 => hpke_encap::<DhP521HkdfSha512>(public_key, randomness),
+        KemId::DHKEM_X448 => x448_kem::encap(public_key, randomness),
+        other => Err(CryptoError::UnsupportedKem(other)),
+    }
+}
+
+/// `Decap(enc, skR)`.
+pub(crate) fn decap(kem: KemId, enc: &[u8], private_key: &[u8]) -> Result<Secret, CryptoError> {
+    match kem {
+        KemId::DHKEM_X25519 => hpke_decap::<X25519HkdfSha256>(enc, private_key),
+        KemId::DHKEM_P256 => hpke_decap::<DhP256HkdfSha256>(enc, private_key),
+        KemId::DHKEM_P384 => hpke_decap::<DhP384HkdfSha384>(enc, private_key),
+        KemId::DHKEM_P521 => hpke_decap::<DhP521HkdfSha512>(enc, private_key),
+        KemId::DHKEM_X448 => x448_kem::decap(enc, private_key),
+        other => Err(CryptoError::UnsupportedKem(other)),
+    }
+}

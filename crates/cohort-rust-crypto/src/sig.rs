@@ -1,0 +1,255 @@
+//! Signature schemes with the encodings of RFC 9420 section 5.1: raw keys
+//! and signatures for EdDSA; big-endian scalars, uncompressed SEC1 points and
+//! DER signatures for ECDSA.
+
+use cohort_traits::{CryptoError, Rand, RandError, Secret, SignatureScheme};
+use zeroize::Zeroizing;
+
+/// Generates a key pair of `scheme`, drawing randomness only from `rand`.
+pub(crate) fn generate(
+    scheme: SignatureScheme,
+    rand: &dyn Rand,
+) -> Result<(Secret, Vec<u8>), CryptoError> {
+    match scheme {
+        SignatureScheme::ED25519 => ed25519::generate(rand),
+        SignatureScheme::ED448 => ed448::generate(rand),
+        SignatureScheme::ECDSA_SECP256R1_SHA256 => ecdsa_p256::generate(rand),
+        SignatureScheme::ECDSA_SECP384R1_SHA384 => ecdsa_p384::generate(rand),
+        SignatureScheme::ECDSA_SECP521R1_SHA512 => ecdsa_p521::generate(rand),
+        other => Err(CryptoError::UnsupportedSignatureScheme(other)),
+    }
+}
+
+/// The public key of a private key.
+pub(crate) fn public_key(
+    scheme: SignatureScheme,
+    private_key: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    match scheme {
+        SignatureScheme::ED25519 => ed25519::public_key(private_key),
+        SignatureScheme::ED448 => ed448::public_key(private_key),
+        SignatureScheme::ECDSA_SECP256R1_SHA256 => ecdsa_p256::public_key(private_key),
+        SignatureScheme::ECDSA_SECP384R1_SHA384 => ecdsa_p384::public_key(private_key),
+        SignatureScheme::ECDSA_SECP521R1_SHA512 => ecdsa_p521::public_key(private_key),
+        other => Err(CryptoError::UnsupportedSignatureScheme(other)),
+    }
+}
+
+/// Signs `message`.
+pub(crate) fn sign(
+    scheme: SignatureScheme,
+    private_key: &[u8],
+    message: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    match scheme {
+        SignatureScheme::ED25519 => ed25519::sign(private_key, message),
+        SignatureScheme::ED448 => ed448::sign(private_key, message),
+        SignatureScheme::ECDSA_SECP256R1_SHA256 => ecdsa_p256::sign(private_key, message),
+        SignatureScheme::ECDSA_SECP384R1_SHA384 => ecdsa_p384::sign(private_key, message),
+        SignatureScheme::ECDSA_SECP521R1_SHA512 => ecdsa_p521::sign(private_key, message),
+        other => Err(CryptoError::UnsupportedSignatureScheme(other)),
+    }
+}
+
+/// Verifies `signature` over `message`.
+pub(crate) fn verify(
+    scheme: SignatureScheme,
+    public_key: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), CryptoError> {
+    match scheme {
+        SignatureScheme::ED25519 => ed25519::verify(public_key, message, signature),
+        SignatureScheme::ED448 => ed448::verify(public_key, message, signature),
+        SignatureScheme::ECDSA_SECP256R1_SHA256 => {
+            ecdsa_p256::verify(public_key, message, signature)
+        }
+        SignatureScheme::ECDSA_SECP384R1_SHA384 => {
+            ecdsa_p384::verify(public_key, message, signature)
+        }
+        SignatureScheme::ECDSA_SECP521R1_SHA512 => {
+            ecdsa_p521::verify(public_key, message, signature)
+        }
+        other => Err(CryptoError::UnsupportedSignatureScheme(other)),
+    }
+}
+
+/// Draws a raw EdDSA private key (any byte string of the right length is one).
+fn random_seed<const N: usize>(rand: &dyn Rand) -> Result<Zeroizing<[u8; N]>, CryptoError> {
+    let mut seed = Zeroizing::new([0u8; N]);
+    rand.fill(seed.as_mut_slice())?;
+    Ok(seed)
+}
+
+mod ed25519 {
+    use super::*;
+    use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+
+    fn signing_key(private_key: &[u8]) -> Result<SigningKey, CryptoError> {
+        let seed =
+            <&[u8; 32]>::try_from(private_key).map_err(|_| CryptoError::InvalidPrivateKey)?;
+        Ok(SigningKey::from_bytes(seed))
+    }
+
+    pub(super) fn generate(rand: &dyn Rand) -> Result<(Secret, Vec<u8>), CryptoError> {
+        let seed = random_seed::<32>(rand)?;
+        let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+        Ok((Secret::from_slice(seed.as_slice()), public.to_vec()))
+    }
+
+    pub(super) fn public_key(private_key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        Ok(signing_key(private_key)?
+            .verifying_key()
+            .to_bytes()
+            .to_vec())
+    }
+
+    pub(super) fn sign(private_key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let sig = signing_key(private_key)?
+            .try_sign(message)
+            .map_err(|_| CryptoError::SigningFailed)?;
+        Ok(sig.to_bytes().to_vec())
+    }
+
+    pub(super) fn verify(
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        let pk = <&[u8; 32]>::try_from(public_key).map_err(|_| CryptoError::InvalidPublicKey)?;
+        let vk = VerifyingKey::from_bytes(pk).map_err(|_| CryptoError::InvalidPublicKey)?;
+        let sig = Signature::from_slice(signature).map_err(|_| CryptoError::InvalidSignature)?;
+        vk.verify_strict(message, &sig)
+            .map_err(|_| CryptoError::InvalidSignature)
+    }
+}
+
+mod ed448 {
+    use super::*;
+    use ed448_goldilocks::signature::Signer;
+    use ed448_goldilocks::{
+        PUBLIC_KEY_LENGTH, SECRET_KEY_LENGTH, Signature, SigningKey, VerifyingKey,
+    };
+
+    fn signing_key(private_key: &[u8]) -> Result<SigningKey, CryptoError> {
+        SigningKey::try_from(private_key).map_err(|_| CryptoError::InvalidPrivateKey)
+    }
+
+    pub(super) fn generate(rand: &dyn Rand) -> Result<(Secret, Vec<u8>), CryptoError> {
+        let seed = random_seed::<SECRET_KEY_LENGTH>(rand)?;
+        let public = public_key(seed.as_slice())?;
+        Ok((Secret::from_slice(seed.as_slice()), public))
+    }
+
+    pub(super) fn public_key(private_key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        Ok(signing_key(private_key)?
+            .verifying_key()
+            .to_bytes()
+            .to_vec())
+    }
+
+    /// Pure Ed448 with an empty context (RFC 8032 section 5.2).
+    pub(super) fn sign(private_key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let sig: Signature = signing_key(private_key)?
+            .try_sign(message)
+            .map_err(|_| CryptoError::SigningFailed)?;
+        Ok(sig.to_bytes().to_vec())
+    }
+
+    pub(super) fn verify(
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        let pk = <&[u8; PUBLIC_KEY_LENGTH]>::try_from(public_key)
+            .map_err(|_| CryptoError::InvalidPublicKey)?;
+        let vk = VerifyingKey::from_bytes(pk).map_err(|_| CryptoError::InvalidPublicKey)?;
+        let sig = Signature::from_slice(signature).map_err(|_| CryptoError::InvalidSignature)?;
+        vk.verify_raw(&sig, message)
+            .map_err(|_| CryptoError::InvalidSignature)
+    }
+}
+
+/// How many scalar candidates key generation draws before giving up. A
+/// candidate fails with probability below 2^-32 for every curve, so hitting
+/// this bound means the random source is broken.
+const MAX_SCALAR_ATTEMPTS: usize = 64;
+
+/// ECDSA over one NIST curve, hashing with the curve's SHA-2 (RFC 6979
+/// deterministic nonces).
+macro_rules! ecdsa_module {
+    ($module:ident, $curve:ident, $field_len:expr, $top_byte_mask:expr) => {
+        mod $module {
+            use super::*;
+            use $curve::FieldBytes;
+            use $curve::ecdsa::signature::{Signer, Verifier};
+            use $curve::ecdsa::{DerSignature, Signature, SigningKey, VerifyingKey};
+
+            /// Length of a scalar (private key) and of a coordinate.
+            const FIELD_LEN: usize = $field_len;
+
+            fn signing_key(private_key: &[u8]) -> Result<SigningKey, CryptoError> {
+                let bytes = <&FieldBytes>::try_from(private_key)
+                    .map_err(|_| CryptoError::InvalidPrivateKey)?;
+                SigningKey::from_bytes(bytes).map_err(|_| CryptoError::InvalidPrivateKey)
+            }
+
+            /// The uncompressed SEC1 encoding `0x04 || X || Y`.
+            fn encode_public(key: &SigningKey) -> Vec<u8> {
+                key.verifying_key().to_sec1_point(false).as_bytes().to_vec()
+            }
+
+            pub(super) fn generate(rand: &dyn Rand) -> Result<(Secret, Vec<u8>), CryptoError> {
+                let mut candidate = Zeroizing::new([0u8; FIELD_LEN]);
+                for _ in 0..MAX_SCALAR_ATTEMPTS {
+                    rand.fill(candidate.as_mut_slice())?;
+                    if let Some(top) = candidate.first_mut() {
+                        *top &= $top_byte_mask;
+                    }
+                    if let Ok(key) = signing_key(candidate.as_slice()) {
+                        return Ok((
+                            Secret::from_slice(candidate.as_slice()),
+                            encode_public(&key),
+                        ));
+                    }
+                }
+                Err(CryptoError::Rand(RandError(
+                    "random source keeps producing invalid ECDSA scalars",
+                )))
+            }
+
+            pub(super) fn public_key(private_key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+                Ok(encode_public(&signing_key(private_key)?))
+            }
+
+            pub(super) fn sign(private_key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+                let sig: DerSignature = signing_key(private_key)?
+                    .try_sign(message)
+                    .map_err(|_| CryptoError::SigningFailed)?;
+                Ok(sig.as_bytes().to_vec())
+            }
+
+            pub(super) fn verify(
+                public_key: &[u8],
+                message: &[u8],
+                signature: &[u8],
+            ) -> Result<(), CryptoError> {
+                if public_key.len() != 1 + 2 * FIELD_LEN || public_key.first() != Some(&0x04) {
+                    return Err(CryptoError::InvalidPublicKey);
+                }
+                let vk = VerifyingKey::from_sec1_bytes(public_key)
+                    .map_err(|_| CryptoError::InvalidPublicKey)?;
+                let sig =
+                    Signature::from_der(signature).map_err(|_| CryptoError::InvalidSignature)?;
+                vk.verify(message, &sig)
+                    .map_err(|_| CryptoError::InvalidSignature)
+            }
+        }
+    };
+}
+
+ecdsa_module!(ecdsa_p256, p256, 32, 0xff);
+ecdsa_module!(ecdsa_p384, p384, 48, 0xff);
+// P-521 scalars are 521 bits in 66 bytes: keep only the low bit of the top
+// byte so that almost every candidate is below the group order.
+ecdsa_module!(ecdsa_p521, p521, 66, 0x01);
