@@ -1,10 +1,10 @@
 //! crypto-basics.json: the constructions of RFC 9420 section 5 and the
 //! labelled derivations of sections 8 and 9.
 
+use crate::Tally;
 use crate::json::{expect_eq, field, hex, string, u16_of, u32_of};
-use crate::{Outcome, Tally, supported};
 use cohort::crypto::SuiteCrypto;
-use cohort_traits::{Ciphersuite, Crypto, Rand};
+use cohort_traits::{Crypto, Rand};
 use serde_json::Value;
 
 pub(crate) fn run<C: Crypto + ?Sized>(
@@ -13,32 +13,14 @@ pub(crate) fn run<C: Crypto + ?Sized>(
     file: &str,
     cases: &[Value],
 ) -> Tally {
-    let mut tally = Tally::default();
-    for (i, case) in cases.iter().enumerate() {
-        let suite = match u16_of(case, "cipher_suite") {
-            Ok(s) => s,
-            Err(e) => {
-                tally.record(file, None, i, Outcome::Fail(e));
-                continue;
-            }
-        };
-        let outcome = if supported(crypto, suite) {
-            Outcome::from(check(crypto, rand, Ciphersuite(suite), case))
-        } else {
-            Outcome::Unsupported
-        };
-        tally.record(file, Some(suite), i, outcome);
-    }
-    tally
+    crate::per_suite(crypto, file, cases, |cs, case| check(cs, rand, case))
 }
 
 fn check<C: Crypto + ?Sized>(
-    crypto: &C,
+    cs: &SuiteCrypto<'_, C>,
     rand: &dyn Rand,
-    suite: Ciphersuite,
     case: &Value,
 ) -> Result<(), String> {
-    let cs = SuiteCrypto::new(crypto, suite).map_err(|e| e.to_string())?;
     let err = |what: &str| {
         let what = what.to_string();
         move |e: cohort::Error| format!("{what}: {e}")

@@ -10,7 +10,14 @@
 mod crypto_basics;
 mod deserialization;
 mod json;
+mod key_schedule;
+mod message_protection;
+mod messages;
+mod psk;
+mod secret_tree;
+mod transcript;
 mod tree_math;
+mod welcome;
 
 use cohort_traits::{Ciphersuite, Crypto, Rand};
 use std::collections::BTreeMap;
@@ -163,6 +170,95 @@ impl Tally {
     }
 }
 
+/// Runs `check` on every case of a file whose cases carry `cipher_suite`,
+/// recording each outcome under its suite.
+pub(crate) fn per_suite<C: Crypto + ?Sized>(
+    crypto: &C,
+    file: &str,
+    cases: &[serde_json::Value],
+    mut check: impl FnMut(&cohort::crypto::SuiteCrypto<'_, C>, &serde_json::Value) -> Result<(), String>,
+) -> Tally {
+    let mut tally = Tally::default();
+    for (i, case) in cases.iter().enumerate() {
+        let suite = match json::u16_of(case, "cipher_suite") {
+            Ok(s) => s,
+            Err(e) => {
+                tally.record(file, None, i, Outcome::Fail(e));
+                continue;
+            }
+        };
+        let outcome = if !supported(crypto, suite) {
+            Outcome::Unsupported
+        } else {
+            match cohort::crypto::SuiteCrypto::new(crypto, Ciphersuite(suite)) {
+                Ok(cs) => Outcome::from(check(&cs, case)),
+                Err(e) => Outcome::Fail(e.to_string()),
+            }
+        };
+        tally.record(file, Some(suite), i, outcome);
+    }
+    tally
+}
+
+/// A GroupContext with empty extensions, as the vectors define it.
+pub(crate) fn group_context<C: Crypto + ?Sized>(
+    cs: &cohort::crypto::SuiteCrypto<'_, C>,
+    group_id: &[u8],
+    epoch: u64,
+    tree_hash: Vec<u8>,
+    confirmed_transcript_hash: Vec<u8>,
+) -> cohort::messages::GroupContext {
+    cohort::messages::GroupContext {
+        version: cohort::messages::ProtocolVersion::MLS10,
+        cipher_suite: cs.suite(),
+        group_id: group_id.to_vec().into(),
+        epoch,
+        tree_hash: tree_hash.into(),
+        confirmed_transcript_hash: confirmed_transcript_hash.into(),
+        extensions: Default::default(),
+    }
+}
+
+/// A [`cohort_traits::Signer`] over a raw private key, for vectors that give
+/// signature keys in the clear.
+pub(crate) struct KeySigner<'a, C: Crypto + ?Sized> {
+    crypto: &'a C,
+    scheme: cohort_traits::SignatureScheme,
+    private_key: cohort_traits::Secret,
+    public_key: Vec<u8>,
+}
+
+impl<'a, C: Crypto + ?Sized> KeySigner<'a, C> {
+    pub(crate) fn new(
+        cs: &cohort::crypto::SuiteCrypto<'a, C>,
+        private_key: Vec<u8>,
+        public_key: Vec<u8>,
+    ) -> Self {
+        KeySigner {
+            crypto: cs.provider(),
+            scheme: cs.params().signature,
+            private_key: cohort_traits::Secret::new(private_key),
+            public_key,
+        }
+    }
+}
+
+impl<C: Crypto + ?Sized> cohort_traits::Signer for KeySigner<'_, C> {
+    fn scheme(&self) -> cohort_traits::SignatureScheme {
+        self.scheme
+    }
+
+    fn public_key(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, cohort_traits::SignerError> {
+        self.crypto
+            .sign(self.scheme, self.private_key.as_bytes(), message)
+            .map_err(|_| cohort_traits::SignerError::SigningFailed)
+    }
+}
+
 /// Whether the provider supports the suite; vectors of unsupported suites
 /// are reported as such, never as passed.
 pub(crate) fn supported<C: Crypto + ?Sized>(crypto: &C, suite: u16) -> bool {
@@ -190,6 +286,13 @@ pub fn run_file<C: Crypto + ?Sized>(
         "crypto-basics.json" => Some(crypto_basics::run),
         "tree-math.json" => Some(tree_math::run),
         "deserialization.json" => Some(deserialization::run),
+        "messages.json" => Some(messages::run),
+        "secret-tree.json" => Some(secret_tree::run),
+        "key-schedule.json" => Some(key_schedule::run),
+        "psk_secret.json" => Some(psk::run),
+        "message-protection.json" => Some(message_protection::run),
+        "transcript-hashes.json" => Some(transcript::run),
+        "welcome.json" => Some(welcome::run),
         _ => None,
     };
     let Some(runner) = runner else {

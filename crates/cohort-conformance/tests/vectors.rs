@@ -112,3 +112,39 @@ fn a_failing_case_is_reported_not_passed() {
     assert_eq!((rows[0].passed, rows[0].failed), (9, 1));
     assert!(rows[0].first_failure.as_deref().unwrap().contains("root"));
 }
+
+#[test]
+fn messages_file_passes_and_truncated_messages_fail() {
+    let Some(dir) = dir() else { return };
+    let crypto = RustCrypto::new();
+    let path = dir.join("messages.json");
+    let rows = run_file(&crypto, &crypto, &path).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].cipher_suite, rows[0].passed, rows[0].failed),
+        (None, 300, 0),
+        "{:?}",
+        rows[0].first_failure
+    );
+    // Every strict prefix of the MLSMessages of a few cases is rejected.
+    let cases: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for case in cases.iter().take(10) {
+        for name in [
+            "mls_welcome",
+            "mls_group_info",
+            "mls_key_package",
+            "public_message_commit",
+            "private_message",
+        ] {
+            let bytes = hex::decode(case[name].as_str().unwrap()).unwrap();
+            for cut in 0..bytes.len() {
+                assert!(
+                    cohort::codec::decode_exact::<cohort::framing::MlsMessage>(&bytes[..cut])
+                        .is_err(),
+                    "{name}: prefix of {cut} bytes decoded"
+                );
+            }
+        }
+    }
+}

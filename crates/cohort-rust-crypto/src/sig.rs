@@ -188,8 +188,20 @@ macro_rules! ecdsa_module {
             /// Length of a scalar (private key) and of a coordinate.
             const FIELD_LEN: usize = $field_len;
 
+            /// Decodes a big-endian scalar. Encodings shorter than the field
+            /// (leading zero bytes dropped, as some implementations write
+            /// them) are left-padded; longer or empty ones are refused.
             fn signing_key(private_key: &[u8]) -> Result<SigningKey, CryptoError> {
-                let bytes = <&FieldBytes>::try_from(private_key)
+                let pad = FIELD_LEN
+                    .checked_sub(private_key.len())
+                    .filter(|_| !private_key.is_empty())
+                    .ok_or(CryptoError::InvalidPrivateKey)?;
+                let mut padded = Zeroizing::new([0u8; FIELD_LEN]);
+                padded
+                    .get_mut(pad..)
+                    .ok_or(CryptoError::InvalidPrivateKey)?
+                    .copy_from_slice(private_key);
+                let bytes = <&FieldBytes>::try_from(padded.as_slice())
                     .map_err(|_| CryptoError::InvalidPrivateKey)?;
                 SigningKey::from_bytes(bytes).map_err(|_| CryptoError::InvalidPrivateKey)
             }

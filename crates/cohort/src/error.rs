@@ -62,6 +62,48 @@ pub enum DecodeError {
     /// Any other codec failure.
     #[error("codec error: {0}")]
     Codec(alloc::string::String),
+    /// A credential of a type whose encoding is unknown, so it cannot be
+    /// parsed (RFC 9420 section 5.3).
+    #[error("unknown credential type {0:#06x}")]
+    UnknownCredentialType(u16),
+    /// A proposal of a type whose encoding is unknown (RFC 9420 section 12.1).
+    #[error("unknown proposal type {0:#06x}")]
+    UnknownProposalType(u16),
+    /// An MLSMessage with a wire format this version does not define
+    /// (RFC 9420 section 6).
+    #[error("unknown wire format {0:#06x}")]
+    UnknownWireFormat(u16),
+    /// An MLSMessage of a protocol version other than mls10 (RFC 9420
+    /// section 6), whose layout is unknown.
+    #[error("unsupported protocol version {0:#06x}")]
+    UnsupportedVersion(u16),
+    /// A ContentType other than application, proposal or commit (RFC 9420
+    /// section 6).
+    #[error("invalid content type {0}")]
+    InvalidContentType(u8),
+    /// A SenderType outside 1..=4 (RFC 9420 section 6).
+    #[error("invalid sender type {0}")]
+    InvalidSenderType(u8),
+    /// A PSKType other than external or resumption (RFC 9420 section 8.4).
+    #[error("invalid PSK type {0}")]
+    InvalidPskType(u8),
+    /// A ResumptionPSKUsage outside 1..=3 (RFC 9420 section 8.4).
+    #[error("invalid resumption PSK usage {0}")]
+    InvalidResumptionPskUsage(u8),
+    /// A LeafNodeSource outside 1..=3 (RFC 9420 section 7.2).
+    #[error("invalid leaf node source {0}")]
+    InvalidLeafNodeSource(u8),
+    /// A NodeType other than leaf or parent (RFC 9420 section 7.8).
+    #[error("invalid node type {0}")]
+    InvalidNodeType(u8),
+    /// A ProposalOrRefType other than proposal or reference (RFC 9420
+    /// section 12.4).
+    #[error("invalid ProposalOrRef type {0}")]
+    InvalidProposalOrRefType(u8),
+    /// The padding of a PrivateMessageContent holds a non-zero byte
+    /// (RFC 9420 section 6.3.1).
+    #[error("non-zero padding in PrivateMessageContent")]
+    NonZeroPadding,
 }
 
 impl From<tls_codec::Error> for DecodeError {
@@ -72,6 +114,11 @@ impl From<tls_codec::Error> for DecodeError {
             E::TrailingData => DecodeError::TrailingBytes,
             E::InvalidVectorLength => DecodeError::InvalidLength,
             E::InvalidInput => DecodeError::InvalidLength,
+            E::UnknownValue(v) => crate::codec::named_error(v)
+                .unwrap_or_else(|| DecodeError::Codec(alloc::format!("unknown value {v}"))),
+            E::DecodingError(s) if s.starts_with(crate::codec::TLS_CODEC_OPTION_ERROR) => {
+                DecodeError::InvalidOptional
+            }
             other => DecodeError::Codec(alloc::format!("{other:?}")),
         }
     }
@@ -87,6 +134,55 @@ pub enum ValidationError {
     /// HPKE decryption failed (RFC 9420 section 5.1.3).
     #[error("HPKE decryption failed")]
     HpkeDecryptionFailed,
+    /// A confirmation tag does not match (RFC 9420 sections 6.1, 12.4.2).
+    #[error("confirmation tag mismatch")]
+    ConfirmationTagMismatch,
+    /// A message's generation is further ahead of the sender's ratchet than
+    /// the configured maximum forward distance (RFC 9420 section 9).
+    #[error("generation {generation} too far ahead of {next_expected}")]
+    GenerationTooFarAhead {
+        /// The generation in the message.
+        generation: u32,
+        /// The next generation the ratchet expected.
+        next_expected: u32,
+    },
+    /// The key of this generation was already consumed (a replay) or has left
+    /// the out-of-order window (RFC 9420 section 9.2).
+    #[error("generation {generation} already consumed or expired")]
+    GenerationConsumed {
+        /// The generation in the message.
+        generation: u32,
+    },
+    /// Application data arrived in a PublicMessage (RFC 9420 section 6;
+    /// C-FRAME-06).
+    #[error("application data in a PublicMessage")]
+    ApplicationDataInPublicMessage,
+    /// A member's PublicMessage lacks a valid membership tag (RFC 9420
+    /// section 6.2; C-FRAME-16).
+    #[error("membership tag missing or wrong")]
+    MembershipTagMismatch,
+    /// A PrivateMessage's sender data does not decrypt (RFC 9420 section
+    /// 6.3.2; C-FRAME-18).
+    #[error("sender data does not decrypt")]
+    SenderDataDecryptionFailed,
+    /// A PrivateMessage's content does not decrypt with the sender's ratchet
+    /// key (RFC 9420 section 6.3.1; C-FRAME-17).
+    #[error("content does not decrypt")]
+    ContentDecryptionFailed,
+    /// A Welcome's GroupSecrets do not open with the KeyPackage's init key
+    /// (RFC 9420 section 12.4.3.1; C-WEL-03).
+    #[error("GroupSecrets do not decrypt")]
+    GroupSecretsDecryptionFailed,
+    /// A Welcome's GroupInfo does not open with the welcome key (RFC 9420
+    /// section 12.4.3.1; C-WEL-04).
+    #[error("GroupInfo does not decrypt")]
+    GroupInfoDecryptionFailed,
+    /// A sender's leaf index is outside the tree (RFC 9420 section 6.3.2).
+    #[error("sender leaf {leaf} is outside the tree")]
+    SenderLeafOutsideTree {
+        /// The leaf index.
+        leaf: u32,
+    },
 }
 
 /// A use of the API that it does not allow.
@@ -99,6 +195,28 @@ pub enum MisuseError {
     /// A requested output length does not fit its field.
     #[error("requested length too large")]
     LengthTooLarge,
+    /// A to-be-signed structure needs group context (the group id and leaf
+    /// index for a LeafNodeTBS, the GroupContext for a FramedContentTBS) and
+    /// none was given (RFC 9420 sections 6.1, 7.2).
+    #[error("to-be-signed structure needs the group context")]
+    MissingTbsContext,
+    /// A value cannot be encoded because its fields disagree (for example a
+    /// confirmation tag on non-commit content, RFC 9420 section 6.1).
+    #[error("inconsistent fields: {0}")]
+    InconsistentFields(&'static str),
+    /// Application data can only be sent in a PrivateMessage (RFC 9420
+    /// section 6).
+    #[error("application data must be sent as a PrivateMessage")]
+    ApplicationDataInPublicMessage,
+    /// The content was signed for another wire format than the one asked for.
+    #[error("content signed for another wire format")]
+    WireFormatMismatch,
+    /// Only members send PrivateMessages (RFC 9420 section 6.3.2).
+    #[error("only members send PrivateMessages")]
+    PrivateMessageFromNonMember,
+    /// A sender ratchet has used up its 2^32 generations.
+    #[error("sender ratchet exhausted")]
+    RatchetExhausted,
     /// The HPKE context has used up its sequence numbers.
     #[error("HPKE sequence number overflow")]
     HpkeSequenceOverflow,

@@ -8,6 +8,9 @@
 //! |---|---|---|
 //! | [`codec`] | 2.1 | helpers on top of `tls_codec` |
 //! | [`crypto`] | 5, RFC 9180 | suite parameters, labelled derivations and signatures, HPKE |
+//! | [`framing`] | 6 | `MlsMessage`, `PublicMessage`, `PrivateMessage`, `AuthenticatedContent`, sender data |
+//! | [`messages`] | 5.3, 7, 8.1, 8.4, 10, 12 | key packages, leaf nodes, proposals, commits, Welcome, GroupInfo, extensions |
+//! | [`schedule`] | 8, 9 | key schedule, PSKs, transcript hashes, exporter, secret tree |
 //! | [`tree`] | Appendix C | array-tree index arithmetic |
 #![no_std]
 #![forbid(unsafe_code)]
@@ -27,6 +30,9 @@ extern crate alloc;
 pub mod codec;
 pub mod crypto;
 mod error;
+pub mod framing;
+pub mod messages;
+pub mod schedule;
 pub mod tree;
 
 pub use cohort_traits as traits;

@@ -1,0 +1,253 @@
+//! Proposals and commits (RFC 9420 sections 12.1 and 12.4).
+
+use super::{
+    Extensions, KeyPackage, LeafNode, PreSharedKeyId, ProposalRef, ProposalType, ProtocolVersion,
+    UpdatePath,
+};
+use crate::DecodeError;
+use crate::codec::{VarBytes, VarVec, append, closed_u8, to_codec_error};
+use crate::tree::math::LeafIndex;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use cohort_traits::Ciphersuite;
+use tls_codec::{
+    DeserializeBytes, SerializeBytes, Size, TlsDeserializeBytes, TlsSerializeBytes, TlsSize,
+};
+
+/// `Add { KeyPackage key_package; }` (RFC 9420 section 12.1.1).
+#[derive(Clone, Debug, PartialEq, Eq, TlsSize, TlsSerializeBytes, TlsDeserializeBytes)]
+pub struct Add {
+    /// The key package of the client to add.
+    pub key_package: KeyPackage,
+}
+
+/// `Update { LeafNode leaf_node; }` (RFC 9420 section 12.1.2).
+#[derive(Clone, Debug, PartialEq, Eq, TlsSize, TlsSerializeBytes, TlsDeserializeBytes)]
+pub struct Update {
+    /// The sender's new leaf node.
+    pub leaf_node: LeafNode,
+}
+
+/// `Remove { uint32 removed; }` (RFC 9420 section 12.1.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, TlsSize, TlsSerializeBytes, TlsDeserializeBytes)]
+pub struct Remove {
+    /// The leaf index of the member to remove.
+    pub removed: u32,
+}
+
+impl Remove {
+    /// The removed leaf.
+    pub fn leaf(&self) -> LeafIndex {
+        LeafIndex(self.removed)
+    }
+}
+
+/// `PreSharedKey { PreSharedKeyID psk; }` (RFC 9420 section 12.1.4).
+#[derive(Clone, Debug, PartialEq, Eq, TlsSize, TlsSerializeBytes, TlsDeserializeBytes)]
+pub struct PreSharedKey {
+    /// The PSK to inject.
+    pub psk: PreSharedKeyId,
+}
+
+/// `ReInit` (RFC 9420 section 12.1.5).
+#[derive(Clone, Debug, PartialEq, Eq, TlsSize, TlsSerializeBytes, TlsDeserializeBytes)]
+pub struct ReInit {
+    /// The new group's identifier.
+    pub group_id: VarBytes,
+    /// The new group's protocol version.
+    pub version: ProtocolVersion,
+    /// The new group's cipher suite.
+    pub cipher_suite: Ciphersuite,
+    /// The new group's extensions.
+    pub extensions: Extensions,
+}
+
+/// `ExternalInit { opaque kem_output<V>; }` (RFC 9420 section 12.1.6).
+#[derive(Clone, Debug, PartialEq, Eq, TlsSize, TlsSerializeBytes, TlsDeserializeBytes)]
+pub struct ExternalInit {
+    /// The KEM output for the external init secret (section 8.3).
+    pub kem_output: VarBytes,
+}
+
+/// `GroupContextExtensions { Extension extensions<V>; }` (RFC 9420 section
+/// 12.1.7).
+#[derive(Clone, Debug, PartialEq, Eq, TlsSize, TlsSerializeBytes, TlsDeserializeBytes)]
+pub struct GroupContextExtensions {
+    /// The new group context extensions (a wholesale replacement).
+    pub extensions: Extensions,
+}
+
+/// `Proposal` (RFC 9420 section 12.1).
+///
+/// A proposal's body `select`s on its type with no length prefix, so a
+/// proposal of a type other than the seven of RFC 9420 cannot be parsed:
+/// decoding fails with [`DecodeError::UnknownProposalType`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Proposal {
+    /// `add`
+    Add(Add),
+    /// `update`
+    Update(Update),
+    /// `remove`
+    Remove(Remove),
+    /// `psk`
+    PreSharedKey(PreSharedKey),
+    /// `reinit`
+    ReInit(ReInit),
+    /// `external_init`
+    ExternalInit(ExternalInit),
+    /// `group_context_extensions`
+    GroupContextExtensions(GroupContextExtensions),
+}
+
+impl Proposal {
+    /// The proposal type.
+    pub fn proposal_type(&self) -> ProposalType {
+        match self {
+            Proposal::Add(_) => ProposalType::ADD,
+            Proposal::Update(_) => ProposalType::UPDATE,
+            Proposal::Remove(_) => ProposalType::REMOVE,
+            Proposal::PreSharedKey(_) => ProposalType::PSK,
+            Proposal::ReInit(_) => ProposalType::REINIT,
+            Proposal::ExternalInit(_) => ProposalType::EXTERNAL_INIT,
+            Proposal::GroupContextExtensions(_) => ProposalType::GROUP_CONTEXT_EXTENSIONS,
+        }
+    }
+}
+
+impl Size for Proposal {
+    fn tls_serialized_len(&self) -> usize {
+        let body = match self {
+            Proposal::Add(p) => p.tls_serialized_len(),
+            Proposal::Update(p) => p.tls_serialized_len(),
+            Proposal::Remove(p) => p.tls_serialized_len(),
+            Proposal::PreSharedKey(p) => p.tls_serialized_len(),
+            Proposal::ReInit(p) => p.tls_serialized_len(),
+            Proposal::ExternalInit(p) => p.tls_serialized_len(),
+            Proposal::GroupContextExtensions(p) => p.tls_serialized_len(),
+        };
+        body.saturating_add(2)
+    }
+}
+
+impl SerializeBytes for Proposal {
+    fn tls_serialize_bytes(&self) -> Result<Vec<u8>, tls_codec::Error> {
+        let mut out = Vec::with_capacity(self.tls_serialized_len());
+        append(&mut out, &self.proposal_type())?;
+        match self {
+            Proposal::Add(p) => append(&mut out, p)?,
+            Proposal::Update(p) => append(&mut out, p)?,
+            Proposal::Remove(p) => append(&mut out, p)?,
+            Proposal::PreSharedKey(p) => append(&mut out, p)?,
+            Proposal::ReInit(p) => append(&mut out, p)?,
+            Proposal::ExternalInit(p) => append(&mut out, p)?,
+            Proposal::GroupContextExtensions(p) => append(&mut out, p)?,
+        }
+        Ok(out)
+    }
+}
+
+/// Decodes a `T` and wraps it in a proposal variant.
+fn body<T: DeserializeBytes>(
+    bytes: &[u8],
+    wrap: impl FnOnce(T) -> Proposal,
+) -> Result<(Proposal, &[u8]), tls_codec::Error> {
+    let (value, rest) = T::tls_deserialize_bytes(bytes)?;
+    Ok((wrap(value), rest))
+}
+
+impl DeserializeBytes for Proposal {
+    fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
+        let (proposal_type, rest) = ProposalType::tls_deserialize_bytes(bytes)?;
+        match proposal_type {
+            ProposalType::ADD => body(rest, Proposal::Add),
+            ProposalType::UPDATE => body(rest, Proposal::Update),
+            ProposalType::REMOVE => body(rest, Proposal::Remove),
+            ProposalType::PSK => body(rest, Proposal::PreSharedKey),
+            ProposalType::REINIT => body(rest, Proposal::ReInit),
+            ProposalType::EXTERNAL_INIT => body(rest, Proposal::ExternalInit),
+            ProposalType::GROUP_CONTEXT_EXTENSIONS => body(rest, Proposal::GroupContextExtensions),
+            ProposalType(other) => Err(to_codec_error(DecodeError::UnknownProposalType(other))),
+        }
+    }
+}
+
+closed_u8!(
+    /// `ProposalOrRefType` (RFC 9420 section 12.4).
+    ProposalOrRefType / InvalidProposalOrRefType {
+        /// `proposal(1)`
+        Proposal = 1,
+        /// `reference(2)`
+        Reference = 2,
+    }
+);
+
+/// `ProposalOrRef` (RFC 9420 section 12.4): a proposal by value or by
+/// reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProposalOrRef {
+    /// `proposal(1)`: by value (boxed: a proposal is far larger than a
+    /// reference).
+    Proposal(Box<Proposal>),
+    /// `reference(2)`: the ProposalRef of the AuthenticatedContent that
+    /// carried the proposal (RFC 9420 section 5.2).
+    Reference(ProposalRef),
+}
+
+impl ProposalOrRef {
+    /// The type.
+    pub fn or_ref_type(&self) -> ProposalOrRefType {
+        match self {
+            ProposalOrRef::Proposal(_) => ProposalOrRefType::Proposal,
+            ProposalOrRef::Reference(_) => ProposalOrRefType::Reference,
+        }
+    }
+}
+
+impl Size for ProposalOrRef {
+    fn tls_serialized_len(&self) -> usize {
+        let body = match self {
+            ProposalOrRef::Proposal(p) => p.tls_serialized_len(),
+            ProposalOrRef::Reference(r) => r.tls_serialized_len(),
+        };
+        body.saturating_add(1)
+    }
+}
+
+impl SerializeBytes for ProposalOrRef {
+    fn tls_serialize_bytes(&self) -> Result<Vec<u8>, tls_codec::Error> {
+        let mut out = Vec::with_capacity(self.tls_serialized_len());
+        append(&mut out, &self.or_ref_type())?;
+        match self {
+            ProposalOrRef::Proposal(p) => append(&mut out, p)?,
+            ProposalOrRef::Reference(r) => append(&mut out, r)?,
+        }
+        Ok(out)
+    }
+}
+
+impl DeserializeBytes for ProposalOrRef {
+    fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
+        let (kind, rest) = ProposalOrRefType::tls_deserialize_bytes(bytes)?;
+        match kind {
+            ProposalOrRefType::Proposal => {
+                let (p, rest) = Proposal::tls_deserialize_bytes(rest)?;
+                Ok((ProposalOrRef::Proposal(Box::new(p)), rest))
+            }
+            ProposalOrRefType::Reference => {
+                let (r, rest) = ProposalRef::tls_deserialize_bytes(rest)?;
+                Ok((ProposalOrRef::Reference(r), rest))
+            }
+        }
+    }
+}
+
+/// `Commit { ProposalOrRef proposals<V>; optional<UpdatePath> path; }`
+/// (RFC 9420 section 12.4).
+#[derive(Clone, Debug, PartialEq, Eq, TlsSize, TlsSerializeBytes, TlsDeserializeBytes)]
+pub struct Commit {
+    /// The committed proposals, in order.
+    pub proposals: VarVec<ProposalOrRef>,
+    /// The committer's update path, if any.
+    pub path: Option<UpdatePath>,
+}

@@ -1,0 +1,346 @@
+use crate::crypto::SuiteCrypto;
+use crate::tree::math;
+use crate::{Error, MisuseError, ValidationError};
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use cohort_traits::{Crypto, Secret};
+
+/// Which of a sender's two ratchets (RFC 9420 section 9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContentKind {
+    /// Proposals and commits.
+    Handshake,
+    /// Application messages.
+    Application,
+}
+
+/// How far a receiver tolerates out-of-order delivery (RFC 9420 section 9.2
+/// lets members keep unconsumed keys "for some reasonable amount of time").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RatchetConfig {
+    /// How many skipped generations per ratchet keep their keys, so messages
+    /// that arrive late still decrypt. Older skipped keys are deleted.
+    pub out_of_order_tolerance: u32,
+    /// The largest jump ahead of the next expected generation a receiver
+    /// accepts; a larger one is refused before any key is derived.
+    pub maximum_forward_distance: u32,
+}
+
+impl Default for RatchetConfig {
+    fn default() -> Self {
+        RatchetConfig {
+            out_of_order_tolerance: 16,
+            maximum_forward_distance: 1000,
+        }
+    }
+}
+
+/// The key and nonce of one generation of a sender ratchet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageKeys {
+    /// The generation.
+    pub generation: u32,
+    /// `ratchet_key_[N]_[j]`.
+    pub key: Secret,
+    /// `ratchet_nonce_[N]_[j]`.
+    pub nonce: Secret,
+}
+
+/// One sender's hash ratchet (RFC 9420 section 9.1).
+///
+/// Holds the ratchet secret of the next unused generation and the keys of
+/// skipped generations kept for out-of-order delivery. Everything before is
+/// deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderRatchet {
+    secret: Secret,
+    generation: u32,
+    skipped: BTreeMap<u32, (Secret, Secret)>,
+}
+
+impl SenderRatchet {
+    /// A ratchet at generation 0 with `ratchet_secret_[N]_[0] = secret`.
+    pub fn new(secret: Secret) -> Self {
+        SenderRatchet {
+            secret,
+            generation: 0,
+            skipped: BTreeMap::new(),
+        }
+    }
+
+    /// The next generation this ratchet will derive.
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// Key and nonce of the current generation, then the ratchet moves on
+    /// (the current secret is deleted).
+    fn step<C: Crypto + ?Sized>(&mut self, cs: &SuiteCrypto<'_, C>) -> Result<MessageKeys, Error> {
+        let j = self.generation;
+        let next_gen = j.checked_add(1).ok_or(MisuseError::RatchetExhausted)?;
+        let nk = u16::try_from(cs.aead_key_len()).map_err(|_| MisuseError::LengthTooLarge)?;
+        let nn = u16::try_from(cs.aead_nonce_len()).map_err(|_| MisuseError::LengthTooLarge)?;
+        let nh = u16::try_from(cs.hash_len()).map_err(|_| MisuseError::LengthTooLarge)?;
+        let s = self.secret.as_bytes();
+        let nonce = cs.derive_tree_secret(s, b"nonce", j, nn)?;
+        let key = cs.derive_tree_secret(s, b"key", j, nk)?;
+        let next = cs.derive_tree_secret(s, b"secret", j, nh)?;
+        self.secret = next;
+        self.generation = next_gen;
+        Ok(MessageKeys {
+            generation: j,
+            key,
+            nonce,
+        })
+    }
+
+    /// Keys for sending: the next generation. The ratchet advances.
+    pub fn next_keys<C: Crypto + ?Sized>(
+        &mut self,
+        cs: &SuiteCrypto<'_, C>,
+    ) -> Result<MessageKeys, Error> {
+        self.step(cs)
+    }
+
+    /// Keys for receiving `generation`, consuming them. Skipped generations
+    /// keep their keys up to `config.out_of_order_tolerance`.
+    ///
+    /// Errors: [`ValidationError::GenerationTooFarAhead`] beyond
+    /// `maximum_forward_distance`, [`ValidationError::GenerationConsumed`]
+    /// for a generation already used (a replay) or expired.
+    pub fn keys_for<C: Crypto + ?Sized>(
+        &mut self,
+        cs: &SuiteCrypto<'_, C>,
+        generation: u32,
+        config: &RatchetConfig,
+    ) -> Result<MessageKeys, Error> {
+        if generation < self.generation {
+            let (key, nonce) = self
+                .skipped
+                .remove(&generation)
+                .ok_or(ValidationError::GenerationConsumed { generation })?;
+            return Ok(MessageKeys {
+                generation,
+                key,
+                nonce,
+            });
+        }
+        let distance = generation - self.generation;
+        if distance > config.maximum_forward_distance {
+            return Err(ValidationError::GenerationTooFarAhead {
+                generation,
+                next_expected: self.generation,
+            }
+            .into());
+        }
+        while self.generation < generation {
+            let k = self.step(cs)?;
+            if config.out_of_order_tolerance > 0 {
+                self.skipped.insert(k.generation, (k.key, k.nonce));
+            }
+        }
+        while self.skipped.len() > config.out_of_order_tolerance as usize {
+            self.skipped.pop_first();
+        }
+        self.step(cs)
+    }
+}
+
+/// The two ratchets of one leaf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LeafRatchets {
+    handshake: SenderRatchet,
+    application: SenderRatchet,
+}
+
+impl LeafRatchets {
+    fn get_mut(&mut self, kind: ContentKind) -> &mut SenderRatchet {
+        match kind {
+            ContentKind::Handshake => &mut self.handshake,
+            ContentKind::Application => &mut self.application,
+        }
+    }
+}
+
+/// The secret tree of one epoch (RFC 9420 section 9).
+///
+/// Node secrets are derived lazily from `encryption_secret` and deleted as
+/// soon as they are consumed (section 9.2): deriving a leaf's ratchets
+/// replaces each node on its path by its off-path child. Lookups never change
+/// the tree: they return the keys with a [`SecretTreeUpdate`] that the caller
+/// applies with [`SecretTree::apply`] once the message decrypted (or was
+/// sent), so a forged message cannot advance or burn a ratchet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretTree {
+    n_leaves: u32,
+    nodes: BTreeMap<u32, Secret>,
+    ratchets: BTreeMap<u32, LeafRatchets>,
+    config: RatchetConfig,
+}
+
+/// A change to a [`SecretTree`] computed by a lookup, applied on success.
+#[derive(Debug)]
+#[must_use = "an update does nothing until applied"]
+pub struct SecretTreeUpdate {
+    leaf: u32,
+    consumed_nodes: Vec<u32>,
+    new_nodes: Vec<(u32, Secret)>,
+    ratchets: LeafRatchets,
+}
+
+impl SecretTree {
+    /// The tree for `n_leaves` leaves rooted at `encryption_secret`.
+    pub fn new(
+        encryption_secret: Secret,
+        n_leaves: u32,
+        config: RatchetConfig,
+    ) -> Result<Self, Error> {
+        let root = math::root(n_leaves).ok_or(MisuseError::LengthTooLarge)?;
+        let mut nodes = BTreeMap::new();
+        nodes.insert(root, encryption_secret);
+        Ok(SecretTree {
+            n_leaves,
+            nodes,
+            ratchets: BTreeMap::new(),
+            config,
+        })
+    }
+
+    /// The number of leaves.
+    pub fn n_leaves(&self) -> u32 {
+        self.n_leaves
+    }
+
+    /// The out-of-order policy.
+    pub fn config(&self) -> RatchetConfig {
+        self.config
+    }
+
+    /// The ratchets of `leaf` as an update: derived from the nearest stored
+    /// ancestor secret when not derived yet, with the node changes that
+    /// derivation makes.
+    fn ratchets_of<C: Crypto + ?Sized>(
+        &self,
+        cs: &SuiteCrypto<'_, C>,
+        leaf: u32,
+    ) -> Result<SecretTreeUpdate, Error> {
+        if let Some(r) = self.ratchets.get(&leaf) {
+            return Ok(SecretTreeUpdate {
+                leaf,
+                consumed_nodes: Vec::new(),
+                new_nodes: Vec::new(),
+                ratchets: r.clone(),
+            });
+        }
+        let node = leaf
+            .checked_mul(2)
+            .filter(|n| math::in_tree(*n, self.n_leaves))
+            .ok_or(ValidationError::SenderLeafOutsideTree { leaf })?;
+        // Path from the leaf up; find the lowest node that still has a secret.
+        let mut path = Vec::with_capacity(32);
+        path.push(node);
+        path.extend(math::direct_path(node, self.n_leaves));
+        let top = path
+            .iter()
+            .position(|n| self.nodes.contains_key(n))
+            .ok_or(ValidationError::GenerationConsumed { generation: 0 })?;
+        let nh = u16::try_from(cs.hash_len()).map_err(|_| MisuseError::LengthTooLarge)?;
+        let (mut consumed, mut created) = (Vec::new(), Vec::new());
+        let top_node = *path.get(top).ok_or(MisuseError::LengthTooLarge)?;
+        let mut current = self
+            .nodes
+            .get(&top_node)
+            .cloned()
+            .ok_or(MisuseError::LengthTooLarge)?;
+        consumed.push(top_node);
+        // Walk down: path[top-1], ..., path[0] (the leaf).
+        for i in (0..top).rev() {
+            let child = *path.get(i).ok_or(MisuseError::LengthTooLarge)?;
+            let parent = *path.get(i + 1).ok_or(MisuseError::LengthTooLarge)?;
+            let left = cs.expand_with_label(current.as_bytes(), b"tree", b"left", nh)?;
+            let right = cs.expand_with_label(current.as_bytes(), b"tree", b"right", nh)?;
+            let (on, off, off_node) = if Some(child) == math::left(parent) {
+                (left, right, math::right(parent))
+            } else {
+                (right, left, math::left(parent))
+            };
+            if let Some(off_node) = off_node {
+                created.push((off_node, off));
+            }
+            current = on;
+        }
+        let handshake = cs.expand_with_label(current.as_bytes(), b"handshake", b"", nh)?;
+        let application = cs.expand_with_label(current.as_bytes(), b"application", b"", nh)?;
+        let ratchets = LeafRatchets {
+            handshake: SenderRatchet::new(handshake),
+            application: SenderRatchet::new(application),
+        };
+        Ok(SecretTreeUpdate {
+            leaf,
+            consumed_nodes: consumed,
+            new_nodes: created,
+            ratchets,
+        })
+    }
+
+    /// Keys to decrypt a message of `leaf` at `generation`, and the update
+    /// that consumes them.
+    pub fn decryption_keys<C: Crypto + ?Sized>(
+        &self,
+        cs: &SuiteCrypto<'_, C>,
+        leaf: u32,
+        kind: ContentKind,
+        generation: u32,
+    ) -> Result<(MessageKeys, SecretTreeUpdate), Error> {
+        let mut update = self.ratchets_of(cs, leaf)?;
+        let keys = update
+            .ratchets
+            .get_mut(kind)
+            .keys_for(cs, generation, &self.config)?;
+        Ok((keys, update))
+    }
+
+    /// Keys for `leaf` to encrypt its next message of `kind`, and the update
+    /// that consumes them.
+    pub fn encryption_keys<C: Crypto + ?Sized>(
+        &self,
+        cs: &SuiteCrypto<'_, C>,
+        leaf: u32,
+        kind: ContentKind,
+    ) -> Result<(MessageKeys, SecretTreeUpdate), Error> {
+        let mut update = self.ratchets_of(cs, leaf)?;
+        let keys = update.ratchets.get_mut(kind).next_keys(cs)?;
+        Ok((keys, update))
+    }
+
+    /// Applies the update of a successful lookup.
+    pub fn apply(&mut self, update: SecretTreeUpdate) {
+        for n in update.consumed_nodes {
+            self.nodes.remove(&n);
+        }
+        self.nodes.extend(update.new_nodes);
+        self.ratchets.insert(update.leaf, update.ratchets);
+    }
+
+    /// How many node secrets are stored (for tests of the deletion schedule).
+    pub fn stored_node_secrets(&self) -> usize {
+        self.nodes.len()
+    }
+}
+
+/// `sender_data_key` and `sender_data_nonce` for a PrivateMessage ciphertext
+/// (RFC 9420 section 6.3.2): derived from `sender_data_secret` and the first
+/// `KDF.Nh` bytes of the ciphertext (all of it if shorter).
+pub fn sender_data_key_nonce<C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    sender_data_secret: &[u8],
+    ciphertext: &[u8],
+) -> Result<(Secret, Secret), Error> {
+    let sample = ciphertext.get(..cs.hash_len()).unwrap_or(ciphertext);
+    let nk = u16::try_from(cs.aead_key_len()).map_err(|_| MisuseError::LengthTooLarge)?;
+    let nn = u16::try_from(cs.aead_nonce_len()).map_err(|_| MisuseError::LengthTooLarge)?;
+    Ok((
+        cs.expand_with_label(sender_data_secret, b"key", sample, nk)?,
+        cs.expand_with_label(sender_data_secret, b"nonce", sample, nn)?,
+    ))
+}
