@@ -16,6 +16,7 @@ mod messages;
 mod psk;
 mod secret_tree;
 mod transcript;
+mod tree_files;
 mod tree_math;
 mod welcome;
 
@@ -219,44 +220,20 @@ pub(crate) fn group_context<C: Crypto + ?Sized>(
     }
 }
 
-/// A [`cohort_traits::Signer`] over a raw private key, for vectors that give
-/// signature keys in the clear.
-pub(crate) struct KeySigner<'a, C: Crypto + ?Sized> {
-    crypto: &'a C,
-    scheme: cohort_traits::SignatureScheme,
-    private_key: cohort_traits::Secret,
-    public_key: Vec<u8>,
-}
+/// A signer over a raw private key from a vector.
+pub(crate) type KeySigner<'a, C> = cohort_basic_credential::SignatureKeyPair<&'a C>;
 
-impl<'a, C: Crypto + ?Sized> KeySigner<'a, C> {
-    pub(crate) fn new(
-        cs: &cohort::crypto::SuiteCrypto<'a, C>,
-        private_key: Vec<u8>,
-        public_key: Vec<u8>,
-    ) -> Self {
-        KeySigner {
-            crypto: cs.provider(),
-            scheme: cs.params().signature,
-            private_key: cohort_traits::Secret::new(private_key),
-            public_key,
-        }
-    }
-}
-
-impl<C: Crypto + ?Sized> cohort_traits::Signer for KeySigner<'_, C> {
-    fn scheme(&self) -> cohort_traits::SignatureScheme {
-        self.scheme
-    }
-
-    fn public_key(&self) -> &[u8] {
-        &self.public_key
-    }
-
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, cohort_traits::SignerError> {
-        self.crypto
-            .sign(self.scheme, self.private_key.as_bytes(), message)
-            .map_err(|_| cohort_traits::SignerError::SigningFailed)
-    }
+/// The vector's signature key as a signer.
+pub(crate) fn key_signer<'a, C: Crypto + ?Sized>(
+    cs: &cohort::crypto::SuiteCrypto<'a, C>,
+    private_key: Vec<u8>,
+) -> Result<KeySigner<'a, C>, String> {
+    cohort_basic_credential::SignatureKeyPair::from_private_key(
+        cs.provider(),
+        cs.params().signature,
+        cohort_traits::Secret::new(private_key),
+    )
+    .map_err(|e| format!("signature key: {e}"))
 }
 
 /// Whether the provider supports the suite; vectors of unsupported suites
@@ -293,6 +270,9 @@ pub fn run_file<C: Crypto + ?Sized>(
         "message-protection.json" => Some(message_protection::run),
         "transcript-hashes.json" => Some(transcript::run),
         "welcome.json" => Some(welcome::run),
+        "tree-validation.json" => Some(tree_files::run_validation),
+        "tree-operations.json" => Some(tree_files::run_operations),
+        "treekem.json" => Some(tree_files::run_treekem),
         _ => None,
     };
     let Some(runner) = runner else {

@@ -50,11 +50,7 @@ fn check<C: Crypto + ?Sized>(
         cs,
         rand,
         context,
-        signer: KeySigner::new(
-            cs,
-            hex(case, "signature_priv")?,
-            hex(case, "signature_pub")?,
-        ),
+        signer: crate::key_signer(cs, hex(case, "signature_priv")?)?,
         signature_pub: hex(case, "signature_pub")?,
         encryption_secret: hex(case, "encryption_secret")?,
         sender_data_secret: Secret::new(hex(case, "sender_data_secret")?),

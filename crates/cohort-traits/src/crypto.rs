@@ -170,3 +170,103 @@ pub trait Crypto: Send + Sync {
         signature: &[u8],
     ) -> Result<(), CryptoError>;
 }
+
+/// A shared reference to a provider is a provider.
+impl<T: Crypto + ?Sized> Crypto for &T {
+    fn supports(&self, suite: Ciphersuite) -> bool {
+        (**self).supports(suite)
+    }
+    fn supported_ciphersuites(&self) -> Vec<Ciphersuite> {
+        (**self).supported_ciphersuites()
+    }
+    fn hash(&self, alg: HashAlgorithm, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        (**self).hash(alg, data)
+    }
+    fn hmac(&self, alg: HashAlgorithm, key: &[u8], data: &[u8]) -> Result<Secret, CryptoError> {
+        (**self).hmac(alg, key, data)
+    }
+    fn hkdf_extract(&self, kdf: KdfId, salt: &[u8], ikm: &[u8]) -> Result<Secret, CryptoError> {
+        (**self).hkdf_extract(kdf, salt, ikm)
+    }
+    fn hkdf_expand(
+        &self,
+        kdf: KdfId,
+        prk: &[u8],
+        info: &[u8],
+        len: usize,
+    ) -> Result<Secret, CryptoError> {
+        (**self).hkdf_expand(kdf, prk, info, len)
+    }
+    fn aead_seal(
+        &self,
+        aead: AeadId,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        (**self).aead_seal(aead, key, nonce, aad, plaintext)
+    }
+    fn aead_open(
+        &self,
+        aead: AeadId,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        (**self).aead_open(aead, key, nonce, aad, ciphertext)
+    }
+    fn kem_derive_key_pair(
+        &self,
+        kem: KemId,
+        ikm: &[u8],
+    ) -> Result<(Secret, Vec<u8>), CryptoError> {
+        (**self).kem_derive_key_pair(kem, ikm)
+    }
+    fn kem_public_key(&self, kem: KemId, private_key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        (**self).kem_public_key(kem, private_key)
+    }
+    fn kem_encap(
+        &self,
+        kem: KemId,
+        public_key: &[u8],
+        randomness: &[u8],
+    ) -> Result<KemOutput, CryptoError> {
+        (**self).kem_encap(kem, public_key, randomness)
+    }
+    fn kem_decap(&self, kem: KemId, enc: &[u8], private_key: &[u8]) -> Result<Secret, CryptoError> {
+        (**self).kem_decap(kem, enc, private_key)
+    }
+    fn signature_key_generate(
+        &self,
+        scheme: SignatureScheme,
+        rand: &dyn Rand,
+    ) -> Result<(Secret, Vec<u8>), CryptoError> {
+        (**self).signature_key_generate(scheme, rand)
+    }
+    fn signature_public_key(
+        &self,
+        scheme: SignatureScheme,
+        private_key: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        (**self).signature_public_key(scheme, private_key)
+    }
+    fn sign(
+        &self,
+        scheme: SignatureScheme,
+        private_key: &[u8],
+        message: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        (**self).sign(scheme, private_key, message)
+    }
+    fn verify(
+        &self,
+        scheme: SignatureScheme,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        (**self).verify(scheme, public_key, message, signature)
+    }
+}

@@ -11,3 +11,10 @@ pub trait Rand: Send + Sync {
     /// Fills `buf` with random bytes.
     fn fill(&self, buf: &mut [u8]) -> Result<(), RandError>;
 }
+
+/// A shared reference to a random source is a random source.
+impl<T: Rand + ?Sized> Rand for &T {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), RandError> {
+        (**self).fill(buf)
+    }
+}

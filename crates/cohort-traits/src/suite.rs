@@ -84,6 +84,14 @@ open_u16!(
         MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448 = 0x0006 => "MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_Ed448",
         /// 0x0007
         MLS_256_DHKEMP384_AES256GCM_SHA384_P384 = 0x0007 => "MLS_256_DHKEMP384_AES256GCM_SHA384_P384",
+        /// 0x004D: X-Wing (ML-KEM-768 + X25519) hybrid KEM, HKDF-SHA256,
+        /// ChaCha20-Poly1305, Ed25519 (the code point other MLS libraries use
+        /// for this suite; not in the IANA registry).
+        MLS_256_XWING_CHACHA20POLY1305_SHA256_ED25519 = 0x004D => "MLS_256_XWING_CHACHA20POLY1305_SHA256_Ed25519",
+        /// 0x0906, **provisional**: ML-KEM-1024, HKDF-SHA512, AES-256-GCM,
+        /// ML-DSA-87, from draft-ietf-mls-pq-ciphersuites. The final code
+        /// point is not assigned yet; this one may change.
+        MLS_256_MLKEM1024_AES256GCM_SHA512_MLDSA87 = 0x0906 => "MLS_256_MLKEM1024_AES256GCM_SHA512_MLDSA87",
     }
 );
 
@@ -100,6 +108,9 @@ open_u16!(
         ED25519 = 0x0807 => "ed25519",
         /// EdDSA over edwards448.
         ED448 = 0x0808 => "ed448",
+        /// ML-DSA-87 (FIPS 204), pure mode with an empty context
+        /// (draft-ietf-tls-mldsa).
+        MLDSA87 = 0x0906 => "mldsa87",
     }
 );
 
@@ -116,6 +127,12 @@ open_u16!(
         DHKEM_X25519 = 0x0020 => "DHKEM(X25519, HKDF-SHA256)",
         /// DHKEM(X448, HKDF-SHA512)
         DHKEM_X448 = 0x0021 => "DHKEM(X448, HKDF-SHA512)",
+        /// ML-KEM-1024 (FIPS 203) as an HPKE KEM (draft-ietf-hpke-pq): the
+        /// private key is the 64-byte seed `d || z`.
+        ML_KEM_1024 = 0x0042 => "ML-KEM-1024",
+        /// X-Wing, the ML-KEM-768 + X25519 hybrid KEM
+        /// (draft-connolly-cfrg-xwing-kem): the private key is the 32-byte seed.
+        XWING = 0x647a => "X-Wing",
     }
 );
 
@@ -218,7 +235,7 @@ impl KemId {
     /// `Nsecret`: length of the KEM shared secret.
     pub const fn secret_len(self) -> Option<usize> {
         match self.0 {
-            0x0010 | 0x0020 => Some(32),
+            0x0010 | 0x0020 | 0x0042 | 0x647a => Some(32),
             0x0011 => Some(48),
             0x0012 | 0x0021 => Some(64),
             _ => None,
@@ -233,30 +250,44 @@ impl KemId {
             0x0012 => Some(133),
             0x0020 => Some(32),
             0x0021 => Some(56),
+            0x0042 => Some(1568),
+            0x647a => Some(1120),
             _ => None,
         }
     }
 
     /// `Npk`: length of an encoded public key.
     pub const fn public_key_len(self) -> Option<usize> {
-        self.enc_len()
+        match self.0 {
+            0x0042 => Some(1568),
+            0x647a => Some(1216),
+            // For the DHKEMs the encapsulated key is a public key.
+            _ => self.enc_len(),
+        }
     }
 
     /// `Nsk`: length of an encoded private key.
     pub const fn private_key_len(self) -> Option<usize> {
         match self.0 {
-            0x0010 | 0x0020 => Some(32),
+            0x0010 | 0x0020 | 0x647a => Some(32),
             0x0011 => Some(48),
             0x0012 => Some(66),
             0x0021 => Some(56),
+            0x0042 => Some(64),
             _ => None,
         }
     }
 
     /// Length of the randomness consumed by one encapsulation: the ephemeral
-    /// key's `ikm` for DHKEMs (`Nsk` bytes, RFC 9180 section 4.1).
+    /// key's `ikm` for DHKEMs (`Nsk` bytes, RFC 9180 section 4.1), the
+    /// message `m` for ML-KEM (32 bytes), and ML-KEM's `m` followed by the
+    /// ephemeral X25519 key for X-Wing (64 bytes).
     pub const fn encap_randomness_len(self) -> Option<usize> {
-        self.private_key_len()
+        match self.0 {
+            0x0042 => Some(32),
+            0x647a => Some(64),
+            _ => self.private_key_len(),
+        }
     }
 }
 
@@ -286,6 +317,19 @@ impl Ciphersuite {
         Ciphersuite(6),
         Ciphersuite(7),
     ];
+
+    /// The post-quantum suites: 0x004D (X-Wing hybrid) and the provisional
+    /// 0x0906 (ML-KEM-1024 with ML-DSA-87).
+    pub const POST_QUANTUM: [Ciphersuite; 2] = [
+        Ciphersuite::MLS_256_XWING_CHACHA20POLY1305_SHA256_ED25519,
+        Ciphersuite::MLS_256_MLKEM1024_AES256GCM_SHA512_MLDSA87,
+    ];
+
+    /// Whether the code point is provisional (may change before its
+    /// specification is final): true for 0x0906.
+    pub const fn is_provisional(self) -> bool {
+        self.0 == 0x0906
+    }
 
     /// The algorithms of a known suite, `None` for an unknown code point.
     pub const fn params(self) -> Option<CiphersuiteParams> {
@@ -340,6 +384,20 @@ impl Ciphersuite {
                 Sha384,
                 SignatureScheme::ECDSA_SECP384R1_SHA384,
             ),
+            0x004D => (
+                KemId::XWING,
+                KdfId::HKDF_SHA256,
+                AeadId::CHACHA20_POLY1305,
+                Sha256,
+                SignatureScheme::ED25519,
+            ),
+            0x0906 => (
+                KemId::ML_KEM_1024,
+                KdfId::HKDF_SHA512,
+                AeadId::AES_256_GCM,
+                Sha512,
+                SignatureScheme::MLDSA87,
+            ),
             _ => return None,
         };
         Some(CiphersuiteParams {
@@ -366,6 +424,47 @@ mod tests {
         }
         assert_eq!(Ciphersuite(0x0a0a).params(), None);
         assert_eq!(Ciphersuite(0x0a0a).name(), None);
+    }
+
+    #[test]
+    fn post_quantum_suites() {
+        for cs in Ciphersuite::POST_QUANTUM {
+            let p = cs.params().unwrap();
+            assert_eq!(p.kdf.hash(), Some(p.hash), "{cs}");
+            assert!(cs.name().is_some() && p.kem.name().is_some());
+            assert!(!Ciphersuite::RFC9420.contains(&cs));
+        }
+        let xwing = Ciphersuite(0x004D).params().unwrap();
+        assert_eq!(xwing.kem, KemId(0x647a));
+        assert_eq!(xwing.signature, SignatureScheme::ED25519);
+        assert_eq!(
+            (
+                xwing.kem.secret_len(),
+                xwing.kem.enc_len(),
+                xwing.kem.public_key_len(),
+                xwing.kem.private_key_len(),
+                xwing.kem.encap_randomness_len()
+            ),
+            (Some(32), Some(1120), Some(1216), Some(32), Some(64))
+        );
+        let mlkem = Ciphersuite(0x0906).params().unwrap();
+        assert_eq!(mlkem.kem, KemId(0x0042));
+        assert_eq!(mlkem.signature, SignatureScheme(0x0906));
+        assert_eq!(
+            (
+                mlkem.kem.secret_len(),
+                mlkem.kem.enc_len(),
+                mlkem.kem.public_key_len(),
+                mlkem.kem.private_key_len(),
+                mlkem.kem.encap_randomness_len()
+            ),
+            (Some(32), Some(1568), Some(1568), Some(64), Some(32))
+        );
+        assert!(Ciphersuite(0x0906).is_provisional());
+        assert!(!Ciphersuite(0x004D).is_provisional() && !Ciphersuite(1).is_provisional());
+        // The DHKEM lengths are unchanged.
+        assert_eq!(KemId::DHKEM_P256.public_key_len(), Some(65));
+        assert_eq!(KemId::DHKEM_X448.encap_randomness_len(), Some(56));
     }
 
     #[test]

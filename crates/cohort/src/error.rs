@@ -177,6 +177,71 @@ pub enum ValidationError {
     /// section 12.4.3.1; C-WEL-04).
     #[error("GroupInfo does not decrypt")]
     GroupInfoDecryptionFailed,
+    /// A received ratchet tree is empty or ends in a blank node (RFC 9420
+    /// section 12.4.3.3; C-TREE-02).
+    #[error("ratchet tree empty or ending in a blank node")]
+    TreeTrailingBlank,
+    /// A received ratchet tree has a leaf at an odd or a parent at an even
+    /// position, or ends in a parent (C-TREE-03, C-TREE-04).
+    #[error("malformed ratchet tree")]
+    TreeMalformed,
+    /// A parent's unmerged leaves are not strictly increasing (RFC 9420
+    /// section 7.1; C-TREE-01).
+    #[error("unmerged leaves not sorted")]
+    UnmergedLeavesNotSorted,
+    /// An unmerged leaf is blank, outside its parent's subtree, or missing
+    /// from a non-blank node between it and that parent (C-TREE-09, C-TREE-10).
+    #[error("invalid unmerged leaf {leaf}")]
+    InvalidUnmergedLeaf {
+        /// The leaf index.
+        leaf: u32,
+    },
+    /// A parent hash does not verify: a non-blank parent with no valid
+    /// chain, or a committer's leaf with a wrong parent hash (RFC 9420
+    /// section 7.9.2; C-TREE-06, C-TREE-08, C-TREE-17).
+    #[error("parent hash mismatch")]
+    ParentHashMismatch,
+    /// A non-blank parent is covered by more than one parent-hash chain
+    /// (C-TREE-07).
+    #[error("parent covered by more than one parent-hash chain")]
+    ParentHashChainsOverlap,
+    /// Two nodes share an encryption key (C-TREE-11, C-LN-22).
+    #[error("duplicate encryption key")]
+    DuplicateEncryptionKey,
+    /// Two leaves share a signature key (C-LN-21).
+    #[error("duplicate signature key")]
+    DuplicateSignatureKey,
+    /// A leaf's signature does not verify (C-LN-01, C-LN-02, C-TREE-12).
+    #[error("leaf {leaf} signature does not verify")]
+    LeafSignatureInvalid {
+        /// The leaf index.
+        leaf: u32,
+    },
+    /// An operation names a blank leaf.
+    #[error("leaf {leaf} is blank")]
+    BlankLeaf {
+        /// The leaf index.
+        leaf: u32,
+    },
+    /// An UpdatePath does not have one node per filtered-direct-path node
+    /// (C-TREE-13).
+    #[error("UpdatePath length does not match the filtered direct path")]
+    UpdatePathLength,
+    /// An UpdatePath node does not have one ciphertext per copath resolution
+    /// node (C-TREE-14).
+    #[error("UpdatePath ciphertext count does not match the resolution")]
+    UpdatePathCiphertextCount,
+    /// No path secret in an UpdatePath decrypts for this member (C-TREE-15).
+    #[error("path secret does not decrypt")]
+    PathSecretUndecryptable,
+    /// A public key derived from a path secret differs from the tree's
+    /// (C-TREE-16, C-WEL-08).
+    #[error("derived public key does not match")]
+    PathSecretMismatch,
+    /// A leaf node's source is not the one its context requires (C-LN-17,
+    /// C-LN-18, C-LN-20).
+    #[error("leaf node source mismatch")]
+    LeafNodeSourceMismatch,
     /// A sender's leaf index is outside the tree (RFC 9420 section 6.3.2).
     #[error("sender leaf {leaf} is outside the tree")]
     SenderLeafOutsideTree {
@@ -214,6 +279,9 @@ pub enum MisuseError {
     /// Only members send PrivateMessages (RFC 9420 section 6.3.2).
     #[error("only members send PrivateMessages")]
     PrivateMessageFromNonMember,
+    /// A node index is outside the tree.
+    #[error("node outside the tree")]
+    NodeOutsideTree,
     /// A sender ratchet has used up its 2^32 generations.
     #[error("sender ratchet exhausted")]
     RatchetExhausted,

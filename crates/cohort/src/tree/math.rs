@@ -20,6 +20,11 @@ impl LeafIndex {
     pub fn node(self) -> Option<NodeIndex> {
         self.0.checked_mul(2).map(NodeIndex)
     }
+
+    /// The node index of this leaf as a plain number.
+    pub fn node_index(self) -> Option<u32> {
+        self.0.checked_mul(2)
+    }
 }
 
 impl NodeIndex {

@@ -1,0 +1,533 @@
+//! The ratchet tree (RFC 9420 section 7): a flat array of nodes addressed by
+//! the array-tree math, with a cached tree hash per node, and [`TreeDiff`],
+//! a copy-on-write overlay that stages changes without copying the tree.
+
+use super::math::{self, LeafIndex};
+use crate::codec::{VarVec, append};
+use crate::crypto::SuiteCrypto;
+use crate::messages::{LeafNode, Node, ParentNode};
+use crate::{DecodeError, Error, MisuseError, ValidationError};
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+use cohort_traits::Crypto;
+
+/// Read access to a ratchet tree: a [`RatchetTree`] or a [`TreeDiff`] over one.
+///
+/// Trees are always full: `n_leaves` is a power of two and every node index
+/// below `node_width(n_leaves)` exists (blank or not).
+pub trait TreeView {
+    /// The number of leaves (a power of two).
+    fn n_leaves(&self) -> u32;
+
+    /// The node at `index`, `None` when blank or outside the tree.
+    fn node(&self, index: u32) -> Option<&Node>;
+
+    /// The tree hash of `index` if it is known without computation.
+    fn known_hash(&self, index: u32) -> Option<&[u8]>;
+
+    /// The number of nodes.
+    fn width(&self) -> u32 {
+        math::node_width(self.n_leaves()).unwrap_or(0)
+    }
+
+    /// The root index.
+    fn root(&self) -> u32 {
+        math::root(self.n_leaves()).unwrap_or(0)
+    }
+
+    /// The leaf node at `leaf`, `None` when blank or outside the tree.
+    fn leaf(&self, leaf: LeafIndex) -> Option<&LeafNode> {
+        match self.node(leaf.node_index()?) {
+            Some(Node::Leaf(l)) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The parent node at `index`, `None` when blank or not a parent.
+    fn parent_node(&self, index: u32) -> Option<&ParentNode> {
+        match self.node(index) {
+            Some(Node::Parent(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The resolution of `index` (RFC 9420 section 4.1.1): the non-blank
+    /// nodes covering its subtree, each non-blank parent followed by its
+    /// unmerged leaves (as node indices).
+    fn resolution(&self, index: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        resolve(self, index, &mut out);
+        out
+    }
+
+    /// Whether the resolution of `index` is empty (no non-blank node below).
+    fn resolution_is_empty(&self, index: u32) -> bool {
+        match self.node(index) {
+            Some(_) => false,
+            None => match (math::left(index), math::right(index)) {
+                (Some(l), Some(r)) => self.resolution_is_empty(l) && self.resolution_is_empty(r),
+                _ => true,
+            },
+        }
+    }
+
+    /// The filtered direct path of `leaf` (RFC 9420 section 4.1.2): its
+    /// direct path without the nodes whose copath child has an empty
+    /// resolution.
+    fn filtered_direct_path(&self, leaf: LeafIndex) -> Vec<u32> {
+        let n = self.n_leaves();
+        let Some(start) = leaf.node_index() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut child = start;
+        while let Some(p) = math::parent(child, n) {
+            if let Some(s) = math::sibling(child, n)
+                && !self.resolution_is_empty(s)
+            {
+                out.push(p);
+            }
+            child = p;
+        }
+        out
+    }
+
+    /// The leaf indices of non-blank leaves.
+    fn members(&self) -> Vec<LeafIndex> {
+        (0..self.n_leaves())
+            .map(LeafIndex)
+            .filter(|l| self.leaf(*l).is_some())
+            .collect()
+    }
+}
+
+fn resolve<T: TreeView + ?Sized>(tree: &T, index: u32, out: &mut Vec<u32>) {
+    match tree.node(index) {
+        Some(Node::Leaf(_)) => out.push(index),
+        Some(Node::Parent(p)) => {
+            out.push(index);
+            out.extend(p.unmerged_leaves.0.iter().filter_map(|l| l.checked_mul(2)));
+        }
+        None => {
+            if let (Some(l), Some(r)) = (math::left(index), math::right(index)) {
+                resolve(tree, l, out);
+                resolve(tree, r, out);
+            }
+        }
+    }
+}
+
+/// The tree hash of one node from its content and its children's hashes
+/// (RFC 9420 section 7.8).
+pub(crate) fn node_hash<C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    index: u32,
+    node: Option<&Node>,
+    children: Option<(&[u8], &[u8])>,
+) -> Result<Vec<u8>, Error> {
+    let mut input = Vec::with_capacity(256);
+    if math::is_leaf(index) {
+        // TreeHashInput { node_type = leaf, LeafNodeHashInput { leaf_index, optional<LeafNode> } }
+        input.push(1);
+        input.extend_from_slice(&(index / 2).to_be_bytes());
+        match node {
+            Some(Node::Leaf(l)) => {
+                input.push(1);
+                append(&mut input, l)?;
+            }
+            None => input.push(0),
+            Some(Node::Parent(_)) => {
+                return Err(DecodeError::InvalidValue("parent node at a leaf position").into());
+            }
+        }
+    } else {
+        let (left, right) = children.ok_or(MisuseError::LengthTooLarge)?;
+        input.push(2);
+        match node {
+            Some(Node::Parent(p)) => {
+                input.push(1);
+                append(&mut input, p)?;
+            }
+            None => input.push(0),
+            Some(Node::Leaf(_)) => {
+                return Err(DecodeError::InvalidValue("leaf node at a parent position").into());
+            }
+        }
+        crate::codec::write_opaque(left, &mut input)?;
+        crate::codec::write_opaque(right, &mut input)?;
+    }
+    cs.hash(&input)
+}
+
+/// A ratchet tree with the tree hash of every node cached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RatchetTree {
+    n_leaves: u32,
+    nodes: Vec<Option<Node>>,
+    hashes: Vec<Vec<u8>>,
+}
+
+impl TreeView for RatchetTree {
+    fn n_leaves(&self) -> u32 {
+        self.n_leaves
+    }
+
+    fn node(&self, index: u32) -> Option<&Node> {
+        self.nodes.get(index as usize).and_then(Option::as_ref)
+    }
+
+    fn known_hash(&self, index: u32) -> Option<&[u8]> {
+        self.hashes.get(index as usize).map(Vec::as_slice)
+    }
+}
+
+impl RatchetTree {
+    /// A one-member tree.
+    pub fn new<C: Crypto + ?Sized>(cs: &SuiteCrypto<'_, C>, leaf: LeafNode) -> Result<Self, Error> {
+        Self::from_nodes(cs, alloc::vec![Some(Node::Leaf(leaf))])
+    }
+
+    /// Builds a tree from the nodes of a `ratchet_tree` extension (RFC 9420
+    /// section 12.4.3.3), checking its shape: non-empty, last node non-blank
+    /// (C-TREE-02), leaves at even and parents at odd positions (C-TREE-03),
+    /// rightmost node a leaf (C-TREE-04), unmerged leaves sorted (C-TREE-01).
+    /// The tree is extended with blanks to the next full size and every tree
+    /// hash is computed. Signatures and parent hashes are checked by
+    /// [`RatchetTree::validate`].
+    pub fn from_nodes<C: Crypto + ?Sized>(
+        cs: &SuiteCrypto<'_, C>,
+        mut nodes: Vec<Option<Node>>,
+    ) -> Result<Self, Error> {
+        match nodes.last() {
+            None | Some(None) => return Err(ValidationError::TreeTrailingBlank.into()),
+            Some(Some(Node::Parent(_))) => return Err(ValidationError::TreeMalformed.into()),
+            Some(Some(Node::Leaf(_))) => {}
+        }
+        let len = u32::try_from(nodes.len()).map_err(|_| ValidationError::TreeMalformed)?;
+        for (i, node) in (0u32..).zip(&nodes) {
+            match node {
+                Some(Node::Leaf(_)) if !math::is_leaf(i) => {
+                    return Err(ValidationError::TreeMalformed.into());
+                }
+                Some(Node::Parent(_)) if math::is_leaf(i) => {
+                    return Err(ValidationError::TreeMalformed.into());
+                }
+                Some(Node::Parent(p))
+                    if p.unmerged_leaves
+                        .0
+                        .windows(2)
+                        .any(|w| matches!(w, [a, b] if a >= b)) =>
+                {
+                    return Err(ValidationError::UnmergedLeavesNotSorted.into());
+                }
+                _ => {}
+            }
+        }
+        // An odd number of entries whose last is a leaf: smallest full tree.
+        let leaves_needed = len / 2 + 1;
+        let n_leaves = leaves_needed
+            .checked_next_power_of_two()
+            .ok_or(ValidationError::TreeMalformed)?;
+        let width = math::node_width(n_leaves).ok_or(ValidationError::TreeMalformed)?;
+        nodes.resize(width as usize, None);
+        let mut tree = RatchetTree {
+            n_leaves,
+            nodes,
+            hashes: Vec::new(),
+        };
+        tree.rehash_all(cs)?;
+        Ok(tree)
+    }
+
+    /// Computes every tree hash bottom-up, one level at a time.
+    fn rehash_all<C: Crypto + ?Sized>(&mut self, cs: &SuiteCrypto<'_, C>) -> Result<(), Error> {
+        let width = self.width();
+        let mut hashes: Vec<Vec<u8>> = alloc::vec![Vec::new(); width as usize];
+        let top = math::level(self.root());
+        for level in 0..=top {
+            let step = 1u32 << (level + 1);
+            let mut i = (1u32 << level) - 1;
+            while i < width {
+                let children = match (math::left(i), math::right(i)) {
+                    (Some(l), Some(r)) => Some((
+                        hashes
+                            .get(l as usize)
+                            .map(Vec::as_slice)
+                            .unwrap_or_default(),
+                        hashes
+                            .get(r as usize)
+                            .map(Vec::as_slice)
+                            .unwrap_or_default(),
+                    )),
+                    _ => None,
+                };
+                let h = node_hash(cs, i, self.node(i), children)?;
+                if let Some(slot) = hashes.get_mut(i as usize) {
+                    *slot = h;
+                }
+                i = i.saturating_add(step);
+            }
+        }
+        self.hashes = hashes;
+        Ok(())
+    }
+
+    /// The root tree hash (RFC 9420 section 7.8).
+    pub fn tree_hash(&self) -> &[u8] {
+        self.known_hash(self.root()).unwrap_or_default()
+    }
+
+    /// The nodes in `ratchet_tree` extension form: trailing blanks removed.
+    pub fn to_nodes(&self) -> Vec<Option<Node>> {
+        let end = self
+            .nodes
+            .iter()
+            .rposition(Option::is_some)
+            .map_or(0, |i| i + 1);
+        self.nodes.iter().take(end).cloned().collect()
+    }
+
+    /// The `ratchet_tree` extension content.
+    pub fn to_extension(&self) -> crate::messages::RatchetTreeExtension {
+        crate::messages::RatchetTreeExtension(VarVec(self.to_nodes()))
+    }
+
+    /// A diff over this tree to stage changes.
+    pub fn diff(&self) -> TreeDiff<'_> {
+        TreeDiff {
+            base: self,
+            n_leaves: self.n_leaves,
+            nodes: BTreeMap::new(),
+            dirty: BTreeSet::new(),
+            hashes: BTreeMap::new(),
+        }
+    }
+
+    /// Applies staged changes (from [`TreeDiff::into_changes`]).
+    pub fn merge(&mut self, changes: TreeChanges) {
+        let width = math::node_width(changes.n_leaves).unwrap_or(0) as usize;
+        self.nodes.resize(width, None);
+        self.hashes.resize(width, Vec::new());
+        self.n_leaves = changes.n_leaves;
+        for (i, node) in changes.nodes {
+            if let Some(slot) = self.nodes.get_mut(i as usize) {
+                *slot = node;
+            }
+        }
+        for (i, h) in changes.hashes {
+            if let Some(slot) = self.hashes.get_mut(i as usize) {
+                *slot = h;
+            }
+        }
+    }
+}
+
+/// Staged changes to a [`RatchetTree`], detached from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeChanges {
+    n_leaves: u32,
+    nodes: BTreeMap<u32, Option<Node>>,
+    hashes: BTreeMap<u32, Vec<u8>>,
+}
+
+/// A copy-on-write overlay over a [`RatchetTree`]: changed nodes and
+/// recomputed hashes only. Reading falls through to the base tree.
+#[derive(Debug, Clone)]
+pub struct TreeDiff<'a> {
+    base: &'a RatchetTree,
+    n_leaves: u32,
+    nodes: BTreeMap<u32, Option<Node>>,
+    dirty: BTreeSet<u32>,
+    hashes: BTreeMap<u32, Vec<u8>>,
+}
+
+impl TreeView for TreeDiff<'_> {
+    fn n_leaves(&self) -> u32 {
+        self.n_leaves
+    }
+
+    fn node(&self, index: u32) -> Option<&Node> {
+        if !math::in_tree(index, self.n_leaves) {
+            return None;
+        }
+        match self.nodes.get(&index) {
+            Some(n) => n.as_ref(),
+            None => self.base.node(index),
+        }
+    }
+
+    fn known_hash(&self, index: u32) -> Option<&[u8]> {
+        if self.dirty.contains(&index) || !math::in_tree(index, self.n_leaves) {
+            return None;
+        }
+        match self.hashes.get(&index) {
+            Some(h) => Some(h),
+            None => self.base.known_hash(index),
+        }
+    }
+}
+
+impl<'a> TreeDiff<'a> {
+    /// The base tree.
+    pub fn base(&self) -> &'a RatchetTree {
+        self.base
+    }
+
+    /// Sets node `index`, invalidating the hashes on its path to the root.
+    pub fn set_node(&mut self, index: u32, node: Option<Node>) -> Result<(), Error> {
+        if !math::in_tree(index, self.n_leaves) {
+            return Err(MisuseError::NodeOutsideTree.into());
+        }
+        self.nodes.insert(index, node);
+        self.dirty.insert(index);
+        self.dirty.extend(math::direct_path(index, self.n_leaves));
+        Ok(())
+    }
+
+    /// Blanks the direct path of `leaf` (not the leaf itself).
+    pub fn blank_direct_path(&mut self, leaf: LeafIndex) -> Result<(), Error> {
+        let node = leaf.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+        for p in math::direct_path(node, self.n_leaves) {
+            if self.node(p).is_some() {
+                self.set_node(p, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Doubles the tree: the old tree becomes the left subtree of a new blank
+    /// root, with an all-blank right subtree (RFC 9420 section 7.7).
+    fn extend(&mut self) -> Result<(), Error> {
+        let old_width = self.width();
+        let n = self
+            .n_leaves
+            .checked_mul(2)
+            .ok_or(MisuseError::NodeOutsideTree)?;
+        let new_width = math::node_width(n).ok_or(MisuseError::NodeOutsideTree)?;
+        self.n_leaves = n;
+        for i in old_width..new_width {
+            // Nodes of the base tree beyond its width never exist; nodes the
+            // diff had beyond the old width were removed by truncation.
+            self.nodes.insert(i, None);
+            self.dirty.insert(i);
+        }
+        Ok(())
+    }
+
+    /// Halves the tree while its right half is blank (RFC 9420 section 7.7).
+    fn truncate(&mut self) {
+        while self.n_leaves > 1 {
+            let half = self.n_leaves / 2;
+            let right_blank = (half..self.n_leaves).all(|l| self.leaf(LeafIndex(l)).is_none());
+            if !right_blank {
+                break;
+            }
+            self.n_leaves = half;
+            let width = self.width();
+            self.nodes.retain(|i, _| *i < width);
+            self.hashes.retain(|i, _| *i < width);
+            self.dirty.retain(|i| *i < width);
+        }
+    }
+
+    /// Adds `leaf` at the leftmost blank leaf, extending the tree if there is
+    /// none, and records it as unmerged at every non-blank parent on its
+    /// direct path (RFC 9420 section 12.1.1). Returns its index.
+    pub fn add_leaf(&mut self, leaf: LeafNode) -> Result<LeafIndex, Error> {
+        let index = match (0..self.n_leaves)
+            .map(LeafIndex)
+            .find(|l| self.leaf(*l).is_none())
+        {
+            Some(i) => i,
+            None => {
+                let i = LeafIndex(self.n_leaves);
+                self.extend()?;
+                i
+            }
+        };
+        let node = index.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+        self.set_node(node, Some(Node::Leaf(leaf)))?;
+        for p in math::direct_path(node, self.n_leaves) {
+            if let Some(Node::Parent(parent)) = self.node(p) {
+                let mut parent = parent.clone();
+                let pos = parent.unmerged_leaves.0.partition_point(|&u| u < index.0);
+                parent.unmerged_leaves.0.insert(pos, index.0);
+                self.set_node(p, Some(Node::Parent(parent)))?;
+            }
+        }
+        Ok(index)
+    }
+
+    /// Replaces the leaf of `leaf` and blanks its direct path (RFC 9420
+    /// section 12.1.2).
+    pub fn update_leaf(&mut self, leaf: LeafIndex, node: LeafNode) -> Result<(), Error> {
+        if self.leaf(leaf).is_none() {
+            return Err(ValidationError::BlankLeaf { leaf: leaf.0 }.into());
+        }
+        let index = leaf.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+        self.set_node(index, Some(Node::Leaf(node)))?;
+        self.blank_direct_path(leaf)
+    }
+
+    /// Blanks `leaf` and its direct path, then truncates trailing blank
+    /// halves (RFC 9420 section 12.1.3).
+    pub fn remove_leaf(&mut self, leaf: LeafIndex) -> Result<(), Error> {
+        if self.leaf(leaf).is_none() {
+            return Err(ValidationError::BlankLeaf { leaf: leaf.0 }.into());
+        }
+        let index = leaf.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+        self.set_node(index, None)?;
+        self.blank_direct_path(leaf)?;
+        self.truncate();
+        Ok(())
+    }
+
+    /// Recomputes the hashes of every changed subtree, bottom-up.
+    pub fn rehash<C: Crypto + ?Sized>(&mut self, cs: &SuiteCrypto<'_, C>) -> Result<(), Error> {
+        let mut dirty: Vec<u32> = core::mem::take(&mut self.dirty).into_iter().collect();
+        dirty.sort_by_key(|i| (math::level(*i), *i));
+        for i in dirty {
+            if !math::in_tree(i, self.n_leaves) {
+                continue;
+            }
+            let h = {
+                let children = match (math::left(i), math::right(i)) {
+                    (Some(l), Some(r)) => Some((
+                        self.known_hash(l).ok_or(MisuseError::NodeOutsideTree)?,
+                        self.known_hash(r).ok_or(MisuseError::NodeOutsideTree)?,
+                    )),
+                    _ => None,
+                };
+                node_hash(cs, i, self.node(i), children)?
+            };
+            self.hashes.insert(i, h);
+        }
+        Ok(())
+    }
+
+    /// The root tree hash of the staged tree.
+    pub fn tree_hash<C: Crypto + ?Sized>(
+        &mut self,
+        cs: &SuiteCrypto<'_, C>,
+    ) -> Result<Vec<u8>, Error> {
+        self.rehash(cs)?;
+        Ok(self
+            .known_hash(self.root())
+            .ok_or(MisuseError::NodeOutsideTree)?
+            .to_vec())
+    }
+
+    /// Detaches the staged changes, hashes up to date, for
+    /// [`RatchetTree::merge`].
+    pub fn into_changes<C: Crypto + ?Sized>(
+        mut self,
+        cs: &SuiteCrypto<'_, C>,
+    ) -> Result<TreeChanges, Error> {
+        self.rehash(cs)?;
+        Ok(TreeChanges {
+            n_leaves: self.n_leaves,
+            nodes: self.nodes,
+            hashes: self.hashes,
+        })
+    }
+}

@@ -1,0 +1,277 @@
+//! Validation of a received ratchet tree (RFC 9420 sections 7.3, 7.9.2 and
+//! 12.4.3.1) and parent hashes (section 7.9).
+
+use super::math::{self, LeafIndex};
+use super::ratchet_tree::{RatchetTree, TreeView, node_hash};
+use crate::codec::write_opaque;
+use crate::crypto::SuiteCrypto;
+use crate::messages::{LeafNode, LeafNodeSource, Node};
+use crate::{Error, ValidationError};
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+use cohort_traits::Crypto;
+
+/// The `SignWithLabel` label of LeafNodeTBS.
+pub(crate) const LEAF_LABEL: &[u8] = b"LeafNodeTBS";
+
+/// Whether node `x` is in the subtree rooted at `top`.
+pub(crate) fn in_subtree(x: u32, top: u32) -> bool {
+    let k = math::level(top) + 1;
+    let shift = |v: u32| if k >= 32 { 0 } else { v >> k };
+    math::level(x) < k && shift(x) == shift(top)
+}
+
+/// Verifies a leaf's signature (RFC 9420 section 7.3; C-LN-01, C-LN-02):
+/// leaves from updates and commits are signed with the group id and their
+/// leaf index.
+pub fn verify_leaf_signature<C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    leaf: &LeafNode,
+    group_id: &[u8],
+    index: LeafIndex,
+) -> Result<(), Error> {
+    let tbs = leaf.to_be_signed(Some((group_id, index)))?;
+    cs.verify_with_label(
+        leaf.signature_key.as_slice(),
+        LEAF_LABEL,
+        &tbs,
+        leaf.signature.as_slice(),
+    )
+    .map_err(|e| match e {
+        Error::Validation(ValidationError::InvalidSignature) => {
+            ValidationError::LeafSignatureInvalid { leaf: index.0 }.into()
+        }
+        other => other,
+    })
+}
+
+/// The tree hash of `index` with the leaves of `excluded` blanked and removed
+/// from every `unmerged_leaves` list: the `original_sibling_tree_hash` of
+/// RFC 9420 section 7.9. Subtrees that hold none of them use cached hashes.
+fn hash_excluding<T: TreeView + ?Sized, C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    tree: &T,
+    index: u32,
+    excluded: &[u32],
+) -> Result<Vec<u8>, Error> {
+    let touched = excluded
+        .iter()
+        .any(|l| l.checked_mul(2).is_some_and(|x| in_subtree(x, index)));
+    if !touched && let Some(h) = tree.known_hash(index) {
+        return Ok(h.to_vec());
+    }
+    match (math::left(index), math::right(index)) {
+        (Some(l), Some(r)) => {
+            let lh = hash_excluding(cs, tree, l, excluded)?;
+            let rh = hash_excluding(cs, tree, r, excluded)?;
+            let node = match tree.node(index) {
+                Some(Node::Parent(p)) => {
+                    let mut p = p.clone();
+                    p.unmerged_leaves.0.retain(|u| !excluded.contains(u));
+                    Some(Node::Parent(p))
+                }
+                other => other.cloned(),
+            };
+            node_hash(cs, index, node.as_ref(), Some((&lh, &rh)))
+        }
+        _ => {
+            let blank = excluded.contains(&(index / 2));
+            node_hash(cs, index, if blank { None } else { tree.node(index) }, None)
+        }
+    }
+}
+
+/// The parent hash of parent node `p` with copath child `sibling` (RFC 9420
+/// section 7.9): `Hash(ParentHashInput { encryption_key, parent_hash,
+/// original_sibling_tree_hash })`.
+pub fn parent_hash<T: TreeView + ?Sized, C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    tree: &T,
+    p: u32,
+    sibling: u32,
+) -> Result<Vec<u8>, Error> {
+    let node = tree
+        .parent_node(p)
+        .ok_or(ValidationError::ParentHashMismatch)?;
+    let sibling_hash = hash_excluding(cs, tree, sibling, &node.unmerged_leaves.0)?;
+    let mut input = Vec::with_capacity(
+        node.encryption_key.0.len() + node.parent_hash.0.len() + sibling_hash.len() + 8,
+    );
+    write_opaque(node.encryption_key.as_slice(), &mut input)?;
+    write_opaque(node.parent_hash.as_slice(), &mut input)?;
+    write_opaque(&sibling_hash, &mut input)?;
+    cs.hash(&input)
+}
+
+/// The `parent_hash` a node carries, if it carries one.
+fn carried_parent_hash(node: &Node) -> Option<&[u8]> {
+    match node {
+        Node::Leaf(l) => match &l.leaf_node_source {
+            LeafNodeSource::Commit(ph) => Some(ph.as_slice()),
+            _ => None,
+        },
+        Node::Parent(p) => Some(p.parent_hash.as_slice()),
+    }
+}
+
+/// The lowest non-blank strict ancestor of `d`.
+fn lowest_nonblank_ancestor<T: TreeView + ?Sized>(tree: &T, d: u32) -> Option<u32> {
+    let n = tree.n_leaves();
+    let mut cur = d;
+    while let Some(p) = math::parent(cur, n) {
+        if tree.node(p).is_some() {
+            return Some(p);
+        }
+        cur = p;
+    }
+    None
+}
+
+/// Whether the parent hash of `d` is valid with respect to its lowest
+/// non-blank ancestor `p` (RFC 9420 section 7.9.2; C-TREE-08).
+fn links_to<T: TreeView + ?Sized, C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    tree: &T,
+    d: u32,
+    p: u32,
+) -> Result<bool, Error> {
+    let Some(carried) = tree.node(d).and_then(carried_parent_hash) else {
+        return Ok(false);
+    };
+    let (Some(l), Some(r)) = (math::left(p), math::right(p)) else {
+        return Ok(false);
+    };
+    let (c, s) = if in_subtree(d, l) { (l, r) } else { (r, l) };
+    let Some(parent) = tree.parent_node(p) else {
+        return Ok(false);
+    };
+    // P's unmerged leaves under C must equal resolution(C) without D.
+    let mut resolution = tree.resolution(c);
+    resolution.retain(|x| *x != d);
+    let unmerged: Vec<u32> = parent
+        .unmerged_leaves
+        .0
+        .iter()
+        .filter_map(|u| u.checked_mul(2))
+        .filter(|x| in_subtree(*x, c))
+        .collect();
+    resolution.sort_unstable();
+    if resolution != unmerged {
+        return Ok(false);
+    }
+    Ok(parent_hash(cs, tree, p, s)? == carried)
+}
+
+impl RatchetTree {
+    /// Validates a tree received from outside (RFC 9420 section 12.4.3.1),
+    /// beyond the shape checks of [`RatchetTree::from_nodes`]:
+    /// - unmerged leaves name non-blank leaves below their parent (C-TREE-09)
+    ///   and every non-blank node between them lists them too (C-TREE-10);
+    /// - every non-blank parent is parent-hash valid through exactly one
+    ///   chain (C-TREE-06, C-TREE-07, C-TREE-08);
+    /// - encryption keys are unique among all nodes (C-TREE-11, C-LN-22) and
+    ///   signature keys among leaves (C-LN-21);
+    /// - every leaf signature verifies (C-TREE-12, C-LN-01, C-LN-02).
+    ///
+    /// The caller compares [`RatchetTree::tree_hash`] with the GroupContext
+    /// (C-TREE-05).
+    pub fn validate<C: Crypto + ?Sized>(
+        &self,
+        cs: &SuiteCrypto<'_, C>,
+        group_id: &[u8],
+    ) -> Result<(), Error> {
+        self.check_unmerged_leaves()?;
+        self.check_unique_keys()?;
+        self.check_parent_hashes(cs)?;
+        for l in 0..self.n_leaves() {
+            let index = LeafIndex(l);
+            if let Some(leaf) = self.leaf(index) {
+                verify_leaf_signature(cs, leaf, group_id, index)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_unmerged_leaves(&self) -> Result<(), Error> {
+        let n = self.n_leaves();
+        for p in (1..self.width()).step_by(2) {
+            let Some(parent) = self.parent_node(p) else {
+                continue;
+            };
+            for &u in &parent.unmerged_leaves.0 {
+                let node = u
+                    .checked_mul(2)
+                    .ok_or(ValidationError::InvalidUnmergedLeaf { leaf: u })?;
+                if !in_subtree(node, p) || self.leaf(LeafIndex(u)).is_none() {
+                    return Err(ValidationError::InvalidUnmergedLeaf { leaf: u }.into());
+                }
+                for q in math::direct_path(node, n)
+                    .into_iter()
+                    .take_while(|q| *q != p)
+                {
+                    if let Some(mid) = self.parent_node(q)
+                        && mid.unmerged_leaves.0.binary_search(&u).is_err()
+                    {
+                        return Err(ValidationError::InvalidUnmergedLeaf { leaf: u }.into());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_unique_keys(&self) -> Result<(), Error> {
+        let mut encryption = BTreeSet::new();
+        let mut signature = BTreeSet::new();
+        for i in 0..self.width() {
+            match self.node(i) {
+                Some(Node::Leaf(l)) => {
+                    if !encryption.insert(l.encryption_key.as_slice()) {
+                        return Err(ValidationError::DuplicateEncryptionKey.into());
+                    }
+                    if !signature.insert(l.signature_key.as_slice()) {
+                        return Err(ValidationError::DuplicateSignatureKey.into());
+                    }
+                }
+                Some(Node::Parent(p)) if !encryption.insert(p.encryption_key.as_slice()) => {
+                    return Err(ValidationError::DuplicateEncryptionKey.into());
+                }
+                Some(Node::Parent(_)) | None => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn check_parent_hashes<C: Crypto + ?Sized>(
+        &self,
+        cs: &SuiteCrypto<'_, C>,
+    ) -> Result<(), Error> {
+        // Bottom-up: a node's parent hash can only link to its lowest
+        // non-blank ancestor. Count, for each parent, the valid links from
+        // leaves or from parents that are themselves parent-hash valid.
+        let mut links: BTreeMap<u32, u32> = BTreeMap::new();
+        let top = math::level(self.root());
+        for level in 0..=top {
+            let step = 1u32 << (level + 1);
+            let mut d = (1u32 << level) - 1;
+            while d < self.width() {
+                if self.node(d).is_some() {
+                    if level > 0 {
+                        match links.get(&d).copied().unwrap_or(0) {
+                            0 => return Err(ValidationError::ParentHashMismatch.into()),
+                            1 => {}
+                            _ => return Err(ValidationError::ParentHashChainsOverlap.into()),
+                        }
+                    }
+                    if let Some(p) = lowest_nonblank_ancestor(self, d)
+                        && links_to(cs, self, d, p)?
+                    {
+                        *links.entry(p).or_insert(0) += 1;
+                    }
+                }
+                d = d.saturating_add(step);
+            }
+        }
+        Ok(())
+    }
+}
