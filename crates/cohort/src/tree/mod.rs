@@ -5,6 +5,6 @@ mod ratchet_tree;
 mod treekem;
 mod validate;
 
-pub use ratchet_tree::{RatchetTree, TreeChanges, TreeDiff, TreeView};
+pub use ratchet_tree::{RatchetTree, TreeChanges, TreeDiff, TreeView, node_hash};
 pub use treekem::{PendingPath, TreePrivateKeys, create_path, decrypt_path, merge_path};
 pub use validate::{parent_hash, verify_leaf_signature};

@@ -118,8 +118,8 @@ fn resolve<T: TreeView + ?Sized>(tree: &T, index: u32, out: &mut Vec<u32>) {
 }
 
 /// The tree hash of one node from its content and its children's hashes
-/// (RFC 9420 section 7.8).
-pub(crate) fn node_hash<C: Crypto + ?Sized>(
+/// (RFC 9420 section 7.8); `children` is required for parent positions.
+pub fn node_hash<C: Crypto + ?Sized>(
     cs: &SuiteCrypto<'_, C>,
     index: u32,
     node: Option<&Node>,

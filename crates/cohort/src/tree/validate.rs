@@ -182,14 +182,13 @@ impl RatchetTree {
     ) -> Result<(), Error> {
         self.check_unmerged_leaves()?;
         self.check_unique_keys()?;
-        self.check_parent_hashes(cs)?;
         for l in 0..self.n_leaves() {
             let index = LeafIndex(l);
             if let Some(leaf) = self.leaf(index) {
                 verify_leaf_signature(cs, leaf, group_id, index)?;
             }
         }
-        Ok(())
+        self.check_parent_hashes(cs)
     }
 
     fn check_unmerged_leaves(&self) -> Result<(), Error> {
