@@ -177,6 +177,41 @@ pub enum ValidationError {
     /// section 12.4.3.1; C-WEL-04).
     #[error("GroupInfo does not decrypt")]
     GroupInfoDecryptionFailed,
+    /// The sender type may not send this content (RFC 9420 sections 6.1,
+    /// 12.1.8; C-FRAME-12 to C-FRAME-15).
+    #[error("sender type {sender_type} may not send content type {content_type}")]
+    SenderContentMismatch {
+        /// The sender type's wire value.
+        sender_type: u8,
+        /// The content type's wire value.
+        content_type: u8,
+    },
+    /// An Update leaf keeps the encryption key of the leaf it replaces
+    /// (RFC 9420 section 7.3; C-LN-19).
+    #[error("update reuses the replaced leaf's encryption key")]
+    UpdateReusesEncryptionKey,
+    /// A leaf's encryption key is not a public key of the suite's KEM
+    /// (C-LN-05).
+    #[error("invalid encryption key")]
+    InvalidEncryptionKey,
+    /// A leaf's capabilities lack the group's protocol version or cipher
+    /// suite (C-LN-06).
+    #[error("leaf lacks the group's version or cipher suite")]
+    LeafLacksGroupCapabilities,
+    /// A leaf's capabilities lack a type the group's required_capabilities
+    /// names (C-LN-07, C-LN-08, C-LN-09).
+    #[error("leaf lacks a required capability")]
+    LeafLacksRequiredCapabilities,
+    /// A leaf's credential type is not in its own capabilities (C-LN-12).
+    #[error("credential type not in the leaf's capabilities")]
+    CredentialTypeNotInCapabilities,
+    /// A leaf carries an extension its capabilities do not list (C-LN-13).
+    #[error("leaf extension not in its capabilities")]
+    UnsupportedLeafExtension,
+    /// A key_package leaf's lifetime is inverted, too long, or does not
+    /// cover the current time (C-LN-15, C-LN-16).
+    #[error("leaf lifetime invalid")]
+    LifetimeInvalid,
     /// A received ratchet tree is empty or ends in a blank node (RFC 9420
     /// section 12.4.3.3; C-TREE-02).
     #[error("ratchet tree empty or ending in a blank node")]

@@ -374,3 +374,44 @@ fn signature_binds_wire_format_and_context_c_frame_10_11() {
         want
     );
 }
+
+/// C-FRAME-12 to C-FRAME-15: which content each sender type may send.
+#[test]
+fn sender_types_send_only_their_content_c_frame_12_to_15() {
+    use cohort::messages::{ExternalInit, Proposal, Remove};
+    let content = |sender, body| FramedContent {
+        group_id: b"g".to_vec().into(),
+        epoch: 0,
+        sender,
+        authenticated_data: Default::default(),
+        body,
+    };
+    let remove = FramedContentBody::Proposal(Proposal::Remove(Remove { removed: 1 }));
+    let ext_init = FramedContentBody::Proposal(Proposal::ExternalInit(ExternalInit {
+        kem_output: vec![1].into(),
+    }));
+    let app = FramedContentBody::Application(b"x".to_vec().into());
+    let ok = [
+        (Sender::Member(0), app.clone()),
+        (Sender::External(0), remove.clone()),
+    ];
+    for (sender, body) in ok {
+        framing::check_sender_content(&content(sender, body)).unwrap();
+    }
+    let bad = [
+        (Sender::External(0), app.clone(), 2, 1), // C-FRAME-12
+        (Sender::External(0), ext_init, 2, 2),    // C-FRAME-13
+        (Sender::NewMemberCommit, remove.clone(), 4, 2), // C-FRAME-14
+        (Sender::NewMemberProposal, remove, 3, 2), // C-FRAME-15
+        (Sender::NewMemberProposal, app, 3, 1),   // C-FRAME-15
+    ];
+    for (sender, body, sender_type, content_type) in bad {
+        assert_eq!(
+            framing::check_sender_content(&content(sender, body)),
+            Err(Error::Validation(ValidationError::SenderContentMismatch {
+                sender_type,
+                content_type
+            }))
+        );
+    }
+}

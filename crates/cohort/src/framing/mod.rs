@@ -786,6 +786,6 @@ mod tests;
 
 mod protect;
 pub use protect::{
-    decrypt_sender_data, membership_tag, protect_private, protect_public, sign_content,
-    unprotect_private, unprotect_public, verify_content_signature,
+    check_sender_content, decrypt_sender_data, membership_tag, protect_private, protect_public,
+    sign_content, unprotect_private, unprotect_public, verify_content_signature,
 };

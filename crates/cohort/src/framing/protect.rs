@@ -46,6 +46,34 @@ pub fn sign_content<C: Crypto + ?Sized>(
     Ok(ac)
 }
 
+/// Checks which content each sender type may send (RFC 9420 sections 6.1
+/// and 12.1.8): an `external` sender only proposals of the types its column
+/// of the registry allows (C-FRAME-12, C-FRAME-13), a `new_member_commit`
+/// sender only a commit (C-FRAME-14), a `new_member_proposal` sender only an
+/// Add proposal (C-FRAME-15).
+pub fn check_sender_content(content: &FramedContent) -> Result<(), Error> {
+    use super::FramedContentBody as Body;
+    use crate::messages::Proposal;
+    let ok = match (&content.sender, &content.body) {
+        (Sender::Member(_), _) => true,
+        (Sender::External(_), Body::Proposal(p)) => {
+            p.proposal_type().external_sender_allowed() == Some(true)
+        }
+        (Sender::NewMemberCommit, Body::Commit(_)) => true,
+        (Sender::NewMemberProposal, Body::Proposal(Proposal::Add(_))) => true,
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::SenderContentMismatch {
+            sender_type: content.sender.sender_type().into(),
+            content_type: content.content_type().into(),
+        }
+        .into())
+    }
+}
+
 /// Verifies the signature of `ac` under `signature_key` (RFC 9420 section
 /// 6.1; check C-FRAME-08, C-FRAME-10, C-FRAME-11).
 pub fn verify_content_signature<C: Crypto + ?Sized>(

@@ -1,10 +1,12 @@
 //! The ratchet tree (RFC 9420 sections 4 and 7, Appendix C).
 
+mod leaf;
 pub mod math;
 mod ratchet_tree;
 mod treekem;
 mod validate;
 
+pub use leaf::{LeafPolicy, LeafRole, validate_leaf_node};
 pub use ratchet_tree::{RatchetTree, TreeChanges, TreeDiff, TreeView, node_hash};
 pub use treekem::{PendingPath, TreePrivateKeys, create_path, decrypt_path, merge_path};
 pub use validate::{parent_hash, verify_leaf_signature};

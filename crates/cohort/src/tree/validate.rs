@@ -1,6 +1,7 @@
 //! Validation of a received ratchet tree (RFC 9420 sections 7.3, 7.9.2 and
 //! 12.4.3.1) and parent hashes (section 7.9).
 
+use super::leaf::{LeafPolicy, LeafRole, validate_leaf_node};
 use super::math::{self, LeafIndex};
 use super::ratchet_tree::{RatchetTree, TreeView, node_hash};
 use crate::codec::write_opaque;
@@ -180,12 +181,23 @@ impl RatchetTree {
         cs: &SuiteCrypto<'_, C>,
         group_id: &[u8],
     ) -> Result<(), Error> {
+        self.validate_with(cs, group_id, &LeafPolicy::default())
+    }
+
+    /// [`RatchetTree::validate`] with every leaf also checked against the
+    /// group's parameters in `policy` (RFC 9420 section 7.3, C-TREE-12).
+    pub fn validate_with<C: Crypto + ?Sized>(
+        &self,
+        cs: &SuiteCrypto<'_, C>,
+        group_id: &[u8],
+        policy: &LeafPolicy<'_>,
+    ) -> Result<(), Error> {
         self.check_unmerged_leaves()?;
         self.check_unique_keys()?;
         for l in 0..self.n_leaves() {
             let index = LeafIndex(l);
             if let Some(leaf) = self.leaf(index) {
-                verify_leaf_signature(cs, leaf, group_id, index)?;
+                validate_leaf_node(cs, leaf, LeafRole::Tree, Some((group_id, index)), policy)?;
             }
         }
         self.check_parent_hashes(cs)
