@@ -28,7 +28,7 @@ pub enum LeafRole<'a> {
 }
 
 /// The group parameters a LeafNode is checked against.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct LeafPolicy<'a> {
     /// The group's `required_capabilities` extension, if any.
     pub required: Option<&'a RequiredCapabilities>,
@@ -38,16 +38,6 @@ pub struct LeafPolicy<'a> {
     pub now: Option<u64>,
     /// The longest lifetime (`not_after - not_before`) accepted (C-LN-16).
     pub max_lifetime: Option<u64>,
-}
-
-impl Default for LeafPolicy<'_> {
-    fn default() -> Self {
-        LeafPolicy {
-            required: None,
-            now: None,
-            max_lifetime: None,
-        }
-    }
 }
 
 /// Validates `leaf` for a group of `cs`'s suite (RFC 9420 section 7.3):
@@ -64,13 +54,13 @@ pub fn validate_leaf_node<C: Crypto + ?Sized>(
     position: Option<(&[u8], LeafIndex)>,
     policy: &LeafPolicy<'_>,
 ) -> Result<(), Error> {
-    let source_ok = match (&role, &leaf.leaf_node_source) {
-        (LeafRole::KeyPackage, LeafNodeSource::KeyPackage(_)) => true,
-        (LeafRole::Update { .. }, LeafNodeSource::Update) => true,
-        (LeafRole::Commit, LeafNodeSource::Commit(_)) => true,
-        (LeafRole::Tree, _) => true,
-        _ => false,
-    };
+    let source_ok = matches!(
+        (&role, &leaf.leaf_node_source),
+        (LeafRole::KeyPackage, LeafNodeSource::KeyPackage(_))
+            | (LeafRole::Update { .. }, LeafNodeSource::Update)
+            | (LeafRole::Commit, LeafNodeSource::Commit(_))
+            | (LeafRole::Tree, _)
+    );
     if !source_ok {
         return Err(ValidationError::LeafNodeSourceMismatch.into());
     }
