@@ -25,7 +25,7 @@ mod storage;
 mod suite;
 
 pub use crypto::{Crypto, CryptoError, KemOutput};
-pub use provider::Provider;
+pub use provider::{Provider, ProviderBundle};
 pub use rand::{Rand, RandError};
 pub use secret::Secret;
 pub use signer::{Signer, SignerError};

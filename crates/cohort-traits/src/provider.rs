@@ -19,3 +19,39 @@ pub trait Provider {
     /// The storage backend.
     fn storage(&self) -> &Self::Storage;
 }
+
+/// A [`Provider`] made of one value of each part.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderBundle<C, R, S> {
+    /// The crypto provider.
+    pub crypto: C,
+    /// The random source.
+    pub rand: R,
+    /// The storage backend.
+    pub storage: S,
+}
+
+impl<C: Crypto, R: Rand, S: Storage> ProviderBundle<C, R, S> {
+    /// Bundles the three parts.
+    pub fn new(crypto: C, rand: R, storage: S) -> Self {
+        ProviderBundle { crypto, rand, storage }
+    }
+}
+
+impl<C: Crypto, R: Rand, S: Storage> Provider for ProviderBundle<C, R, S> {
+    type Crypto = C;
+    type Rand = R;
+    type Storage = S;
+
+    fn crypto(&self) -> &C {
+        &self.crypto
+    }
+
+    fn rand(&self) -> &R {
+        &self.rand
+    }
+
+    fn storage(&self) -> &S {
+        &self.storage
+    }
+}

@@ -1,0 +1,77 @@
+//! An in-memory [`Storage`] backend for Cohort: for tests and ephemeral
+//! clients. Batches apply atomically under one lock.
+#![forbid(unsafe_code)]
+
+use cohort_traits::{RecordKind, Storage, StorageError, StorageOp};
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+/// Records in a map behind a mutex.
+#[derive(Debug, Default)]
+pub struct MemoryStorage {
+    records: Mutex<BTreeMap<(RecordKind, Vec<u8>), Vec<u8>>>,
+}
+
+impl MemoryStorage {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<(RecordKind, Vec<u8>), Vec<u8>>> {
+        // Map insertions and removals cannot fail midway through a batch, so
+        // a lock poisoned by a panic elsewhere still guards consistent data.
+        self.records.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The number of records stored.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn get(&self, kind: RecordKind, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.lock().get(&(kind, key.to_vec())).cloned())
+    }
+
+    fn apply(&self, batch: &[StorageOp]) -> Result<(), StorageError> {
+        let mut records = self.lock();
+        for op in batch {
+            match op {
+                StorageOp::Put { kind, key, value } => {
+                    records.insert((*kind, key.clone()), value.clone());
+                }
+                StorageOp::Delete { kind, key } => {
+                    records.remove(&(*kind, key.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_put_and_delete() {
+        let s = MemoryStorage::new();
+        s.apply(&[
+            StorageOp::Put { kind: RecordKind::GroupState, key: b"g".to_vec(), value: b"1".to_vec() },
+            StorageOp::Put { kind: RecordKind::Psk, key: b"g".to_vec(), value: b"2".to_vec() },
+        ])
+        .unwrap();
+        assert_eq!(s.get(RecordKind::GroupState, b"g").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(s.get(RecordKind::Psk, b"g").unwrap(), Some(b"2".to_vec()));
+        s.apply(&[StorageOp::Delete { kind: RecordKind::Psk, key: b"g".to_vec() }]).unwrap();
+        assert_eq!(s.get(RecordKind::Psk, b"g").unwrap(), None);
+        assert_eq!(s.len(), 1);
+    }
+}
