@@ -64,13 +64,28 @@ mod tests {
     fn batches_put_and_delete() {
         let s = MemoryStorage::new();
         s.apply(&[
-            StorageOp::Put { kind: RecordKind::GroupState, key: b"g".to_vec(), value: b"1".to_vec() },
-            StorageOp::Put { kind: RecordKind::Psk, key: b"g".to_vec(), value: b"2".to_vec() },
+            StorageOp::Put {
+                kind: RecordKind::GroupState,
+                key: b"g".to_vec(),
+                value: b"1".to_vec(),
+            },
+            StorageOp::Put {
+                kind: RecordKind::Psk,
+                key: b"g".to_vec(),
+                value: b"2".to_vec(),
+            },
         ])
         .unwrap();
-        assert_eq!(s.get(RecordKind::GroupState, b"g").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(
+            s.get(RecordKind::GroupState, b"g").unwrap(),
+            Some(b"1".to_vec())
+        );
         assert_eq!(s.get(RecordKind::Psk, b"g").unwrap(), Some(b"2".to_vec()));
-        s.apply(&[StorageOp::Delete { kind: RecordKind::Psk, key: b"g".to_vec() }]).unwrap();
+        s.apply(&[StorageOp::Delete {
+            kind: RecordKind::Psk,
+            key: b"g".to_vec(),
+        }])
+        .unwrap();
         assert_eq!(s.get(RecordKind::Psk, b"g").unwrap(), None);
         assert_eq!(s.len(), 1);
     }

@@ -34,7 +34,11 @@ pub struct ProviderBundle<C, R, S> {
 impl<C: Crypto, R: Rand, S: Storage> ProviderBundle<C, R, S> {
     /// Bundles the three parts.
     pub fn new(crypto: C, rand: R, storage: S) -> Self {
-        ProviderBundle { crypto, rand, storage }
+        ProviderBundle {
+            crypto,
+            rand,
+            storage,
+        }
     }
 }
 
