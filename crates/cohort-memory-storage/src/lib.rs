@@ -6,10 +6,13 @@ use cohort_traits::{RecordKind, Storage, StorageError, StorageOp};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
+/// Records by kind and key.
+type Records = BTreeMap<(RecordKind, Vec<u8>), Vec<u8>>;
+
 /// Records in a map behind a mutex.
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
-    records: Mutex<BTreeMap<(RecordKind, Vec<u8>), Vec<u8>>>,
+    records: Mutex<Records>,
 }
 
 impl MemoryStorage {
@@ -18,7 +21,7 @@ impl MemoryStorage {
         Self::default()
     }
 
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<(RecordKind, Vec<u8>), Vec<u8>>> {
+    fn lock(&self) -> MutexGuard<'_, Records> {
         // Map insertions and removals cannot fail midway through a batch, so
         // a lock poisoned by a panic elsewhere still guards consistent data.
         self.records.lock().unwrap_or_else(|e| e.into_inner())
