@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cohort_conformance::{Row, files_in, run_file, vectors_dir};
+use cohort_traits::{Crypto, Rand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -35,8 +36,22 @@ enum Command {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ProviderChoice {
-    /// Pure-Rust RustCrypto primitives (every RFC 9420 suite).
+    /// Pure-Rust RustCrypto primitives (every RFC 9420 suite, 0x004D, 0x0906).
     RustCrypto,
+    /// libcrux's formally verified primitives (0x0001-0x0003, 0x004D, 0x0906).
+    Libcrux,
+}
+
+impl ProviderChoice {
+    /// The provider, which is also its own random source.
+    fn provider(self) -> (&'static dyn Crypto, &'static dyn Rand) {
+        static RUST_CRYPTO: cohort_rust_crypto::RustCrypto = cohort_rust_crypto::RustCrypto::new();
+        static LIBCRUX: cohort_libcrux::LibcruxCrypto = cohort_libcrux::LibcruxCrypto::new();
+        match self {
+            ProviderChoice::RustCrypto => (&RUST_CRYPTO, &RUST_CRYPTO),
+            ProviderChoice::Libcrux => (&LIBCRUX, &LIBCRUX),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -60,9 +75,7 @@ fn conformance(dir: Option<PathBuf>, json: bool, provider: ProviderChoice) -> Ex
         );
         return ExitCode::FAILURE;
     }
-    let crypto = match provider {
-        ProviderChoice::RustCrypto => cohort_rust_crypto::RustCrypto::new(),
-    };
+    let (crypto, rand) = provider.provider();
     let mut rows: Vec<Row> = Vec::new();
     let mut errors = 0;
     for path in files_in(&dir) {
@@ -75,7 +88,7 @@ fn conformance(dir: Option<PathBuf>, json: bool, provider: ProviderChoice) -> Ex
             errors += 1;
             continue;
         }
-        match run_file(&crypto, &crypto, &path) {
+        match run_file(crypto, rand, &path) {
             Ok(r) => rows.extend(r),
             Err(e) => {
                 eprintln!("{name}: {e}");

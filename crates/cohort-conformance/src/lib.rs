@@ -13,6 +13,7 @@ mod json;
 mod key_schedule;
 mod message_protection;
 mod messages;
+mod passive_client;
 mod psk;
 mod secret_tree;
 mod transcript;
@@ -87,7 +88,9 @@ impl Row {
     }
 
     /// The row as one JSON object:
-    /// `{"file", "cipher_suite", "passed", "failed", "implemented"}`.
+    /// `{"file", "cipher_suite", "passed", "failed", "implemented",
+    /// "unsupported"}`, where `unsupported` counts the cases skipped because
+    /// the provider does not implement the suite.
     pub fn to_json(&self) -> String {
         serde_json::json!({
             "file": self.file,
@@ -95,6 +98,7 @@ impl Row {
             "passed": self.passed,
             "failed": self.failed,
             "implemented": self.implemented,
+            "unsupported": self.unsupported,
         })
         .to_string()
     }
@@ -273,6 +277,7 @@ pub fn run_file<C: Crypto + ?Sized>(
         "tree-validation.json" => Some(tree_files::run_validation),
         "tree-operations.json" => Some(tree_files::run_operations),
         "treekem.json" => Some(tree_files::run_treekem),
+        n if n.starts_with("passive-client-") && n.ends_with(".json") => Some(passive_client::run),
         _ => None,
     };
     let Some(runner) = runner else {

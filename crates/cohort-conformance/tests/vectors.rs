@@ -1,13 +1,27 @@
-//! Every case of every implemented vector file passes with the RustCrypto
-//! provider, for every suite; all fifteen files are present.
+//! Every case of every implemented vector file passes with each provider,
+//! for every suite the provider supports, and is reported as unsupported
+//! (never as passed) for the suites it does not; all fifteen files are
+//! present.
 //!
 //! The directory comes from `COHORT_TEST_VECTORS` (default: `../shared/test-vectors`
 //! beside the checkout). Without it the test is skipped loudly, unless
 //! `COHORT_REQUIRE_VECTORS=1`, which `.ci/run` sets.
 
 use cohort_conformance::{KNOWN_FILES, files_in, run_file};
+use cohort_libcrux::LibcruxCrypto;
 use cohort_rust_crypto::RustCrypto;
+use cohort_traits::{Ciphersuite, Crypto, Rand};
 use std::path::PathBuf;
+
+/// The providers under test, each with itself as random source.
+fn providers() -> [(&'static str, &'static dyn Crypto, &'static dyn Rand); 2] {
+    static RUST_CRYPTO: RustCrypto = RustCrypto::new();
+    static LIBCRUX: LibcruxCrypto = LibcruxCrypto::new();
+    [
+        ("rust-crypto", &RUST_CRYPTO, &RUST_CRYPTO),
+        ("libcrux", &LIBCRUX, &LIBCRUX),
+    ]
+}
 
 fn dir() -> Option<PathBuf> {
     let dir = std::env::var_os(cohort_conformance::VECTORS_ENV)
@@ -43,39 +57,56 @@ fn dir() -> Option<PathBuf> {
 #[test]
 fn all_implemented_vectors_pass() {
     let Some(dir) = dir() else { return };
-    let crypto = RustCrypto::new();
-    let mut implemented = 0;
-    for path in files_in(&dir) {
-        let rows =
-            run_file(&crypto, &crypto, &path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        for row in rows {
-            if !row.implemented {
-                continue;
+    for (provider, crypto, rand) in providers() {
+        let mut implemented = 0;
+        for path in files_in(&dir) {
+            let rows = run_file(crypto, rand, &path)
+                .unwrap_or_else(|e| panic!("{provider} {}: {e}", path.display()));
+            for row in rows {
+                if !row.implemented {
+                    continue;
+                }
+                implemented += 1;
+                let what = format!("{provider} {} suite {:?}", row.file, row.cipher_suite);
+                eprintln!(
+                    "{what}: {} passed, {} unsupported",
+                    row.passed, row.unsupported
+                );
+                assert_eq!(row.failed, 0, "{what}: {:?}", row.first_failure);
+                match row.cipher_suite {
+                    Some(suite) if !crypto.supports(Ciphersuite(suite)) => {
+                        // Never counted as passed.
+                        assert_eq!(row.passed, 0, "{what}");
+                        assert!(row.unsupported > 0, "{what}");
+                    }
+                    _ => {
+                        assert_eq!(row.unsupported, 0, "{what} unsupported");
+                        assert!(row.passed > 0, "{what} ran no case");
+                    }
+                }
             }
-            implemented += 1;
-            eprintln!(
-                "{} suite {:?}: {} passed",
-                row.file, row.cipher_suite, row.passed
-            );
-            assert_eq!(
-                row.failed, 0,
-                "{} suite {:?}: {:?}",
-                row.file, row.cipher_suite, row.first_failure
-            );
-            assert_eq!(
-                row.unsupported, 0,
-                "{} suite {:?} unsupported",
-                row.file, row.cipher_suite
-            );
-            assert!(
-                row.passed > 0,
-                "{} suite {:?} ran no case",
-                row.file,
-                row.cipher_suite
-            );
         }
+        assert!(implemented > 0);
     }
-    assert!(implemented > 0);
+}
+
+#[test]
+fn libcrux_runs_suites_1_to_3_and_reports_the_others_unsupported() {
+    let Some(dir) = dir() else { return };
+    let crypto = LibcruxCrypto::new();
+    let rows = run_file(&crypto, &crypto, &dir.join("crypto-basics.json")).unwrap();
+    let passed: Vec<_> = rows
+        .iter()
+        .filter(|r| r.passed == 1 && r.failed == 0)
+        .filter_map(|r| r.cipher_suite)
+        .collect();
+    assert_eq!(passed, [1, 2, 3]);
+    let unsupported: Vec<_> = rows
+        .iter()
+        .filter(|r| r.passed == 0 && r.unsupported == 1)
+        .filter_map(|r| r.cipher_suite)
+        .collect();
+    assert_eq!(unsupported, [4, 5, 6, 7]);
 }
 
 #[test]

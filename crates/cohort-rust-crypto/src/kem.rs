@@ -1,8 +1,12 @@
-//! The DHKEMs of RFC 9180: X25519 and the NIST curves through `hpke`, X448
-//! through [`crate::x448_kem`].
+//! The DHKEMs of RFC 9180 (X25519 and the NIST curves through `hpke`, X448
+//! through [`crate::x448_kem`]) and the post-quantum KEMs X-Wing and
+//! ML-KEM-1024 through `hpke` (draft-ietf-hpke-pq: seed private keys,
+//! `DeriveKeyPair` by SHAKE256 `LabeledDerive`).
 
 use cohort_traits::{CryptoError, KdfId, KemId, KemOutput, Secret};
-use hpke::kem::{DhP256HkdfSha256, DhP384HkdfSha384, DhP521HkdfSha512, X25519HkdfSha256};
+use hpke::kem::{
+    DhP256HkdfSha256, DhP384HkdfSha384, DhP521HkdfSha512, MlKem1024, X25519HkdfSha256, XWing,
+};
 use hpke::{Deserializable, Kem, Serializable};
 use zeroize::Zeroize;
 
@@ -29,8 +33,11 @@ fn hpke_public_key<K: Kem>(private_key: &[u8]) -> Result<Vec<u8>, CryptoError> {
 }
 
 fn hpke_encap<K: Kem>(public_key: &[u8], randomness: &[u8]) -> Result<KemOutput, CryptoError> {
-    // hpke draws exactly Nsk bytes and runs DeriveKeyPair on them.
-    if randomness.len() != <K::PrivateKey as Serializable>::size() {
+    // hpke draws exactly the KEM's encapsulation randomness: Nsk bytes that
+    // DeriveKeyPair turns into the ephemeral key for the DHKEMs, `m` for
+    // ML-KEM, `m` and the ephemeral X25519 key for X-Wing.
+    let expected = KemId(K::KEM_ID).encap_randomness_len();
+    if Some(randomness.len()) != expected {
         return Err(CryptoError::InvalidLength);
     }
     let pk = K::PublicKey::from_bytes(public_key).map_err(|_| CryptoError::InvalidPublicKey)?;
@@ -72,23 +79,52 @@ pub(crate) fn derive_key_pair(kem: KemId, ikm: &[u8]) -> Result<(Secret, Vec<u8>
         KemId::DHKEM_P384 => Ok(hpke_derive::<DhP384HkdfSha384>(ikm)),
         KemId::DHKEM_P521 => Ok(hpke_derive::<DhP521HkdfSha512>(ikm)),
         KemId::DHKEM_X448 => x448_kem::derive_key_pair(ikm),
+        KemId::XWING => Ok(hpke_derive::<XWing>(ikm)),
+        KemId::ML_KEM_1024 => Ok(hpke_derive::<MlKem1024>(ikm)),
         other => Err(CryptoError::UnsupportedKem(other)),
     }
 }
 
+/// A NIST-curve private key as the fixed-length big-endian scalar HPKE
+/// serializes: encodings that dropped leading zero bytes (as some
+/// implementations write them) are left-padded; longer or empty ones are
+/// refused. Other KEMs' keys pass through unchanged.
+fn normalize_private_key(kem: KemId, private_key: &[u8]) -> Result<Secret, CryptoError> {
+    let nist = matches!(
+        kem,
+        KemId::DHKEM_P256 | KemId::DHKEM_P384 | KemId::DHKEM_P521
+    );
+    let len = kem.private_key_len().unwrap_or(private_key.len());
+    if !nist || private_key.len() == len {
+        return Ok(Secret::from_slice(private_key));
+    }
+    let pad = len
+        .checked_sub(private_key.len())
+        .filter(|_| !private_key.is_empty())
+        .ok_or(CryptoError::InvalidPrivateKey)?;
+    let mut out = vec![0u8; pad];
+    out.extend_from_slice(private_key);
+    Ok(Secret::new(out))
+}
+
 /// The public key of a serialized private key.
 pub(crate) fn public_key(kem: KemId, private_key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let private_key = normalize_private_key(kem, private_key)?;
+    let private_key = private_key.as_bytes();
     match kem {
         KemId::DHKEM_X25519 => hpke_public_key::<X25519HkdfSha256>(private_key),
         KemId::DHKEM_P256 => hpke_public_key::<DhP256HkdfSha256>(private_key),
         KemId::DHKEM_P384 => hpke_public_key::<DhP384HkdfSha384>(private_key),
         KemId::DHKEM_P521 => hpke_public_key::<DhP521HkdfSha512>(private_key),
         KemId::DHKEM_X448 => x448_kem::public_key(private_key),
+        KemId::XWING => hpke_public_key::<XWing>(private_key),
+        KemId::ML_KEM_1024 => hpke_public_key::<MlKem1024>(private_key),
         other => Err(CryptoError::UnsupportedKem(other)),
     }
 }
 
-/// `Encap(pkR)` with the ephemeral key `DeriveKeyPair(randomness)`.
+/// `Encap(pkR)`, deterministic given `randomness`
+/// (`KemId::encap_randomness_len` bytes).
 pub(crate) fn encap(
     kem: KemId,
     public_key: &[u8],
@@ -100,18 +136,24 @@ pub(crate) fn encap(
         KemId::DHKEM_P384 => hpke_encap::<DhP384HkdfSha384>(public_key, randomness),
         KemId::DHKEM_P521 => hpke_encap::<DhP521HkdfSha512>(public_key, randomness),
         KemId::DHKEM_X448 => x448_kem::encap(public_key, randomness),
+        KemId::XWING => hpke_encap::<XWing>(public_key, randomness),
+        KemId::ML_KEM_1024 => hpke_encap::<MlKem1024>(public_key, randomness),
         other => Err(CryptoError::UnsupportedKem(other)),
     }
 }
 
 /// `Decap(enc, skR)`.
 pub(crate) fn decap(kem: KemId, enc: &[u8], private_key: &[u8]) -> Result<Secret, CryptoError> {
+    let private_key = normalize_private_key(kem, private_key)?;
+    let private_key = private_key.as_bytes();
     match kem {
         KemId::DHKEM_X25519 => hpke_decap::<X25519HkdfSha256>(enc, private_key),
         KemId::DHKEM_P256 => hpke_decap::<DhP256HkdfSha256>(enc, private_key),
         KemId::DHKEM_P384 => hpke_decap::<DhP384HkdfSha384>(enc, private_key),
         KemId::DHKEM_P521 => hpke_decap::<DhP521HkdfSha512>(enc, private_key),
         KemId::DHKEM_X448 => x448_kem::decap(enc, private_key),
+        KemId::XWING => hpke_decap::<XWing>(enc, private_key),
+        KemId::ML_KEM_1024 => hpke_decap::<MlKem1024>(enc, private_key),
         other => Err(CryptoError::UnsupportedKem(other)),
     }
 }

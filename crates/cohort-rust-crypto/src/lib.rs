@@ -2,14 +2,21 @@
 //! crates (plus `hpke` for the DHKEMs over X25519 and the NIST curves).
 //!
 //! [`RustCrypto`] implements every algorithm of the seven RFC 9420 cipher
-//! suites (0x0001 to 0x0007):
+//! suites (0x0001 to 0x0007) and of the post-quantum suites 0x004D (X-Wing)
+//! and 0x0906 (ML-KEM-1024 with ML-DSA-87, a provisional code point):
 //!
 //! | Kind       | Algorithms                                                      |
 //! |------------|-----------------------------------------------------------------|
 //! | Hash/KDF   | SHA-256/384/512, HMAC, HKDF                                     |
 //! | AEAD       | AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305                     |
-//! | KEM        | DHKEM(X25519, P-256, P-384, P-521, X448)                        |
-//! | Signature  | Ed25519, Ed448, ECDSA P-256/SHA-256, P-384/SHA-384, P-521/SHA-512 |
+//! | KEM        | DHKEM(X25519, P-256, P-384, P-521, X448), X-Wing, ML-KEM-1024   |
+//! | Signature  | Ed25519, Ed448, ECDSA P-256/SHA-256, P-384/SHA-384, P-521/SHA-512, ML-DSA-87 |
+//!
+//! The post-quantum KEMs follow draft-ietf-hpke-pq (through `hpke`): seed
+//! private keys (32 bytes for X-Wing, the 64-byte `d || z` for ML-KEM) and
+//! `DeriveKeyPair(ikm)` = `SHAKE256.LabeledDerive(ikm, "DeriveKeyPair", "",
+//! Nsk)`. ML-DSA-87 (`ml-dsa`) keys are the 32-byte seed; signing is pure
+//! ML-DSA with an empty context, deterministic variant.
 //!
 //! DHKEM(X448, HKDF-SHA512) is implemented in this crate from RFC 9180
 //! section 4.1 on top of the `x448` crate, since no HPKE crate provides it.
@@ -42,8 +49,9 @@ use cohort_traits::{
 
 pub use rng::SeededRand;
 
-/// The RustCrypto-based provider: all seven RFC 9420 cipher suites, and the
-/// operating system's random generator as [`Rand`].
+/// The RustCrypto-based provider: all seven RFC 9420 cipher suites and the
+/// post-quantum suites 0x004D and 0x0906, and the operating system's random
+/// generator as [`Rand`].
 ///
 /// The type is stateless; it is cheap to construct and to share.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -64,11 +72,13 @@ impl Rand for RustCrypto {
 
 impl Crypto for RustCrypto {
     fn supports(&self, suite: Ciphersuite) -> bool {
-        Ciphersuite::RFC9420.contains(&suite)
+        Ciphersuite::RFC9420.contains(&suite) || Ciphersuite::POST_QUANTUM.contains(&suite)
     }
 
     fn supported_ciphersuites(&self) -> Vec<Ciphersuite> {
-        Ciphersuite::RFC9420.to_vec()
+        let mut suites = Ciphersuite::RFC9420.to_vec();
+        suites.extend_from_slice(&Ciphersuite::POST_QUANTUM);
+        suites
     }
 
     fn hash(&self, alg: HashAlgorithm, data: &[u8]) -> Result<Vec<u8>, CryptoError> {

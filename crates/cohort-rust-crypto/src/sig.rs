@@ -1,6 +1,7 @@
 //! Signature schemes with the encodings of RFC 9420 section 5.1: raw keys
 //! and signatures for EdDSA; big-endian scalars, uncompressed SEC1 points and
-//! DER signatures for ECDSA.
+//! DER signatures for ECDSA; the 32-byte seed and the FIPS 204 encodings for
+//! ML-DSA-87.
 
 use cohort_traits::{CryptoError, Rand, RandError, Secret, SignatureScheme};
 use zeroize::Zeroizing;
@@ -16,6 +17,7 @@ pub(crate) fn generate(
         SignatureScheme::ECDSA_SECP256R1_SHA256 => ecdsa_p256::generate(rand),
         SignatureScheme::ECDSA_SECP384R1_SHA384 => ecdsa_p384::generate(rand),
         SignatureScheme::ECDSA_SECP521R1_SHA512 => ecdsa_p521::generate(rand),
+        SignatureScheme::MLDSA87 => mldsa87::generate(rand),
         other => Err(CryptoError::UnsupportedSignatureScheme(other)),
     }
 }
@@ -31,6 +33,7 @@ pub(crate) fn public_key(
         SignatureScheme::ECDSA_SECP256R1_SHA256 => ecdsa_p256::public_key(private_key),
         SignatureScheme::ECDSA_SECP384R1_SHA384 => ecdsa_p384::public_key(private_key),
         SignatureScheme::ECDSA_SECP521R1_SHA512 => ecdsa_p521::public_key(private_key),
+        SignatureScheme::MLDSA87 => mldsa87::public_key(private_key),
         other => Err(CryptoError::UnsupportedSignatureScheme(other)),
     }
 }
@@ -47,6 +50,7 @@ pub(crate) fn sign(
         SignatureScheme::ECDSA_SECP256R1_SHA256 => ecdsa_p256::sign(private_key, message),
         SignatureScheme::ECDSA_SECP384R1_SHA384 => ecdsa_p384::sign(private_key, message),
         SignatureScheme::ECDSA_SECP521R1_SHA512 => ecdsa_p521::sign(private_key, message),
+        SignatureScheme::MLDSA87 => mldsa87::sign(private_key, message),
         other => Err(CryptoError::UnsupportedSignatureScheme(other)),
     }
 }
@@ -70,6 +74,7 @@ pub(crate) fn verify(
         SignatureScheme::ECDSA_SECP521R1_SHA512 => {
             ecdsa_p521::verify(public_key, message, signature)
         }
+        SignatureScheme::MLDSA87 => mldsa87::verify(public_key, message, signature),
         other => Err(CryptoError::UnsupportedSignatureScheme(other)),
     }
 }
@@ -265,3 +270,67 @@ ecdsa_module!(ecdsa_p384, p384, 48, 0xff);
 // P-521 scalars are 521 bits in 66 bytes: keep only the low bit of the top
 // byte so that almost every candidate is below the group order.
 ecdsa_module!(ecdsa_p521, p521, 66, 0x01);
+
+/// ML-DSA-87 (FIPS 204) on the `ml-dsa` crate: the private key is the
+/// 32-byte seed `xi`; signatures use the pure mode with an empty context and
+/// the deterministic variant (`rnd` = 32 zero bytes), so signing needs no
+/// randomness and matches the libcrux provider byte for byte.
+mod mldsa87 {
+    use super::*;
+    use ml_dsa::signature::Keypair;
+    use ml_dsa::{
+        EncodedSignature, EncodedVerifyingKey, MlDsa87, Signature, SigningKey, VerifyingKey,
+    };
+
+    /// The empty context string of pure ML-DSA as used by MLS.
+    const CONTEXT: &[u8] = b"";
+
+    /// The signing key of a 32-byte seed (exactly 32 bytes).
+    fn signing_key(private_key: &[u8]) -> Result<SigningKey<MlDsa87>, CryptoError> {
+        let seed = <[u8; 32]>::try_from(private_key)
+            .map(Zeroizing::new)
+            .map_err(|_| CryptoError::InvalidPrivateKey)?;
+        Ok(SigningKey::from_seed(&ml_dsa::Seed::from(*seed)))
+    }
+
+    fn encode_public(key: &SigningKey<MlDsa87>) -> Vec<u8> {
+        key.verifying_key().encode().to_vec()
+    }
+
+    pub(super) fn generate(rand: &dyn Rand) -> Result<(Secret, Vec<u8>), CryptoError> {
+        let seed = random_seed::<32>(rand)?;
+        let public = public_key(seed.as_slice())?;
+        Ok((Secret::from_slice(seed.as_slice()), public))
+    }
+
+    pub(super) fn public_key(private_key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        Ok(encode_public(&signing_key(private_key)?))
+    }
+
+    pub(super) fn sign(private_key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let sig = signing_key(private_key)?
+            .expanded_key()
+            .sign_deterministic(message, CONTEXT)
+            .map_err(|_| CryptoError::SigningFailed)?;
+        Ok(sig.encode().to_vec())
+    }
+
+    pub(super) fn verify(
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        let pk = EncodedVerifyingKey::<MlDsa87>::try_from(public_key)
+            .map_err(|_| CryptoError::InvalidPublicKey)?;
+        let vk = VerifyingKey::<MlDsa87>::decode(&pk);
+        let sig = EncodedSignature::<MlDsa87>::try_from(signature)
+            .ok()
+            .and_then(|s| Signature::<MlDsa87>::decode(&s))
+            .ok_or(CryptoError::InvalidSignature)?;
+        if vk.verify_with_context(message, CONTEXT, &sig) {
+            Ok(())
+        } else {
+            Err(CryptoError::InvalidSignature)
+        }
+    }
+}

@@ -1,5 +1,6 @@
-//! Every primitive of every RFC 9420 cipher suite: round trips, output
-//! lengths and rejection of bad input with the documented errors.
+//! Every primitive of every supported cipher suite (the seven of RFC 9420
+//! and the post-quantum 0x004D and 0x0906): round trips, output lengths and
+//! rejection of bad input with the documented errors.
 
 use cohort_rust_crypto::{RustCrypto, SeededRand};
 use cohort_traits::{
@@ -17,14 +18,23 @@ fn random(rand: &SeededRand, len: usize) -> Vec<u8> {
     v
 }
 
+/// Every suite the provider supports.
+fn suites() -> Vec<Ciphersuite> {
+    RustCrypto::new().supported_ciphersuites()
+}
+
 #[test]
-fn supports_exactly_the_rfc_suites() {
+fn supports_the_rfc_and_post_quantum_suites() {
     let c = RustCrypto::new();
-    assert_eq!(c.supported_ciphersuites(), Ciphersuite::RFC9420.to_vec());
-    for cs in Ciphersuite::RFC9420 {
+    let expected: Vec<_> = Ciphersuite::RFC9420
+        .into_iter()
+        .chain(Ciphersuite::POST_QUANTUM)
+        .collect();
+    assert_eq!(c.supported_ciphersuites(), expected);
+    for cs in expected {
         assert!(c.supports(cs), "{cs}");
     }
-    for id in [0x0000, 0x0008, 0x0a0a, 0xf000] {
+    for id in [0x0000, 0x0008, 0x0a0a, 0xf000, 0x004C, 0x0905] {
         assert!(!c.supports(Ciphersuite(id)));
     }
 }
@@ -32,7 +42,7 @@ fn supports_exactly_the_rfc_suites() {
 #[test]
 fn hash_hmac_hkdf_all_suites() {
     let c = RustCrypto::new();
-    for cs in Ciphersuite::RFC9420 {
+    for cs in suites() {
         let p = params(cs);
         let nh = p.hash.output_len();
         assert_eq!(c.hash(p.hash, b"data").unwrap().len(), nh, "{cs}");
@@ -79,7 +89,7 @@ fn hash_hmac_hkdf_all_suites() {
 fn aead_all_suites() {
     let c = RustCrypto::new();
     let rand = SeededRand::from_u64(1);
-    for cs in Ciphersuite::RFC9420 {
+    for cs in suites() {
         let aead = params(cs).aead;
         let key = random(&rand, aead.key_len().unwrap());
         let nonce = random(&rand, aead.nonce_len().unwrap());
@@ -145,7 +155,7 @@ fn aead_all_suites() {
 fn kem_all_suites() {
     let c = RustCrypto::new();
     let rand = SeededRand::from_u64(2);
-    for cs in Ciphersuite::RFC9420 {
+    for cs in suites() {
         let kem = params(cs).kem;
         let nsk = kem.private_key_len().unwrap();
         let npk = kem.public_key_len().unwrap();
@@ -171,7 +181,9 @@ fn kem_all_suites() {
             (out.enc.clone(), out.shared_secret.clone())
         );
         // Fresh randomness, fresh encapsulation.
-        let other = c.kem_encap(kem, &pk, &random(&rand, nsk)).unwrap();
+        let other = c
+            .kem_encap(kem, &pk, &random(&rand, randomness.len()))
+            .unwrap();
         assert_ne!(other.enc, out.enc);
 
         assert_eq!(
@@ -186,15 +198,27 @@ fn kem_all_suites() {
 
         // Malformed inputs are errors, not panics.
         assert!(c.kem_encap(kem, &pk[1..], &randomness).is_err());
-        assert!(c.kem_encap(kem, &vec![0u8; npk], &randomness).is_err());
         assert!(c.kem_decap(kem, &out.enc[1..], sk.as_bytes()).is_err());
-        assert!(c.kem_decap(kem, &vec![0u8; npk], sk.as_bytes()).is_err());
         assert_eq!(
-            c.kem_decap(kem, &out.enc, &sk.as_bytes()[1..]).unwrap_err(),
+            c.kem_encap(kem, &pk, &randomness[1..]).unwrap_err(),
+            CryptoError::InvalidLength
+        );
+        if !Ciphersuite::POST_QUANTUM.contains(&cs) {
+            // The zero point (or point at infinity) is no DH public key.
+            // (ML-KEM's implicit rejection turns any ciphertext of the
+            // right length into a pseudorandom secret instead.)
+            assert!(c.kem_encap(kem, &vec![0u8; npk], &randomness).is_err());
+            assert!(c.kem_decap(kem, &vec![0u8; npk], sk.as_bytes()).is_err());
+        }
+        // A private key longer than Nsk is refused. (NIST-curve keys are
+        // big-endian scalars, so a shorter encoding is left-padded.)
+        let long = [sk.as_bytes(), &[0u8]].concat();
+        assert_eq!(
+            c.kem_decap(kem, &out.enc, &long).unwrap_err(),
             CryptoError::InvalidPrivateKey
         );
         assert_eq!(
-            c.kem_public_key(kem, &sk.as_bytes()[1..]).unwrap_err(),
+            c.kem_public_key(kem, &long).unwrap_err(),
             CryptoError::InvalidPrivateKey
         );
     }
@@ -228,17 +252,20 @@ fn nist_kem_rejects_points_off_the_curve() {
 #[test]
 fn signatures_all_suites() {
     let c = RustCrypto::new();
-    for cs in Ciphersuite::RFC9420 {
+    for cs in suites() {
         let scheme = params(cs).signature;
-        let (sk_len, pk_len) = match scheme {
-            SignatureScheme::ED25519 => (32, 32),
-            SignatureScheme::ED448 => (57, 57),
-            SignatureScheme::ECDSA_SECP256R1_SHA256 => (32, 65),
-            SignatureScheme::ECDSA_SECP384R1_SHA384 => (48, 97),
-            SignatureScheme::ECDSA_SECP521R1_SHA512 => (66, 133),
+        // (private key, public key, signature) lengths; ECDSA's DER
+        // signatures vary.
+        let (sk_len, pk_len, sig_len) = match scheme {
+            SignatureScheme::ED25519 => (32, 32, Some(64)),
+            SignatureScheme::ED448 => (57, 57, Some(114)),
+            SignatureScheme::ECDSA_SECP256R1_SHA256 => (32, 65, None),
+            SignatureScheme::ECDSA_SECP384R1_SHA384 => (48, 97, None),
+            SignatureScheme::ECDSA_SECP521R1_SHA512 => (66, 133, None),
+            SignatureScheme::MLDSA87 => (32, 2592, Some(4627)),
             other => panic!("unexpected {other}"),
         };
-        let ecdsa = pk_len > 57;
+        let ecdsa = sig_len.is_none();
 
         let rand = SeededRand::from_u64(3);
         let (sk, pk) = c.signature_key_generate(scheme, &rand).unwrap();
@@ -255,12 +282,11 @@ fn signatures_all_suites() {
 
         let msg = b"the message";
         let sig = c.sign(scheme, sk.as_bytes(), msg).unwrap();
-        if ecdsa {
-            assert_eq!(sig[0], 0x30, "DER SEQUENCE");
-        } else {
-            assert_eq!(sig.len(), 2 * pk_len);
+        match sig_len {
+            None => assert_eq!(sig[0], 0x30, "DER SEQUENCE"),
+            Some(len) => assert_eq!(sig.len(), len),
         }
-        // Deterministic signing (EdDSA, RFC 6979 ECDSA).
+        // Deterministic signing (EdDSA, RFC 6979 ECDSA, deterministic ML-DSA).
         assert_eq!(c.sign(scheme, sk.as_bytes(), msg).unwrap(), sig);
         c.verify(scheme, &pk, msg, &sig).unwrap();
 
@@ -360,7 +386,7 @@ impl Rand for Broken {
 #[test]
 fn key_generation_surfaces_rand_failures() {
     let c = RustCrypto::new();
-    for cs in Ciphersuite::RFC9420 {
+    for cs in suites() {
         let scheme = params(cs).signature;
         assert_eq!(
             c.signature_key_generate(scheme, &Broken).unwrap_err(),

@@ -73,7 +73,9 @@ pub struct KemOutput {
 /// Key encodings are those of RFC 9420 section 5.1 and RFC 9180 section 7.1:
 /// `SerializePublicKey`/`SerializePrivateKey` for KEM keys, the raw key for
 /// EdDSA, uncompressed SEC1 points and big-endian scalars for ECDSA, and DER
-/// for ECDSA signatures.
+/// for ECDSA signatures. The post-quantum KEMs (X-Wing, ML-KEM) use seed
+/// private keys as draft-ietf-hpke-pq specifies, and ML-DSA the 32-byte seed
+/// `xi` with FIPS 204's encodings.
 pub trait Crypto: Send + Sync {
     /// Whether every algorithm of `suite` is implemented.
     fn supports(&self, suite: Ciphersuite) -> bool;
@@ -153,7 +155,8 @@ pub trait Crypto: Send + Sync {
         private_key: &[u8],
     ) -> Result<Vec<u8>, CryptoError>;
 
-    /// Signs `message` (ECDSA hashes with the scheme's hash; EdDSA is pure).
+    /// Signs `message` (ECDSA hashes with the scheme's hash; EdDSA is pure;
+    /// ML-DSA is pure with an empty context).
     fn sign(
         &self,
         scheme: SignatureScheme,

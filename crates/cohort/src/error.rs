@@ -212,6 +212,59 @@ pub enum ValidationError {
     /// cover the current time (C-LN-15, C-LN-16).
     #[error("leaf lifetime invalid")]
     LifetimeInvalid,
+    /// A PSK named by a commit or Welcome is not known (RFC 9420 section 8.4).
+    #[error("pre-shared key not found")]
+    PskNotFound,
+    /// The Welcome's or GroupInfo's cipher suite differs from the
+    /// KeyPackage's (RFC 9420 section 12.4.3.1; C-WEL-02, C-WEL-05).
+    #[error("Welcome cipher suite does not match the KeyPackage")]
+    WelcomeSuiteMismatch,
+    /// No entry of the Welcome is for this KeyPackage (C-WEL-01).
+    #[error("Welcome not addressed to this KeyPackage")]
+    WelcomeNotForKeyPackage,
+    /// No ratchet tree: not in the GroupInfo and none supplied (C-WEL-06).
+    #[error("ratchet tree missing")]
+    RatchetTreeMissing,
+    /// The ratchet tree does not hash to the GroupContext's tree_hash
+    /// (RFC 9420 section 12.4.3.1; C-TREE-05).
+    #[error("tree hash mismatch")]
+    TreeHashMismatch,
+    /// The GroupInfo signer is not a member of the tree.
+    #[error("GroupInfo signer is not a member")]
+    GroupInfoSignerNotMember,
+    /// The joiner's leaf is not in the tree (C-WEL-07).
+    #[error("joiner's leaf not in the tree")]
+    JoinerNotInTree,
+    /// The message is for another group (C-FRAME-04).
+    #[error("message for another group")]
+    WrongGroup,
+    /// The message's epoch is not the current one (or a retained past one
+    /// for application data) (C-FRAME-05, C-PROP-01).
+    #[error("message from epoch {epoch} cannot be processed")]
+    WrongEpoch {
+        /// The message's epoch.
+        epoch: u64,
+    },
+    /// The wire format is not allowed by the group's policy (C-FRAME-07).
+    #[error("wire format not allowed by policy")]
+    WireFormatNotAllowed,
+    /// The sender is not a member (blank or out-of-range leaf; C-FRAME-09,
+    /// C-FRAME-19).
+    #[error("sender is not a member")]
+    SenderNotMember,
+    /// An external sender index names no entry of external_senders, or
+    /// the group has no external_senders extension (RFC 9420 sections 6.1,
+    /// 12.1.8; C-EXT-01, C-EXT-02).
+    #[error("unknown external sender")]
+    UnknownExternalSender,
+    /// A commit that must carry an UpdatePath has none (RFC 9420 section
+    /// 12.4).
+    #[error("commit requires a path")]
+    PathRequired,
+    /// A commit references a proposal this member does not have
+    /// (RFC 9420 section 12.4.2).
+    #[error("unknown proposal reference")]
+    UnknownProposalReference,
     /// A received ratchet tree is empty or ends in a blank node (RFC 9420
     /// section 12.4.3.3; C-TREE-02).
     #[error("ratchet tree empty or ending in a blank node")]
@@ -283,6 +336,199 @@ pub enum ValidationError {
         /// The leaf index.
         leaf: u32,
     },
+
+    // KeyPackages (RFC 9420 section 10).
+    /// A KeyPackage's version or cipher suite differs from the group's
+    /// (RFC 9420 section 10.1; C-KP-02).
+    #[error("KeyPackage version or cipher suite differs from the group's")]
+    KeyPackageGroupMismatch,
+    /// A KeyPackage's signature (label KeyPackageTBS) does not verify under
+    /// its leaf's signature key (RFC 9420 sections 10, 10.1; C-KP-03).
+    #[error("KeyPackage signature does not verify")]
+    KeyPackageSignatureInvalid,
+    /// A KeyPackage's init_key equals its leaf's encryption_key (RFC 9420
+    /// section 10.1; C-KP-05).
+    #[error("KeyPackage init_key equals the leaf encryption_key")]
+    InitKeyEqualsEncryptionKey,
+    /// A KeyPackage's init_key is not a public key of the suite's KEM
+    /// (RFC 9420 section 10; C-KP-06).
+    #[error("invalid KeyPackage init_key")]
+    InvalidInitKey,
+    /// A non-default KeyPackage extension is not listed in the leaf's
+    /// capabilities (RFC 9420 section 10; C-KP-07).
+    #[error("KeyPackage extension {extension_type:#06x} not in the leaf's capabilities")]
+    UnsupportedKeyPackageExtension {
+        /// The extension type.
+        extension_type: u16,
+    },
+
+    // Extensions and capabilities (RFC 9420 sections 7.2, 11.1, 13.4, 17.3).
+    /// An extension list holds two extensions of one type (RFC 9420 section
+    /// 13.4; C-CAP-05 KeyPackage, C-CAP-06 LeafNode, C-CAP-07 GroupContext).
+    #[error("duplicate extension type {extension_type:#06x}")]
+    DuplicateExtension {
+        /// The repeated type.
+        extension_type: u16,
+    },
+    /// A known extension type appears in an object its registry entry does
+    /// not allow (RFC 9420 section 17.3; C-CAP-17).
+    #[error("extension type {extension_type:#06x} not allowed in this object")]
+    ExtensionNotAllowed {
+        /// The extension type.
+        extension_type: u16,
+    },
+    /// A GroupContextExtensions proposal or ReInit holds a GREASE extension
+    /// (RFC 9420 section 13.5; C-GREASE-09, C-GREASE-10).
+    #[error("GREASE extension {extension_type:#06x} in group context extensions")]
+    GreaseGroupContextExtension {
+        /// The GREASE value.
+        extension_type: u16,
+    },
+    /// An added or updated leaf does not support a non-default group context
+    /// extension (RFC 9420 section 13.4; C-CAP-09, C-CAP-10).
+    #[error("leaf lacks support for group context extension {extension_type:#06x}")]
+    LeafLacksGroupExtension {
+        /// The unsupported extension type.
+        extension_type: u16,
+    },
+    /// A GroupContextExtensions proposal's required_capabilities is not met
+    /// by a member remaining after the commit (RFC 9420 sections 11.1,
+    /// 12.1.7; C-CAP-12).
+    #[error("member {leaf} does not meet the proposed required_capabilities")]
+    GceRequiredCapabilitiesUnmet {
+        /// The member's leaf index.
+        leaf: u32,
+    },
+    /// A GroupContextExtensions proposal installs a non-default extension
+    /// that a remaining member does not support (RFC 9420 section 13.4;
+    /// C-CAP-13).
+    #[error("member {leaf} does not support a proposed group context extension")]
+    GceExtensionUnsupported {
+        /// The member's leaf index.
+        leaf: u32,
+    },
+    /// A new leaf's credential type is not supported by member `leaf`
+    /// (RFC 9420 sections 7.3, 13.3; C-LN-10).
+    #[error("credential type not supported by member {leaf}")]
+    CredentialTypeUnsupportedByMember {
+        /// The member's leaf index.
+        leaf: u32,
+    },
+    /// A new leaf's capabilities lack a credential type another member uses
+    /// (RFC 9420 sections 7.3, 13.3; C-LN-11).
+    #[error("leaf lacks credential type {credential_type:#06x} used in the group")]
+    LeafLacksMemberCredentialType {
+        /// The credential type in use.
+        credential_type: u16,
+    },
+
+    // Proposals and proposal lists (RFC 9420 sections 12.1 to 12.3).
+    /// A proposal type the sender type may not send (RFC 9420 sections 6.1,
+    /// 12.1.8; C-FRAME-13, C-FRAME-15).
+    #[error("sender type {sender_type} may not send proposal type {proposal_type:#06x}")]
+    ProposalNotAllowedForSender {
+        /// The sender type's wire value.
+        sender_type: u8,
+        /// The proposal type.
+        proposal_type: u16,
+    },
+    /// A Remove names a blank leaf or one outside the tree (RFC 9420 section
+    /// 12.1.3; C-PROP-06).
+    #[error("Remove of blank leaf {leaf}")]
+    RemovedLeafBlank {
+        /// The leaf index.
+        leaf: u32,
+    },
+    /// The list holds an Update from the committer (RFC 9420 section 12.2;
+    /// C-PROP-08).
+    #[error("commit includes the committer's own Update")]
+    CommitterUpdate,
+    /// The list holds a Remove of the committer (RFC 9420 section 12.2;
+    /// C-PROP-09).
+    #[error("commit removes the committer")]
+    CommitterRemoved,
+    /// Two Update or Remove proposals apply to one leaf (RFC 9420 section
+    /// 12.2; C-PROP-10).
+    #[error("several Update or Remove proposals for leaf {leaf}")]
+    MultipleChangesToLeaf {
+        /// The leaf index.
+        leaf: u32,
+    },
+    /// Two Adds carry KeyPackages of the same client, i.e. the same
+    /// signature key (RFC 9420 section 12.2; C-PROP-12).
+    #[error("two Adds for the same client")]
+    DuplicateAdd,
+    /// An Add brings in a client already in the group (same signature key)
+    /// that the list does not remove (RFC 9420 section 12.2; C-PROP-13).
+    #[error("Add of a client already in the group")]
+    AddOfExistingMember,
+    /// Two PreSharedKey proposals name the same PreSharedKeyID (RFC 9420
+    /// section 12.2; C-PROP-14).
+    #[error("duplicate PreSharedKeyID")]
+    DuplicatePsk,
+    /// More than one GroupContextExtensions proposal (RFC 9420 section 12.2;
+    /// C-PROP-15).
+    #[error("several GroupContextExtensions proposals")]
+    MultipleGroupContextExtensions,
+    /// A ReInit is committed together with other proposals (RFC 9420 section
+    /// 12.2; C-PROP-16).
+    #[error("ReInit not alone in its commit")]
+    ReInitNotAlone,
+    /// A member's commit holds an ExternalInit (RFC 9420 sections 12.1.6,
+    /// 12.2; C-PROP-18).
+    #[error("ExternalInit in a member commit")]
+    ExternalInitInMemberCommit,
+    /// A non-default proposal type that a remaining member does not support
+    /// (RFC 9420 sections 12.2, 13.2; C-PROP-19).
+    #[error("proposal type {proposal_type:#06x} not supported by every member")]
+    UnsupportedProposalType {
+        /// The proposal type.
+        proposal_type: u16,
+    },
+    /// A PreSharedKey proposal's psk_nonce is not KDF.Nh bytes long (RFC 9420
+    /// sections 8.4, 12.1.4; C-PSK-01).
+    #[error("psk_nonce length is not KDF.Nh")]
+    PskNonceLength,
+    /// A PreSharedKey proposal names a resumption PSK with usage reinit or
+    /// branch outside that operation (RFC 9420 sections 11.2, 11.3, 12.1.4;
+    /// C-PSK-04, C-PSK-05).
+    #[error("resumption PSK usage {usage} not allowed here")]
+    ResumptionPskUsageNotAllowed {
+        /// The usage's wire value.
+        usage: u8,
+    },
+    /// A ReInit's version is below the group's (RFC 9420 section 12.1.5;
+    /// C-REINIT-01).
+    #[error("ReInit version below the group's")]
+    ReInitVersionDowngrade,
+    /// An external commit carries a proposal by reference (RFC 9420 section
+    /// 12.4.3.2; C-EXT-07).
+    #[error("external commit with a proposal by reference")]
+    ExternalCommitReference,
+    /// An external commit holds no ExternalInit (RFC 9420 section 12.2;
+    /// C-EXT-10).
+    #[error("external commit without ExternalInit")]
+    ExternalCommitWithoutExternalInit,
+    /// An external commit holds more than one ExternalInit (RFC 9420 section
+    /// 12.2; C-EXT-11).
+    #[error("external commit with several ExternalInit proposals")]
+    MultipleExternalInits,
+    /// An external commit holds more than one Remove (RFC 9420 section 12.2;
+    /// C-EXT-12).
+    #[error("external commit with several Removes")]
+    ExternalCommitMultipleRemoves,
+    /// An external commit holds a proposal other than ExternalInit, Remove
+    /// or PreSharedKey (RFC 9420 section 12.2; C-EXT-13).
+    #[error("proposal type {proposal_type:#06x} not allowed in an external commit")]
+    ProposalNotAllowedInExternalCommit {
+        /// The proposal type.
+        proposal_type: u16,
+    },
+    /// A resync external commit's leaf does not present an identity
+    /// acceptable for the removed member (RFC 9420 sections 12.2, 5.3.1;
+    /// C-EXT-15).
+    #[error("resync leaf's credential does not match the removed member")]
+    ResyncIdentityMismatch,
 }
 
 /// A use of the API that it does not allow.
@@ -314,6 +560,19 @@ pub enum MisuseError {
     /// Only members send PrivateMessages (RFC 9420 section 6.3.2).
     #[error("only members send PrivateMessages")]
     PrivateMessageFromNonMember,
+    /// The member was removed from the group; it can no longer act in it.
+    #[error("group is inactive")]
+    GroupInactive,
+    /// Only PublicMessage and PrivateMessage are processed by a group
+    /// (C-FRAME-03).
+    #[error("not a group message")]
+    NotAGroupMessage,
+    /// One's own commit is applied with the pending-commit API, not processed.
+    #[error("own commit must be merged as pending")]
+    OwnCommit,
+    /// The epoch counter would overflow.
+    #[error("epoch exhausted")]
+    EpochExhausted,
     /// A node index is outside the tree.
     #[error("node outside the tree")]
     NodeOutsideTree,
@@ -329,4 +588,8 @@ pub enum MisuseError {
     /// A signer's scheme does not match the cipher suite's.
     #[error("signer scheme {0} does not match the cipher suite")]
     SignerSchemeMismatch(cohort_traits::SignatureScheme),
+    /// Capabilities list a default proposal or extension type, which RFC
+    /// 9420 section 7.2 forbids (C-CAP-01, C-CAP-02).
+    #[error("capabilities list default type {0:#06x}")]
+    DefaultTypeInCapabilities(u16),
 }

@@ -9,6 +9,7 @@
 //! | [`codec`] | 2.1 | helpers on top of `tls_codec` |
 //! | [`crypto`] | 5, RFC 9180 | suite parameters, labelled derivations and signatures, HPKE |
 //! | [`framing`] | 6 | `MlsMessage`, `PublicMessage`, `PrivateMessage`, `AuthenticatedContent`, sender data |
+//! | [`group`] | 10 to 14 | KeyPackage builder and validation, proposal-list validation and application |
 //! | [`messages`] | 5.3, 7, 8.1, 8.4, 10, 12 | key packages, leaf nodes, proposals, commits, Welcome, GroupInfo, extensions |
 //! | [`schedule`] | 8, 9 | key schedule, PSKs, transcript hashes, exporter, secret tree |
 //! | [`tree`] | Appendix C | array-tree index arithmetic |
@@ -31,6 +32,7 @@ pub mod codec;
 pub mod crypto;
 mod error;
 pub mod framing;
+pub mod group;
 pub mod messages;
 pub mod schedule;
 pub mod tree;

@@ -330,6 +330,13 @@ pub struct TreeChanges {
     hashes: BTreeMap<u32, Vec<u8>>,
 }
 
+impl TreeChanges {
+    /// The number of leaves of the changed tree.
+    pub fn n_leaves(&self) -> u32 {
+        self.n_leaves
+    }
+}
+
 /// A copy-on-write overlay over a [`RatchetTree`]: changed nodes and
 /// recomputed hashes only. Reading falls through to the base tree.
 #[derive(Debug, Clone)]
@@ -515,6 +522,14 @@ impl<'a> TreeDiff<'a> {
             .known_hash(self.root())
             .ok_or(MisuseError::NodeOutsideTree)?
             .to_vec())
+    }
+
+    /// The staged tree's nodes in `ratchet_tree` extension form (trailing
+    /// blanks removed).
+    pub fn to_nodes_for_extension(&self) -> Vec<Option<Node>> {
+        let nodes: Vec<Option<Node>> = (0..self.width()).map(|i| self.node(i).cloned()).collect();
+        let end = nodes.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+        nodes.into_iter().take(end).collect()
     }
 
     /// Detaches the staged changes, hashes up to date, for

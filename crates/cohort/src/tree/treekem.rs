@@ -168,6 +168,13 @@ impl PendingPath {
         &self.leaf_node
     }
 
+    /// The path secret of `node` on the filtered direct path, for a new
+    /// member's GroupSecrets (RFC 9420 section 12.4.3.1).
+    pub fn path_secret_at(&self, node: u32) -> Option<&Secret> {
+        let i = self.filtered_path.iter().position(|p| *p == node)?;
+        self.path_secrets.get(i)
+    }
+
     /// Encrypts each path secret to the resolution of its copath child,
     /// leaving out the leaves added by this commit (RFC 9420 section 7.6),
     /// with the encoded provisional GroupContext as context.

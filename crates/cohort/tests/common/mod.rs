@@ -48,8 +48,23 @@ pub fn capabilities(suite: Ciphersuite) -> Capabilities {
     }
 }
 
+/// Changes a leaf's content (credential, capabilities, extensions) before it
+/// is signed; it must keep the leaf's signature key.
+pub type LeafHook<'a> = &'a dyn Fn(u32, &mut LeafNode);
+
 /// A signed leaf for `leaf` with the given source.
 pub fn leaf_node(cs: &SuiteCrypto<'_, RustCrypto>, leaf: u32, source: LeafNodeSource) -> LeafNode {
+    leaf_node_with(cs, leaf, source, &|_, _| {})
+}
+
+/// A signed leaf for `leaf` with the given source, changed by `hook` before
+/// signing.
+pub fn leaf_node_with(
+    cs: &SuiteCrypto<'_, RustCrypto>,
+    leaf: u32,
+    source: LeafNodeSource,
+    hook: LeafHook<'_>,
+) -> LeafNode {
     let (_, encryption_key) = node_keys(cs, leaf * 2);
     let sk = signature_key(cs, leaf);
     let scheme = cs.params().signature;
@@ -65,6 +80,7 @@ pub fn leaf_node(cs: &SuiteCrypto<'_, RustCrypto>, leaf: u32, source: LeafNodeSo
         extensions: Default::default(),
         signature: VarBytes::default(),
     };
+    hook(leaf, &mut node);
     let tbs = node
         .to_be_signed(Some((GROUP_ID, LeafIndex(leaf))))
         .unwrap();
@@ -88,6 +104,15 @@ pub fn full_tree(cs: &SuiteCrypto<'_, RustCrypto>, n_leaves: u32) -> RatchetTree
 /// (so every parent is covered by exactly one chain), and other nodes carry
 /// a stale parent hash.
 pub fn tree_of(cs: &SuiteCrypto<'_, RustCrypto>, members: u32) -> RatchetTree {
+    tree_of_with(cs, members, &|_, _| {})
+}
+
+/// [`tree_of`] with every leaf changed by `hook` before signing.
+pub fn tree_of_with(
+    cs: &SuiteCrypto<'_, RustCrypto>,
+    members: u32,
+    hook: LeafHook<'_>,
+) -> RatchetTree {
     let n_leaves = members.next_power_of_two();
     let width = math::node_width(n_leaves).unwrap();
     let lifetime = Lifetime {
@@ -103,8 +128,14 @@ pub fn tree_of(cs: &SuiteCrypto<'_, RustCrypto>, members: u32) -> RatchetTree {
     let nodes: Vec<Option<Node>> = (0..width)
         .map(|i| {
             if math::is_leaf(i) {
-                (i / 2 < members)
-                    .then(|| Node::Leaf(leaf_node(cs, i / 2, LeafNodeSource::KeyPackage(lifetime))))
+                (i / 2 < members).then(|| {
+                    Node::Leaf(leaf_node_with(
+                        cs,
+                        i / 2,
+                        LeafNodeSource::KeyPackage(lifetime),
+                        hook,
+                    ))
+                })
             } else {
                 let both =
                     has_member(math::left(i).unwrap()) && has_member(math::right(i).unwrap());
@@ -119,6 +150,7 @@ pub fn tree_of(cs: &SuiteCrypto<'_, RustCrypto>, members: u32) -> RatchetTree {
         })
         .collect();
     let mut partial = Partial {
+        hook,
         n: n_leaves,
         nodes,
         hashes: vec![None; width as usize],
@@ -135,13 +167,14 @@ pub fn tree_of(cs: &SuiteCrypto<'_, RustCrypto>, members: u32) -> RatchetTree {
 
 /// A tree under construction whose subtree hashes are filled in as subtrees
 /// are finished.
-struct Partial {
+struct Partial<'h> {
+    hook: LeafHook<'h>,
     n: u32,
     nodes: Vec<Option<Node>>,
     hashes: Vec<Option<Vec<u8>>>,
 }
 
-impl TreeView for Partial {
+impl TreeView for Partial<'_> {
     fn n_leaves(&self) -> u32 {
         self.n
     }
@@ -153,7 +186,7 @@ impl TreeView for Partial {
     }
 }
 
-impl Partial {
+impl Partial<'_> {
     /// Finishes the subtree of `x`: its right subtree first; then, if `x` is
     /// non-blank, the link from the top non-blank node of its left subtree
     /// (which depends on the right subtree); then the left subtree; and
@@ -170,10 +203,11 @@ impl Partial {
             match self.nodes[d as usize].as_mut() {
                 Some(Node::Parent(node)) => node.parent_hash = VarBytes(ph),
                 _ => {
-                    self.nodes[d as usize] = Some(Node::Leaf(leaf_node(
+                    self.nodes[d as usize] = Some(Node::Leaf(leaf_node_with(
                         cs,
                         d / 2,
                         LeafNodeSource::Commit(VarBytes(ph)),
+                        self.hook,
                     )))
                 }
             }

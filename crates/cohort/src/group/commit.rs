@@ -1,0 +1,507 @@
+//! Creating groups and commits, and sending application messages (RFC 9420
+//! sections 11, 12.4.1 and 12.4.3).
+
+use super::key_package::{KeyPackageBundle, key_package_ref};
+use super::process::StagedCommit;
+use super::proposals::{
+    ProposalCheck, QueuedProposal, apply_proposals, path_required, validate_proposal_list,
+};
+use super::psk::{PskSources, resolve_psk_secret};
+use super::state::{EpochKeys, Group, GroupConfig};
+use crate::codec::{VarBytes, VarVec, encode};
+use crate::crypto::SuiteCrypto;
+use crate::framing::{
+    self, AuthenticatedContent, FramedContent, FramedContentBody, MlsMessage, MlsMessageBody,
+    Sender, WireFormat,
+};
+use crate::messages::{
+    Add, Commit, Extensions, ExternalPub, GroupContext, GroupInfo, GroupSecrets, KeyPackage,
+    PathSecret, PreSharedKeyId, Proposal, ProposalOrRef, ProtocolVersion, RatchetTreeExtension,
+    Remove, RequiredCapabilities, Welcome,
+};
+use crate::schedule::{
+    EpochSecrets, JoinerSecret, confirmation_tag, encrypt_group_secrets, interim_transcript_hash,
+    next_confirmed_transcript_hash, prepare_group_secrets, sign_group_info,
+};
+use crate::tree::math::{self, LeafIndex};
+use crate::tree::{LeafPolicy, RatchetTree, TreePrivateKeys, TreeView, create_path};
+use crate::{Error, MisuseError, ValidationError};
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use cohort_traits::{Provider, Rand, Secret, Signer};
+
+/// The messages a commit produces.
+#[derive(Debug, Clone)]
+pub struct CommitOutput {
+    /// The commit, to send to the group.
+    pub commit: MlsMessage,
+    /// The Welcome for the members it adds, if any.
+    pub welcome: Option<MlsMessage>,
+    /// A GroupInfo of the new epoch (for external joins).
+    pub group_info: MlsMessage,
+}
+
+/// Proposals for one commit, built with [`Group::commit`].
+#[derive(Debug, Clone, Default)]
+pub struct CommitBuilder {
+    proposals: Vec<Proposal>,
+    force_path: bool,
+    include_pending: bool,
+    authenticated_data: Vec<u8>,
+}
+
+impl CommitBuilder {
+    /// Adds a member (its KeyPackage is validated when the commit is built).
+    pub fn add_member(mut self, key_package: KeyPackage) -> Self {
+        self.proposals.push(Proposal::Add(Add { key_package }));
+        self
+    }
+
+    /// Removes the member at `leaf`.
+    pub fn remove_member(mut self, leaf: LeafIndex) -> Self {
+        self.proposals
+            .push(Proposal::Remove(Remove { removed: leaf.0 }));
+        self
+    }
+
+    /// Injects a pre-shared key.
+    pub fn psk(mut self, psk: PreSharedKeyId) -> Self {
+        self.proposals
+            .push(Proposal::PreSharedKey(crate::messages::PreSharedKey {
+                psk,
+            }));
+        self
+    }
+
+    /// Replaces the group context extensions.
+    pub fn group_context_extensions(mut self, extensions: Extensions) -> Self {
+        self.proposals.push(Proposal::GroupContextExtensions(
+            crate::messages::GroupContextExtensions { extensions },
+        ));
+        self
+    }
+
+    /// Adds any proposal by value.
+    pub fn proposal(mut self, proposal: Proposal) -> Self {
+        self.proposals.push(proposal);
+        self
+    }
+
+    /// Includes an UpdatePath even when no proposal requires one (a
+    /// self-update of the committer's keys).
+    pub fn force_path(mut self, force: bool) -> Self {
+        self.force_path = force;
+        self
+    }
+
+    /// Also commits the proposals received this epoch, by reference
+    /// (the default is true).
+    pub fn include_pending_proposals(mut self, include: bool) -> Self {
+        self.include_pending = include;
+        self
+    }
+
+    /// Application data authenticated with the commit.
+    pub fn authenticated_data(mut self, data: Vec<u8>) -> Self {
+        self.authenticated_data = data;
+        self
+    }
+}
+
+impl Group {
+    /// Creates a one-member group (RFC 9420 section 11) from the creator's
+    /// KeyPackage: its leaf is leaf 0, and the first epoch secret is fresh
+    /// randomness.
+    pub fn create<P: Provider>(
+        provider: &P,
+        own: &KeyPackageBundle,
+        group_id: Vec<u8>,
+        extensions: Extensions,
+        config: GroupConfig,
+    ) -> Result<Group, Error> {
+        let suite = own.key_package.cipher_suite;
+        let cs = SuiteCrypto::new(provider.crypto(), suite)?;
+        let tree = RatchetTree::new(&cs, own.key_package.leaf_node.clone())?;
+        let required = extensions.get::<RequiredCapabilities>()?;
+        let policy = LeafPolicy {
+            required: required.as_ref(),
+            ..Default::default()
+        };
+        tree.validate_with(&cs, &group_id, &policy)?;
+        let context = GroupContext {
+            version: ProtocolVersion::MLS10,
+            cipher_suite: suite,
+            group_id: group_id.into(),
+            epoch: 0,
+            tree_hash: tree.tree_hash().to_vec().into(),
+            confirmed_transcript_hash: VarBytes::default(),
+            extensions,
+        };
+        let mut epoch_secret = alloc::vec![0u8; cs.hash_len()];
+        provider.rand().fill(&mut epoch_secret)?;
+        let secrets = EpochSecrets::derive(&cs, &Secret::new(epoch_secret))?;
+        let tag = confirmation_tag(&cs, &secrets.confirmation_key, &[])?;
+        let interim = interim_transcript_hash(&cs, &[], &tag)?;
+        let mut resumption_psks = BTreeMap::new();
+        resumption_psks.insert(0, secrets.resumption_psk.clone());
+        let keys = EpochKeys::new(secrets, tree.n_leaves(), config.ratchet)?;
+        Ok(Group {
+            suite,
+            context,
+            tree,
+            own_leaf: LeafIndex(0),
+            private_keys: TreePrivateKeys::new(LeafIndex(0), own.encryption_private_key.clone()),
+            keys,
+            interim_transcript_hash: interim,
+            confirmation_tag: tag,
+            proposals: Vec::new(),
+            past_epochs: VecDeque::new(),
+            resumption_psks,
+            external_psks: BTreeMap::new(),
+            config,
+            active: true,
+        })
+    }
+
+    /// A builder for this member's next commit.
+    pub fn commit(&self) -> CommitBuilder {
+        CommitBuilder {
+            include_pending: true,
+            ..Default::default()
+        }
+    }
+
+    /// Signs content of this member for the current epoch.
+    fn sign_own<P: Provider>(
+        &self,
+        cs: &SuiteCrypto<'_, P::Crypto>,
+        signer: &dyn Signer,
+        wire_format: WireFormat,
+        body: FramedContentBody,
+        authenticated_data: Vec<u8>,
+    ) -> Result<AuthenticatedContent, Error> {
+        let content = FramedContent {
+            group_id: self.context.group_id.clone(),
+            epoch: self.context.epoch,
+            sender: Sender::Member(self.own_leaf.0),
+            authenticated_data: authenticated_data.into(),
+            body,
+        };
+        framing::sign_content(cs, signer, wire_format, content, Some(&self.context))
+    }
+
+    /// Protects signed content of this member as the wire format it was
+    /// signed for; private messages consume a ratchet generation.
+    fn protect_own<P: Provider>(
+        &mut self,
+        cs: &SuiteCrypto<'_, P::Crypto>,
+        provider: &P,
+        ac: AuthenticatedContent,
+    ) -> Result<MlsMessage, Error> {
+        let body = if ac.wire_format == WireFormat::PRIVATE_MESSAGE {
+            let mut plain_len = Vec::new();
+            ac.content.body.encode_body(&mut plain_len)?;
+            let padding = self
+                .config
+                .padding_for(plain_len.len().saturating_add(ac.auth.signature.0.len()));
+            let (msg, update) = framing::protect_private(
+                cs,
+                provider.rand(),
+                &self.keys.secret_tree,
+                &self.keys.secrets.sender_data_secret,
+                &ac,
+                padding,
+            )?;
+            self.keys.secret_tree.apply(update);
+            MlsMessageBody::PrivateMessage(msg)
+        } else {
+            MlsMessageBody::PublicMessage(framing::protect_public(
+                cs,
+                &self.keys.secrets.membership_key,
+                &self.context,
+                ac,
+            )?)
+        };
+        Ok(MlsMessage::new(body))
+    }
+
+    /// Encrypts application data as a PrivateMessage (RFC 9420 section 6.3).
+    pub fn encrypt<P: Provider>(
+        &mut self,
+        provider: &P,
+        signer: &dyn Signer,
+        data: &[u8],
+        authenticated_data: &[u8],
+    ) -> Result<MlsMessage, Error> {
+        self.ensure_active()?;
+        let cs = self.cs(provider.crypto())?;
+        let ac = self.sign_own::<P>(
+            &cs,
+            signer,
+            WireFormat::PRIVATE_MESSAGE,
+            FramedContentBody::Application(data.to_vec().into()),
+            authenticated_data.to_vec(),
+        )?;
+        self.protect_own(&cs, provider, ac)
+    }
+
+    /// Sends a proposal (RFC 9420 section 12.1) and caches it, so this
+    /// member's next commit includes it by reference.
+    pub fn propose<P: Provider>(
+        &mut self,
+        provider: &P,
+        signer: &dyn Signer,
+        proposal: Proposal,
+    ) -> Result<MlsMessage, Error> {
+        self.ensure_active()?;
+        let cs = self.cs(provider.crypto())?;
+        let wire_format = self.config.handshake_wire_format();
+        let ac = self.sign_own::<P>(
+            &cs,
+            signer,
+            wire_format,
+            FramedContentBody::Proposal(proposal.clone()),
+            Vec::new(),
+        )?;
+        let reference = super::proposals::proposal_ref(&cs, &ac)?;
+        let msg = self.protect_own(&cs, provider, ac)?;
+        self.proposals.push(QueuedProposal {
+            proposal,
+            sender: Sender::Member(self.own_leaf.0),
+            reference: Some(reference),
+        });
+        Ok(msg)
+    }
+
+    /// Builds and signs a commit (RFC 9420 section 12.4.1), with a Welcome
+    /// for the members it adds and a GroupInfo of the new epoch. The group
+    /// does not change: the commit is returned with a [`StagedCommit`] to
+    /// merge with [`Group::merge_staged_commit`] once the delivery service
+    /// accepted it.
+    pub fn create_commit<P: Provider>(
+        &mut self,
+        provider: &P,
+        signer: &dyn Signer,
+        builder: CommitBuilder,
+    ) -> Result<(CommitOutput, StagedCommit), Error> {
+        self.ensure_active()?;
+        let cs = self.cs(provider.crypto())?;
+        let me = Sender::Member(self.own_leaf.0);
+        let mut list: Vec<QueuedProposal> = Vec::new();
+        let mut refs: Vec<ProposalOrRef> = Vec::new();
+        if builder.include_pending {
+            for q in &self.proposals {
+                if let Some(r) = &q.reference {
+                    // An Update from this member is replaced by the path.
+                    if q.sender == me && matches!(q.proposal, Proposal::Update(_)) {
+                        continue;
+                    }
+                    list.push(q.clone());
+                    refs.push(ProposalOrRef::Reference(r.clone().into()));
+                }
+            }
+        }
+        for p in builder.proposals {
+            list.push(QueuedProposal {
+                proposal: p.clone(),
+                sender: me,
+                reference: None,
+            });
+            refs.push(ProposalOrRef::Proposal(alloc::boxed::Box::new(p)));
+        }
+        let required = self.context.extensions.get::<RequiredCapabilities>()?;
+        let check = ProposalCheck {
+            cs: &cs,
+            context: &self.context,
+            tree: &self.tree,
+            committer: me,
+            leaf_policy: LeafPolicy {
+                required: required.as_ref(),
+                ..Default::default()
+            },
+        };
+        validate_proposal_list(&check, &list)?;
+
+        let mut diff = self.tree.diff();
+        let applied = apply_proposals(&mut diff, &list)?;
+        let extensions = applied
+            .extensions
+            .clone()
+            .unwrap_or_else(|| self.context.extensions.clone());
+        let new_leaves: Vec<LeafIndex> = applied.added.iter().map(|(l, _)| *l).collect();
+        let new_epoch = self
+            .context
+            .epoch
+            .checked_add(1)
+            .ok_or(MisuseError::EpochExhausted)?;
+
+        let with_path = builder.force_path || path_required(&list);
+        let mut private_keys = self.private_keys.clone();
+        let mut pending_path = None;
+        let (path, commit_secret) = if with_path {
+            let template = self
+                .tree
+                .leaf(self.own_leaf)
+                .ok_or(ValidationError::SenderNotMember)?
+                .clone();
+            let pending = create_path(
+                &cs,
+                provider.rand(),
+                &mut diff,
+                self.own_leaf,
+                template,
+                signer,
+                self.context.group_id.as_slice(),
+            )?;
+            let provisional = GroupContext {
+                epoch: new_epoch,
+                tree_hash: diff.tree_hash(&cs)?.into(),
+                extensions: extensions.clone(),
+                ..self.context.clone()
+            };
+            let path = pending.encrypt(
+                &cs,
+                provider.rand(),
+                &diff,
+                &encode(&provisional)?,
+                &new_leaves,
+            )?;
+            private_keys = pending.private_keys().clone();
+            let commit_secret = pending.commit_secret().clone();
+            pending_path = Some(pending);
+            (Some(path), commit_secret)
+        } else {
+            (None, Secret::zero(cs.hash_len()))
+        };
+        let commit = Commit {
+            proposals: VarVec(refs),
+            path: path.clone(),
+        };
+        let wire_format = self.config.handshake_wire_format();
+        let mut ac = self.sign_own::<P>(
+            &cs,
+            signer,
+            wire_format,
+            FramedContentBody::Commit(commit),
+            builder.authenticated_data,
+        )?;
+
+        let confirmed = next_confirmed_transcript_hash(
+            &cs,
+            &self.interim_transcript_hash,
+            &ac.confirmed_transcript_hash_input()?,
+        )?;
+        let context = GroupContext {
+            epoch: new_epoch,
+            tree_hash: diff.tree_hash(&cs)?.into(),
+            confirmed_transcript_hash: confirmed.clone().into(),
+            extensions,
+            ..self.context.clone()
+        };
+        let gc = encode(&context)?;
+        let mut resumption = self.resumption_psks.clone();
+        resumption.insert(self.context.epoch, self.keys.secrets.resumption_psk.clone());
+        let sources = PskSources {
+            external: &self.external_psks,
+            group_id: self.context.group_id.as_slice(),
+            resumption: &resumption,
+        };
+        let psk_secret = resolve_psk_secret(&cs, &applied.psks, &sources)?;
+        let joiner = JoinerSecret::derive(
+            &cs,
+            self.keys.secrets.init_secret.as_bytes(),
+            commit_secret.as_bytes(),
+            &gc,
+        )?;
+        let joiner_bytes = Secret::from_slice(joiner.as_bytes());
+        let (welcome_secret, secrets) = joiner.into_epoch(&cs, psk_secret.as_bytes(), &gc)?;
+        let tag = confirmation_tag(&cs, &secrets.confirmation_key, &confirmed)?;
+        ac.auth.confirmation_tag = Some(tag.clone().into());
+        let interim = interim_transcript_hash(&cs, &confirmed, &tag)?;
+
+        // GroupInfo of the new epoch, signed by this member.
+        let new_tree_nodes = diff.to_nodes_for_extension();
+        let mut gi_extensions = Extensions::default();
+        if self.config.ratchet_tree_extension {
+            gi_extensions.push(&RatchetTreeExtension(VarVec(new_tree_nodes)))?;
+        }
+        let (_, external_pub) = secrets.external_key_pair(&cs)?;
+        gi_extensions.push(&ExternalPub {
+            external_pub: external_pub.into(),
+        })?;
+        let mut group_info = GroupInfo {
+            group_context: context.clone(),
+            extensions: gi_extensions,
+            confirmation_tag: tag.clone().into(),
+            signer: self.own_leaf.0,
+            signature: VarBytes::default(),
+        };
+        sign_group_info(&cs, signer, &mut group_info)?;
+
+        let welcome = if applied.added.is_empty() {
+            None
+        } else {
+            let encrypted_group_info =
+                crate::schedule::encrypt_group_info(&cs, &welcome_secret, &group_info)?;
+            let prepared = prepare_group_secrets(&cs, &encrypted_group_info)?;
+            let my_node = self
+                .own_leaf
+                .node_index()
+                .ok_or(MisuseError::NodeOutsideTree)?;
+            let mut secrets_out = Vec::with_capacity(applied.added.len());
+            for (leaf, kp) in &applied.added {
+                let path_secret = match &pending_path {
+                    Some(p) => {
+                        let their = leaf.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+                        p.path_secret_at(math::common_ancestor(my_node, their))
+                            .map(|s| PathSecret {
+                                path_secret: crate::codec::SecretVarBytes(s.clone()),
+                            })
+                    }
+                    None => None,
+                };
+                let group_secrets = GroupSecrets {
+                    joiner_secret: crate::codec::SecretVarBytes(joiner_bytes.clone()),
+                    path_secret,
+                    psks: VarVec(applied.psks.clone()),
+                };
+                secrets_out.push(encrypt_group_secrets(
+                    &cs,
+                    provider.rand(),
+                    &prepared,
+                    key_package_ref(&cs, kp)?.into(),
+                    kp.init_key.as_slice(),
+                    &group_secrets,
+                )?);
+            }
+            Some(MlsMessage::new(MlsMessageBody::Welcome(Welcome {
+                cipher_suite: self.suite,
+                secrets: VarVec(secrets_out),
+                encrypted_group_info: encrypted_group_info.into(),
+            })))
+        };
+
+        let removes_self = applied.removed.iter().any(|(l, _)| *l == self.own_leaf);
+        let tree_changes = diff.into_changes(&cs)?;
+        let commit_msg = self.protect_own(&cs, provider, ac)?;
+        let staged = StagedCommit {
+            sender: me,
+            applied,
+            proposals: list,
+            tree_changes,
+            context,
+            secrets: Some(secrets),
+            private_keys: (!removes_self).then_some(private_keys),
+            interim_transcript_hash: interim,
+            confirmation_tag: tag,
+            old_epoch_update: None,
+            path_leaf: pending_path.map(|p| p.leaf_node().clone()),
+        };
+        let output = CommitOutput {
+            commit: commit_msg,
+            welcome,
+            group_info: MlsMessage::new(MlsMessageBody::GroupInfo(group_info)),
+        };
+        Ok((output, staged))
+    }
+}

@@ -1,0 +1,606 @@
+//! Receiving messages: application data, proposals and commits (RFC 9420
+//! sections 6, 12.1 and 12.4.2). Processing never changes the group when it
+//! fails or when it returns a commit: a commit comes back as a
+//! [`StagedCommit`] to inspect and then [`Group::merge_staged_commit`].
+
+use super::proposals::{
+    AppliedProposals, ProposalCheck, QueuedProposal, apply_proposals, path_required, proposal_ref,
+    validate_proposal_list,
+};
+use super::psk::{PskSources, resolve_psk_secret};
+use super::state::{EpochKeys, Group, PastEpoch, WireFormatPolicy};
+use crate::codec::encode;
+use crate::crypto::SuiteCrypto;
+use crate::framing::{
+    self, AuthenticatedContent, FramedContentBody, MlsMessage, MlsMessageBody, PrivateMessage,
+    PublicMessage, Sender,
+};
+use crate::messages::{
+    Commit, ExternalSenders, GroupContext, LeafNode, Proposal, ProposalOrRef, RequiredCapabilities,
+};
+use crate::schedule::{
+    EpochSecrets, JoinerSecret, SecretTreeUpdate, external_init_receive, interim_transcript_hash,
+    next_confirmed_transcript_hash, verify_confirmation_tag,
+};
+use crate::tree::math::LeafIndex;
+use crate::tree::{
+    LeafPolicy, LeafRole, TreeChanges, TreePrivateKeys, TreeView, decrypt_path, merge_path,
+    validate_leaf_node,
+};
+use crate::{Error, MisuseError, ValidationError};
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use cohort_traits::{Crypto, Provider, Secret};
+
+/// What processing a message gave.
+#[derive(Debug)]
+pub enum ProcessedMessage {
+    /// Application data from a member.
+    Application {
+        /// The sender's leaf.
+        sender: LeafIndex,
+        /// The epoch it was sent in (may be a past epoch).
+        epoch: u64,
+        /// The data.
+        data: Vec<u8>,
+        /// The message's authenticated_data.
+        authenticated_data: Vec<u8>,
+    },
+    /// A proposal, now cached for a commit to reference.
+    Proposal {
+        /// Its sender.
+        sender: Sender,
+        /// The proposal.
+        proposal: alloc::boxed::Box<Proposal>,
+        /// Its ProposalRef.
+        reference: Vec<u8>,
+    },
+    /// A commit, staged: inspect it, then merge it or drop it.
+    Commit(alloc::boxed::Box<StagedCommit>),
+}
+
+/// A validated commit and the epoch it leads to, not yet applied.
+#[derive(Debug)]
+pub struct StagedCommit {
+    pub(crate) sender: Sender,
+    pub(crate) applied: AppliedProposals,
+    pub(crate) proposals: Vec<QueuedProposal>,
+    pub(crate) tree_changes: TreeChanges,
+    pub(crate) context: GroupContext,
+    /// `None` when the commit removes this member, who cannot derive the
+    /// new epoch.
+    pub(crate) secrets: Option<EpochSecrets>,
+    pub(crate) private_keys: Option<TreePrivateKeys>,
+    pub(crate) interim_transcript_hash: Vec<u8>,
+    pub(crate) confirmation_tag: Vec<u8>,
+    pub(crate) old_epoch_update: Option<SecretTreeUpdate>,
+    pub(crate) path_leaf: Option<LeafNode>,
+}
+
+impl StagedCommit {
+    /// Who committed.
+    pub fn sender(&self) -> Sender {
+        self.sender
+    }
+
+    /// The proposals the commit applies, in order.
+    pub fn proposals(&self) -> &[QueuedProposal] {
+        &self.proposals
+    }
+
+    /// Members added, with their leaves: their credentials are for the
+    /// application to validate.
+    pub fn added(&self) -> &[(LeafIndex, crate::messages::KeyPackage)] {
+        &self.applied.added
+    }
+
+    /// Members removed, with the leaves they had.
+    pub fn removed(&self) -> &[(LeafIndex, LeafNode)] {
+        &self.applied.removed
+    }
+
+    /// Members whose leaf an Update replaced.
+    pub fn updated(&self) -> &[LeafIndex] {
+        &self.applied.updated
+    }
+
+    /// The committer's new leaf, when the commit had a path.
+    pub fn path_leaf(&self) -> Option<&LeafNode> {
+        self.path_leaf.as_ref()
+    }
+
+    /// The PSKs injected.
+    pub fn psks(&self) -> &[crate::messages::PreSharedKeyId] {
+        &self.applied.psks
+    }
+
+    /// The new epoch's GroupContext.
+    pub fn new_context(&self) -> &GroupContext {
+        &self.context
+    }
+
+    /// The new epoch's epoch authenticator (`None` when the commit removes
+    /// this member).
+    pub fn epoch_authenticator(&self) -> Option<&[u8]> {
+        self.secrets
+            .as_ref()
+            .map(|s| s.epoch_authenticator.as_bytes())
+    }
+
+    /// `MLS-Exporter` of the new epoch.
+    pub fn export_secret<C: Crypto + ?Sized>(
+        &self,
+        crypto: &C,
+        label: &[u8],
+        context: &[u8],
+        length: u16,
+    ) -> Result<Secret, Error> {
+        let cs = SuiteCrypto::new(crypto, self.context.cipher_suite)?;
+        self.secrets
+            .as_ref()
+            .ok_or(MisuseError::GroupInactive)?
+            .export(&cs, label, context, length)
+    }
+
+    /// Whether the commit removes the member processing it.
+    pub fn removes_self(&self) -> bool {
+        self.private_keys.is_none()
+    }
+}
+
+impl Group {
+    /// Processes a received message (RFC 9420 sections 6 and 12): checks
+    /// group (C-FRAME-04), epoch (C-FRAME-05, C-PROP-01), protection
+    /// (C-FRAME-16 to C-FRAME-22), sender rules (C-FRAME-09, C-FRAME-12 to
+    /// C-FRAME-15) and the signature (C-FRAME-08, C-FRAME-10, C-FRAME-11).
+    pub fn process<P: Provider>(
+        &mut self,
+        provider: &P,
+        message: &MlsMessage,
+    ) -> Result<ProcessedMessage, Error> {
+        self.ensure_active()?;
+        let cs = self.cs(provider.crypto())?;
+        match &message.body {
+            MlsMessageBody::PublicMessage(m) => self.process_public(&cs, m),
+            MlsMessageBody::PrivateMessage(m) => self.process_private(&cs, m),
+            _ => Err(MisuseError::NotAGroupMessage.into()),
+        }
+    }
+
+    fn process_public<C: Crypto + ?Sized>(
+        &mut self,
+        cs: &SuiteCrypto<'_, C>,
+        msg: &PublicMessage,
+    ) -> Result<ProcessedMessage, Error> {
+        if msg.content.group_id != self.context.group_id {
+            return Err(ValidationError::WrongGroup.into());
+        }
+        if msg.content.epoch != self.context.epoch {
+            return Err(ValidationError::WrongEpoch {
+                epoch: msg.content.epoch,
+            }
+            .into());
+        }
+        if self.config.wire_format == WireFormatPolicy::AlwaysPrivate
+            && matches!(msg.content.sender, Sender::Member(_))
+        {
+            return Err(ValidationError::WireFormatNotAllowed.into());
+        }
+        let ac =
+            framing::unprotect_public(cs, &self.keys.secrets.membership_key, &self.context, msg)?;
+        self.accept(cs, ac, None)
+    }
+
+    fn process_private<C: Crypto + ?Sized>(
+        &mut self,
+        cs: &SuiteCrypto<'_, C>,
+        msg: &PrivateMessage,
+    ) -> Result<ProcessedMessage, Error> {
+        if msg.group_id != self.context.group_id {
+            return Err(ValidationError::WrongGroup.into());
+        }
+        if msg.epoch != self.context.epoch {
+            // Late application messages of a retained past epoch.
+            return self.process_past_application(cs, msg);
+        }
+        let (ac, update) = framing::unprotect_private(
+            cs,
+            &self.keys.secret_tree,
+            &self.keys.secrets.sender_data_secret,
+            msg,
+        )?;
+        self.accept(cs, ac, Some(update))
+    }
+
+    fn process_past_application<C: Crypto + ?Sized>(
+        &mut self,
+        cs: &SuiteCrypto<'_, C>,
+        msg: &PrivateMessage,
+    ) -> Result<ProcessedMessage, Error> {
+        if msg.content_type != framing::ContentType::Application {
+            return Err(ValidationError::WrongEpoch { epoch: msg.epoch }.into());
+        }
+        let past = self
+            .past_epochs
+            .iter()
+            .position(|p| p.epoch == msg.epoch)
+            .ok_or(ValidationError::WrongEpoch { epoch: msg.epoch })?;
+        let p = self
+            .past_epochs
+            .get(past)
+            .ok_or(ValidationError::WrongEpoch { epoch: msg.epoch })?;
+        let (ac, update) =
+            framing::unprotect_private(cs, &p.secret_tree, &p.sender_data_secret, msg)?;
+        let Sender::Member(leaf) = ac.content.sender else {
+            return Err(ValidationError::SenderNotMember.into());
+        };
+        let key = match p.changed_signature_keys.get(&leaf) {
+            Some(k) => k.clone(),
+            None => self
+                .tree
+                .leaf(LeafIndex(leaf))
+                .ok_or(ValidationError::SenderNotMember)?
+                .signature_key
+                .0
+                .clone(),
+        };
+        framing::verify_content_signature(cs, &key, &ac, Some(&p.context))?;
+        let FramedContentBody::Application(data) = ac.content.body else {
+            return Err(ValidationError::WrongEpoch { epoch: msg.epoch }.into());
+        };
+        if let Some(p) = self.past_epochs.get_mut(past) {
+            p.secret_tree.apply(update);
+        }
+        Ok(ProcessedMessage::Application {
+            sender: LeafIndex(leaf),
+            epoch: msg.epoch,
+            data: data.0,
+            authenticated_data: ac.content.authenticated_data.0,
+        })
+    }
+
+    /// The key that must have signed content from `sender` (RFC 9420
+    /// section 6.1; C-FRAME-08).
+    fn signature_key_of(&self, ac: &AuthenticatedContent) -> Result<Vec<u8>, Error> {
+        match (&ac.content.sender, &ac.content.body) {
+            (Sender::Member(leaf), _) => Ok(self
+                .tree
+                .leaf(LeafIndex(*leaf))
+                .ok_or(ValidationError::SenderNotMember)?
+                .signature_key
+                .0
+                .clone()),
+            (Sender::External(index), _) => {
+                let senders = self
+                    .context
+                    .extensions
+                    .get::<ExternalSenders>()?
+                    .ok_or(ValidationError::UnknownExternalSender)?;
+                Ok(senders
+                    .0
+                    .0
+                    .get(*index as usize)
+                    .ok_or(ValidationError::UnknownExternalSender)?
+                    .signature_key
+                    .0
+                    .clone())
+            }
+            (Sender::NewMemberCommit, FramedContentBody::Commit(c)) => Ok(c
+                .path
+                .as_ref()
+                .ok_or(ValidationError::PathRequired)?
+                .leaf_node
+                .signature_key
+                .0
+                .clone()),
+            (Sender::NewMemberProposal, FramedContentBody::Proposal(Proposal::Add(add))) => {
+                Ok(add.key_package.leaf_node.signature_key.0.clone())
+            }
+            _ => Err(ValidationError::SenderContentMismatch {
+                sender_type: ac.content.sender.sender_type().into(),
+                content_type: ac.content.content_type().into(),
+            }
+            .into()),
+        }
+    }
+
+    fn accept<C: Crypto + ?Sized>(
+        &mut self,
+        cs: &SuiteCrypto<'_, C>,
+        ac: AuthenticatedContent,
+        update: Option<SecretTreeUpdate>,
+    ) -> Result<ProcessedMessage, Error> {
+        framing::check_sender_content(&ac.content)?;
+        let key = self.signature_key_of(&ac)?;
+        framing::verify_content_signature(cs, &key, &ac, Some(&self.context))?;
+        match &ac.content.body {
+            FramedContentBody::Application(data) => {
+                let Sender::Member(leaf) = ac.content.sender else {
+                    return Err(ValidationError::SenderNotMember.into());
+                };
+                let out = ProcessedMessage::Application {
+                    sender: LeafIndex(leaf),
+                    epoch: ac.content.epoch,
+                    data: data.0.clone(),
+                    authenticated_data: ac.content.authenticated_data.0.clone(),
+                };
+                if let Some(u) = update {
+                    self.keys.secret_tree.apply(u);
+                }
+                Ok(out)
+            }
+            FramedContentBody::Proposal(p) => {
+                let reference = proposal_ref(cs, &ac)?;
+                let queued = QueuedProposal {
+                    proposal: p.clone(),
+                    sender: ac.content.sender,
+                    reference: Some(reference.clone()),
+                };
+                if let Some(u) = update {
+                    self.keys.secret_tree.apply(u);
+                }
+                if !self
+                    .proposals
+                    .iter()
+                    .any(|q| q.reference.as_deref() == Some(&reference[..]))
+                {
+                    self.proposals.push(queued);
+                }
+                Ok(ProcessedMessage::Proposal {
+                    sender: ac.content.sender,
+                    proposal: alloc::boxed::Box::new(p.clone()),
+                    reference,
+                })
+            }
+            FramedContentBody::Commit(commit) => {
+                let staged = self.stage_commit(cs, &ac, commit, update)?;
+                Ok(ProcessedMessage::Commit(alloc::boxed::Box::new(staged)))
+            }
+        }
+    }
+
+    /// Validates a received commit and computes the epoch it leads to
+    /// (RFC 9420 section 12.4.2), without changing the group.
+    fn stage_commit<C: Crypto + ?Sized>(
+        &self,
+        cs: &SuiteCrypto<'_, C>,
+        ac: &AuthenticatedContent,
+        commit: &Commit,
+        update: Option<SecretTreeUpdate>,
+    ) -> Result<StagedCommit, Error> {
+        let committer = ac.content.sender;
+        if committer == Sender::Member(self.own_leaf.0) {
+            return Err(MisuseError::OwnCommit.into());
+        }
+        let mut list = Vec::with_capacity(commit.proposals.0.len());
+        for p in &commit.proposals.0 {
+            match p {
+                ProposalOrRef::Proposal(p) => list.push(QueuedProposal {
+                    proposal: (**p).clone(),
+                    sender: committer,
+                    reference: None,
+                }),
+                ProposalOrRef::Reference(r) => list.push(
+                    self.proposals
+                        .iter()
+                        .find(|q| q.reference.as_deref() == Some(r.as_slice()))
+                        .cloned()
+                        .ok_or(ValidationError::UnknownProposalReference)?,
+                ),
+            }
+        }
+        let required = self.context.extensions.get::<RequiredCapabilities>()?;
+        let check = ProposalCheck {
+            cs,
+            context: &self.context,
+            tree: &self.tree,
+            committer,
+            leaf_policy: LeafPolicy {
+                required: required.as_ref(),
+                ..Default::default()
+            },
+        };
+        validate_proposal_list(&check, &list)?;
+        if path_required(&list) && commit.path.is_none() {
+            return Err(ValidationError::PathRequired.into());
+        }
+
+        let mut diff = self.tree.diff();
+        let applied = apply_proposals(&mut diff, &list)?;
+        let extensions = applied
+            .extensions
+            .clone()
+            .unwrap_or_else(|| self.context.extensions.clone());
+        let new_leaves: Vec<LeafIndex> = applied.added.iter().map(|(l, _)| *l).collect();
+
+        let sender_leaf = match committer {
+            Sender::Member(l) => LeafIndex(l),
+            Sender::NewMemberCommit => {
+                let path = commit.path.as_ref().ok_or(ValidationError::PathRequired)?;
+                diff.add_leaf(path.leaf_node.clone())?
+            }
+            _ => return Err(ValidationError::SenderNotMember.into()),
+        };
+
+        let new_epoch = self
+            .context
+            .epoch
+            .checked_add(1)
+            .ok_or(MisuseError::EpochExhausted)?;
+        if applied.removed.iter().any(|(l, _)| *l == self.own_leaf) {
+            // A removed member cannot derive the new epoch; the commit's
+            // signature (and membership tag) were verified.
+            return Ok(StagedCommit {
+                sender: committer,
+                applied,
+                proposals: list,
+                tree_changes: diff.into_changes(cs)?,
+                context: GroupContext {
+                    epoch: new_epoch,
+                    ..self.context.clone()
+                },
+                secrets: None,
+                private_keys: None,
+                interim_transcript_hash: Vec::new(),
+                confirmation_tag: Vec::new(),
+                old_epoch_update: update,
+                path_leaf: commit.path.as_ref().map(|p| p.leaf_node.clone()),
+            });
+        }
+        let mut private_keys = Some(self.private_keys.clone());
+        let (commit_secret, path_leaf) = match &commit.path {
+            Some(path) => {
+                let required = extensions.get::<RequiredCapabilities>()?;
+                let policy = LeafPolicy {
+                    required: required.as_ref(),
+                    ..Default::default()
+                };
+                validate_leaf_node(
+                    cs,
+                    &path.leaf_node,
+                    LeafRole::Commit,
+                    Some((self.context.group_id.as_slice(), sender_leaf)),
+                    &policy,
+                )?;
+                if let Some(old) = self.tree.leaf(sender_leaf)
+                    && committer != Sender::NewMemberCommit
+                    && old.encryption_key == path.leaf_node.encryption_key
+                {
+                    return Err(ValidationError::UpdateReusesEncryptionKey.into());
+                }
+                merge_path(cs, &mut diff, sender_leaf, path, &new_leaves)?;
+                let provisional = GroupContext {
+                    epoch: new_epoch,
+                    tree_hash: diff.tree_hash(cs)?.into(),
+                    extensions: extensions.clone(),
+                    ..self.context.clone()
+                };
+                let gc = encode(&provisional)?;
+                let (keys, _, commit_secret) = decrypt_path(
+                    cs,
+                    &diff,
+                    sender_leaf,
+                    path,
+                    &self.private_keys,
+                    &gc,
+                    &new_leaves,
+                )?;
+                private_keys = Some(keys);
+                (commit_secret, Some(path.leaf_node.clone()))
+            }
+            None => (Secret::zero(cs.hash_len()), None),
+        };
+
+        let init_secret = match &applied.external_init {
+            Some(kem_output) => {
+                let (external_priv, _) = self.keys.secrets.external_key_pair(cs)?;
+                external_init_receive(cs, external_priv.as_bytes(), kem_output)?
+            }
+            None => self.keys.secrets.init_secret.clone(),
+        };
+        let confirmed = next_confirmed_transcript_hash(
+            cs,
+            &self.interim_transcript_hash,
+            &ac.confirmed_transcript_hash_input()?,
+        )?;
+        let context = GroupContext {
+            epoch: new_epoch,
+            tree_hash: diff.tree_hash(cs)?.into(),
+            confirmed_transcript_hash: confirmed.clone().into(),
+            extensions,
+            ..self.context.clone()
+        };
+        let gc = encode(&context)?;
+        let mut resumption = self.resumption_psks.clone();
+        resumption.insert(self.context.epoch, self.keys.secrets.resumption_psk.clone());
+        let sources = PskSources {
+            external: &self.external_psks,
+            group_id: self.context.group_id.as_slice(),
+            resumption: &resumption,
+        };
+        let psk_secret = resolve_psk_secret(cs, &applied.psks, &sources)?;
+        let joiner =
+            JoinerSecret::derive(cs, init_secret.as_bytes(), commit_secret.as_bytes(), &gc)?;
+        let (_, secrets) = joiner.into_epoch(cs, psk_secret.as_bytes(), &gc)?;
+        let tag = ac
+            .auth
+            .confirmation_tag
+            .as_ref()
+            .ok_or(ValidationError::ConfirmationTagMismatch)?;
+        verify_confirmation_tag(cs, &secrets.confirmation_key, &confirmed, tag.as_slice())?;
+        let interim = interim_transcript_hash(cs, &confirmed, tag.as_slice())?;
+        Ok(StagedCommit {
+            sender: committer,
+            applied,
+            proposals: list,
+            tree_changes: diff.into_changes(cs)?,
+            context,
+            secrets: Some(secrets),
+            private_keys,
+            interim_transcript_hash: interim,
+            confirmation_tag: tag.0.clone(),
+            old_epoch_update: update,
+            path_leaf,
+        })
+    }
+
+    /// Applies a staged commit: the group moves to the new epoch. The
+    /// current epoch's secrets are kept for late application messages up to
+    /// `max_past_epochs`, older ones are deleted (RFC 9420 section 9.2).
+    pub fn merge_staged_commit(&mut self, staged: StagedCommit) -> Result<(), Error> {
+        let Some(secrets) = staged.secrets else {
+            // Removed: the group is over for this member.
+            self.active = false;
+            self.proposals.clear();
+            return Ok(());
+        };
+        // Signature keys of members whose leaf this commit replaces or
+        // removes, so late messages of the old epoch still verify.
+        let mut changed = BTreeMap::new();
+        for (leaf, node) in &staged.applied.removed {
+            changed.insert(leaf.0, node.signature_key.0.clone());
+        }
+        let path_sender = match staged.sender {
+            Sender::Member(l) if staged.path_leaf.is_some() => Some(LeafIndex(l)),
+            _ => None,
+        };
+        for leaf in staged.applied.updated.iter().chain(path_sender.iter()) {
+            if let Some(node) = self.tree.leaf(*leaf) {
+                changed.insert(leaf.0, node.signature_key.0.clone());
+            }
+        }
+        let new_keys =
+            EpochKeys::new(secrets, staged.tree_changes.n_leaves(), self.config.ratchet)?;
+        let mut old_keys = core::mem::replace(&mut self.keys, new_keys);
+        if let Some(u) = staged.old_epoch_update {
+            old_keys.secret_tree.apply(u);
+        }
+        if self.config.max_past_epochs > 0 {
+            self.past_epochs.push_back(PastEpoch {
+                epoch: self.context.epoch,
+                context: self.context.clone(),
+                sender_data_secret: old_keys.secrets.sender_data_secret.clone(),
+                secret_tree: old_keys.secret_tree,
+                changed_signature_keys: changed,
+            });
+        }
+        while self.past_epochs.len() > self.config.max_past_epochs {
+            self.past_epochs.pop_front();
+        }
+        self.resumption_psks
+            .insert(self.context.epoch, old_keys.secrets.resumption_psk.clone());
+        while self.resumption_psks.len() > self.config.max_past_epochs.saturating_add(1) {
+            self.resumption_psks.pop_first();
+        }
+        self.tree.merge(staged.tree_changes);
+        self.context = staged.context;
+        self.interim_transcript_hash = staged.interim_transcript_hash;
+        self.confirmation_tag = staged.confirmation_tag;
+        self.proposals.clear();
+        match staged.private_keys {
+            Some(k) => self.private_keys = k,
+            None => self.active = false,
+        }
+        Ok(())
+    }
+}

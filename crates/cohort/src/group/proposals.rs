@@ -1,0 +1,707 @@
+//! Proposals: references, proposal-list validation and application
+//! (RFC 9420 sections 12.1 to 12.3).
+
+use super::key_package::{ExtensionContext, check_extension_list, validate_key_package};
+use crate::codec::encode;
+use crate::crypto::SuiteCrypto;
+use crate::framing::{AuthenticatedContent, ContentType, Sender};
+use crate::messages::{
+    Capabilities, Credential, CredentialType, ExtensionType, Extensions, ExternalSenders,
+    GroupContext, KeyPackage, LeafNode, PreSharedKeyId, Proposal, ProposalType, Psk, ReInit,
+    RequiredCapabilities, ResumptionPskUsage,
+};
+use crate::tree::math::{self, LeafIndex};
+use crate::tree::{LeafPolicy, LeafRole, RatchetTree, TreeDiff, TreeView, validate_leaf_node};
+use crate::{Error, MisuseError, ValidationError};
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+use cohort_traits::Crypto;
+
+/// A proposal to commit, with its sender: the committer for a proposal by
+/// value, the original sender for one by reference (RFC 9420 section 12.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedProposal {
+    /// The proposal.
+    pub proposal: Proposal,
+    /// Who sent it.
+    pub sender: Sender,
+    /// Its ProposalRef when it came by reference; `None` when by value.
+    pub reference: Option<Vec<u8>>,
+}
+
+/// The ProposalRef of a proposal: `MakeProposalRef` over the encoded
+/// AuthenticatedContent that carried it (RFC 9420 section 5.2).
+pub fn proposal_ref<C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    ac: &AuthenticatedContent,
+) -> Result<Vec<u8>, Error> {
+    cs.make_proposal_ref(&encode(ac)?)
+}
+
+/// What a proposal list is validated against (RFC 9420 section 12.2): the
+/// group's state before the commit and who commits.
+pub struct ProposalCheck<'a, C: Crypto + ?Sized> {
+    /// The group's suite.
+    pub cs: &'a SuiteCrypto<'a, C>,
+    /// The GroupContext of the current epoch.
+    pub context: &'a GroupContext,
+    /// The ratchet tree of the current epoch.
+    pub tree: &'a RatchetTree,
+    /// The committer: `Sender::Member` for a regular commit,
+    /// `Sender::NewMemberCommit` for an external one.
+    pub committer: Sender,
+    /// Lifetime rules for new leaves. Its `required` field is ignored: the
+    /// required capabilities are read from the group context extensions in
+    /// force after the list's GroupContextExtensions (RFC 9420 section 12.3).
+    pub leaf_policy: LeafPolicy<'a>,
+}
+
+/// Options of [`validate_proposal_list_with`] for the special commits.
+#[derive(Clone, Copy, Default)]
+pub struct ListOptions<'a> {
+    /// The resumption PSK usage allowed besides `application`:
+    /// `Some(Reinit)` for the first commit of a group created by a
+    /// reinitialization, `Some(Branch)` for one created by branching
+    /// (RFC 9420 sections 11.2, 11.3, 12.1.4). `None` otherwise.
+    pub psk_usage: Option<ResumptionPskUsage>,
+    /// The leaf node of the commit's UpdatePath, when known. For an external
+    /// commit with a Remove (a resync) it is checked against the removed
+    /// leaf (RFC 9420 section 12.2; C-EXT-14, C-EXT-15).
+    pub path_leaf: Option<&'a LeafNode>,
+    /// Whether the second credential presents an identity acceptable for
+    /// the member holding the first, for a resync (C-EXT-15). `None`
+    /// requires equal credentials.
+    pub same_client: Option<SameClient<'a>>,
+}
+
+/// Decides whether the second credential presents an identity acceptable
+/// for the member holding the first (RFC 9420 sections 5.3.1, 12.2).
+pub type SameClient<'a> = &'a dyn Fn(&Credential, &Credential) -> bool;
+
+impl core::fmt::Debug for ListOptions<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ListOptions")
+            .field("psk_usage", &self.psk_usage)
+            .field("path_leaf", &self.path_leaf)
+            .field("same_client", &self.same_client.map(|_| "fn"))
+            .finish()
+    }
+}
+
+/// Validates a commit's proposal list (RFC 9420 section 12.2) with default
+/// [`ListOptions`]; see [`validate_proposal_list_with`].
+pub fn validate_proposal_list<C: Crypto + ?Sized>(
+    check: &ProposalCheck<'_, C>,
+    list: &[QueuedProposal],
+) -> Result<(), Error> {
+    validate_proposal_list_with(check, list, &ListOptions::default())
+}
+
+/// Validates a commit's proposal list (RFC 9420 sections 12.1, 12.2, 12.3).
+///
+/// Who sent what: a commit comes from a member or a new member
+/// (C-FRAME-12, C-FRAME-14); a proposal by value has the committer as
+/// sender; an external sender exists (C-EXT-01, C-EXT-02) and sends only the
+/// types its registry column allows (C-FRAME-13); a new-member proposal is
+/// an Add (C-FRAME-15).
+///
+/// Each proposal (C-PROP-07): an Add's KeyPackage is valid (C-PROP-04,
+/// C-KP-*) and supports the group's extensions (C-CAP-09); an Update's leaf
+/// is valid for its sender's leaf (C-PROP-05, C-LN-*, C-CAP-10); a Remove
+/// names a member (C-PROP-06); a PreSharedKey has a `KDF.Nh` nonce
+/// (C-PSK-01) and no reinit or branch usage outside those operations
+/// (C-PSK-04, C-PSK-05); a ReInit does not lower the version (C-REINIT-01);
+/// extension lists of GroupContextExtensions and ReInit are well formed
+/// (C-CAP-07, C-CAP-17, C-GREASE-10).
+///
+/// The list, for a member's commit: no Update (C-PROP-08) or Remove
+/// (C-PROP-09) of the committer; one change per leaf (C-PROP-10); no two
+/// Adds of one client (C-PROP-12); no Add of a member not removed
+/// (C-PROP-13); distinct PSKs (C-PROP-14); one GroupContextExtensions at
+/// most (C-PROP-15); a ReInit alone (C-PROP-16); no ExternalInit
+/// (C-PROP-18). For an external commit: no references (C-EXT-07), exactly
+/// one ExternalInit (C-EXT-10, C-EXT-11), at most one Remove (C-EXT-12),
+/// nothing but ExternalInit, Remove and PreSharedKey (C-EXT-13), and for a
+/// resync the path leaf replaces the removed one like an Update (C-EXT-14,
+/// C-EXT-15).
+///
+/// The resulting group (C-PROP-20, C-PROP-22): new leaves are checked
+/// against the extensions in force after the GroupContextExtensions; their
+/// keys are unique (C-LN-21, C-LN-22); every credential type in use is
+/// supported by every member (C-LN-10, C-LN-11); every remaining member
+/// meets a new `required_capabilities` (C-CAP-12) and supports the new
+/// extensions (C-CAP-13); non-default proposal types are supported by the
+/// members processing the commit (C-PROP-19).
+///
+/// Application rules (C-PROP-21, C-EXT-04: who may add, which new members
+/// may add themselves) are the caller's.
+pub fn validate_proposal_list_with<C: Crypto + ?Sized>(
+    check: &ProposalCheck<'_, C>,
+    list: &[QueuedProposal],
+    options: &ListOptions<'_>,
+) -> Result<(), Error> {
+    let external = match check.committer {
+        Sender::Member(c) => {
+            if check.tree.leaf(LeafIndex(c)).is_none() {
+                return Err(ValidationError::SenderNotMember.into());
+            }
+            false
+        }
+        Sender::NewMemberCommit => true,
+        other => {
+            return Err(ValidationError::SenderContentMismatch {
+                sender_type: other.sender_type().into(),
+                content_type: ContentType::Commit.into(),
+            }
+            .into());
+        }
+    };
+    if external {
+        check_external_shape(list)?;
+    } else if list.len() > 1
+        && list
+            .iter()
+            .any(|q| matches!(q.proposal, Proposal::ReInit(_)))
+    {
+        return Err(ValidationError::ReInitNotAlone.into());
+    }
+
+    let mut found = Collected::default();
+    for q in list {
+        check_sender(check, q)?;
+        collect(check, options, external, q, &mut found)?;
+    }
+    if external {
+        check_resync(check, options, &found)?;
+    }
+
+    let extensions = found.gce.unwrap_or(&check.context.extensions);
+    let required = extensions.get::<RequiredCapabilities>()?;
+    let group_extensions: Vec<ExtensionType> = extensions
+        .iter()
+        .map(|e| e.extension_type)
+        .filter(|t| !t.is_default())
+        .collect();
+    let policy = LeafPolicy {
+        required: required.as_ref(),
+        ..check.leaf_policy
+    };
+    check_new_leaves(check, &found, &policy, &group_extensions)?;
+    check_key_uniqueness(check.tree, &found)?;
+    check_members(check.tree, &found, required.as_ref(), &group_extensions)
+}
+
+/// The list of an external commit holds exactly one ExternalInit, at most
+/// one Remove, PreSharedKeys, and nothing else, all by value (RFC 9420
+/// sections 12.2, 12.4.3.2; C-EXT-07, C-EXT-10 to C-EXT-13).
+fn check_external_shape(list: &[QueuedProposal]) -> Result<(), Error> {
+    let (mut inits, mut removes) = (0usize, 0usize);
+    for q in list {
+        if q.reference.is_some() {
+            return Err(ValidationError::ExternalCommitReference.into());
+        }
+        match q.proposal {
+            Proposal::ExternalInit(_) => inits = inits.saturating_add(1),
+            Proposal::Remove(_) => removes = removes.saturating_add(1),
+            Proposal::PreSharedKey(_) => {}
+            ref other => {
+                return Err(ValidationError::ProposalNotAllowedInExternalCommit {
+                    proposal_type: other.proposal_type().0,
+                }
+                .into());
+            }
+        }
+    }
+    match inits {
+        0 => Err(ValidationError::ExternalCommitWithoutExternalInit.into()),
+        1 if removes > 1 => Err(ValidationError::ExternalCommitMultipleRemoves.into()),
+        1 => Ok(()),
+        _ => Err(ValidationError::MultipleExternalInits.into()),
+    }
+}
+
+/// Checks that the sender may send the proposal (RFC 9420 sections 6.1,
+/// 12.1.8).
+fn check_sender<C: Crypto + ?Sized>(
+    check: &ProposalCheck<'_, C>,
+    q: &QueuedProposal,
+) -> Result<(), Error> {
+    if q.reference.is_none() && q.sender != check.committer {
+        return Err(MisuseError::InconsistentFields(
+            "a proposal by value must have the committer as sender",
+        )
+        .into());
+    }
+    let proposal_type = q.proposal.proposal_type();
+    let allowed = match q.sender {
+        Sender::Member(i) => {
+            if check.tree.leaf(LeafIndex(i)).is_none() {
+                return Err(ValidationError::SenderNotMember.into());
+            }
+            true
+        }
+        Sender::External(i) => {
+            let senders = check
+                .context
+                .extensions
+                .get::<ExternalSenders>()?
+                .ok_or(ValidationError::UnknownExternalSender)?;
+            if usize::try_from(i).map_or(true, |i| i >= senders.0.0.len()) {
+                return Err(ValidationError::UnknownExternalSender.into());
+            }
+            proposal_type.external_sender_allowed() == Some(true)
+        }
+        Sender::NewMemberProposal => proposal_type == ProposalType::ADD,
+        Sender::NewMemberCommit => q.reference.is_none(),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ValidationError::ProposalNotAllowedForSender {
+            sender_type: q.sender.sender_type().into(),
+            proposal_type: proposal_type.0,
+        }
+        .into())
+    }
+}
+
+/// What the list does, gathered in one pass.
+#[derive(Default)]
+struct Collected<'l> {
+    gce: Option<&'l Extensions>,
+    removed: BTreeSet<u32>,
+    updated: BTreeMap<u32, &'l LeafNode>,
+    adds: Vec<&'l KeyPackage>,
+    psks: Vec<&'l PreSharedKeyId>,
+    custom_types: Vec<ProposalType>,
+}
+
+/// The per-proposal checks of RFC 9420 section 12.1 and the counting rules
+/// of section 12.2.
+fn collect<'l, C: Crypto + ?Sized>(
+    check: &ProposalCheck<'_, C>,
+    options: &ListOptions<'_>,
+    external: bool,
+    q: &'l QueuedProposal,
+    found: &mut Collected<'l>,
+) -> Result<(), Error> {
+    match &q.proposal {
+        Proposal::Add(add) => found.adds.push(&add.key_package),
+        Proposal::Update(update) => {
+            let Sender::Member(s) = q.sender else {
+                return Err(ValidationError::ProposalNotAllowedForSender {
+                    sender_type: q.sender.sender_type().into(),
+                    proposal_type: ProposalType::UPDATE.0,
+                }
+                .into());
+            };
+            if q.sender == check.committer {
+                return Err(ValidationError::CommitterUpdate.into());
+            }
+            if found.removed.contains(&s) || found.updated.contains_key(&s) {
+                return Err(ValidationError::MultipleChangesToLeaf { leaf: s }.into());
+            }
+            found.updated.insert(s, &update.leaf_node);
+        }
+        Proposal::Remove(remove) => {
+            let leaf = remove.removed;
+            if check.tree.leaf(LeafIndex(leaf)).is_none() {
+                return Err(ValidationError::RemovedLeafBlank { leaf }.into());
+            }
+            if check.committer == Sender::Member(leaf) {
+                return Err(ValidationError::CommitterRemoved.into());
+            }
+            if found.updated.contains_key(&leaf) || !found.removed.insert(leaf) {
+                return Err(ValidationError::MultipleChangesToLeaf { leaf }.into());
+            }
+        }
+        Proposal::PreSharedKey(psk) => {
+            let id = &psk.psk;
+            if id.psk_nonce.0.len() != check.cs.hash_len() {
+                return Err(ValidationError::PskNonceLength.into());
+            }
+            if let Psk::Resumption { usage, .. } = &id.psk
+                && *usage != ResumptionPskUsage::Application
+                && options.psk_usage != Some(*usage)
+            {
+                return Err(ValidationError::ResumptionPskUsageNotAllowed {
+                    usage: (*usage).into(),
+                }
+                .into());
+            }
+            if found.psks.contains(&id) {
+                return Err(ValidationError::DuplicatePsk.into());
+            }
+            found.psks.push(id);
+        }
+        Proposal::ReInit(reinit) => {
+            if reinit.version.0 < check.context.version.0 {
+                return Err(ValidationError::ReInitVersionDowngrade.into());
+            }
+            check_extension_list(&reinit.extensions, ExtensionContext::GroupContext)?;
+        }
+        Proposal::ExternalInit(_) => {
+            if !external {
+                return Err(ValidationError::ExternalInitInMemberCommit.into());
+            }
+        }
+        Proposal::GroupContextExtensions(gce) => {
+            if found.gce.is_some() {
+                return Err(ValidationError::MultipleGroupContextExtensions.into());
+            }
+            check_extension_list(&gce.extensions, ExtensionContext::GroupContext)?;
+            // The contents of the known extensions must decode.
+            gce.extensions.get::<RequiredCapabilities>()?;
+            gce.extensions.get::<ExternalSenders>()?;
+            found.gce = Some(&gce.extensions);
+        }
+    }
+    let proposal_type = q.proposal.proposal_type();
+    if !proposal_type.is_default() {
+        found.custom_types.push(proposal_type);
+    }
+    Ok(())
+}
+
+/// For a resync (an external commit with a Remove), the path leaf must
+/// replace the removed leaf as an Update would: a new encryption key
+/// (C-EXT-14, C-LN-19) and an identity acceptable for the removed member
+/// (C-EXT-15) (RFC 9420 section 12.2).
+fn check_resync<C: Crypto + ?Sized>(
+    check: &ProposalCheck<'_, C>,
+    options: &ListOptions<'_>,
+    found: &Collected<'_>,
+) -> Result<(), Error> {
+    let (Some(path_leaf), Some(removed)) = (options.path_leaf, found.removed.first()) else {
+        return Ok(());
+    };
+    let old = check
+        .tree
+        .leaf(LeafIndex(*removed))
+        .ok_or(ValidationError::RemovedLeafBlank { leaf: *removed })?;
+    if path_leaf.encryption_key == old.encryption_key {
+        return Err(ValidationError::UpdateReusesEncryptionKey.into());
+    }
+    let same = match options.same_client {
+        Some(f) => f(&old.credential, &path_leaf.credential),
+        None => old.credential == path_leaf.credential,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(ValidationError::ResyncIdentityMismatch.into())
+    }
+}
+
+/// The first non-default group context extension type `leaf` does not
+/// support (RFC 9420 section 13.4).
+fn unsupported_extension(caps: &Capabilities, group_extensions: &[ExtensionType]) -> Option<u16> {
+    group_extensions
+        .iter()
+        .find(|t| !caps.extensions.0.contains(t))
+        .map(|t| t.0)
+}
+
+/// Whether `caps` meet `required` (RFC 9420 section 11.1): default proposal
+/// and extension types count as supported, credential types do not
+/// (C-CAP-14).
+fn meets_required(caps: &Capabilities, required: &RequiredCapabilities) -> bool {
+    required
+        .extension_types
+        .0
+        .iter()
+        .all(|e| e.is_default() || caps.extensions.0.contains(e))
+        && required
+            .proposal_types
+            .0
+            .iter()
+            .all(|p| p.is_default() || caps.proposals.0.contains(p))
+        && required
+            .credential_types
+            .0
+            .iter()
+            .all(|c| caps.credentials.0.contains(c))
+}
+
+/// Validates each added KeyPackage (C-PROP-04) and updated leaf (C-PROP-05)
+/// under the extensions in force after the list's GroupContextExtensions
+/// (C-PROP-22), and their support of those extensions (C-CAP-09, C-CAP-10).
+fn check_new_leaves<C: Crypto + ?Sized>(
+    check: &ProposalCheck<'_, C>,
+    found: &Collected<'_>,
+    policy: &LeafPolicy<'_>,
+    group_extensions: &[ExtensionType],
+) -> Result<(), Error> {
+    let unsupported = |caps: &Capabilities| -> Result<(), Error> {
+        match unsupported_extension(caps, group_extensions) {
+            Some(extension_type) => {
+                Err(ValidationError::LeafLacksGroupExtension { extension_type }.into())
+            }
+            None => Ok(()),
+        }
+    };
+    for kp in &found.adds {
+        validate_key_package(check.cs, kp, policy)?;
+        unsupported(&kp.leaf_node.capabilities)?;
+    }
+    for (&s, leaf) in &found.updated {
+        let replaced = check
+            .tree
+            .leaf(LeafIndex(s))
+            .ok_or(ValidationError::SenderNotMember)?;
+        check_extension_list(&leaf.extensions, ExtensionContext::LeafNode)?;
+        validate_leaf_node(
+            check.cs,
+            leaf,
+            LeafRole::Update { replaced },
+            Some((check.context.group_id.as_slice(), LeafIndex(s))),
+            policy,
+        )?;
+        unsupported(&leaf.capabilities)?;
+    }
+    Ok(())
+}
+
+/// Where a new signature key comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Add,
+    Update(u32),
+}
+
+/// The signature and encryption keys of added and updated leaves are unique
+/// in the resulting tree (RFC 9420 sections 7.3, 12.2; C-PROP-12,
+/// C-PROP-13, C-LN-21, C-LN-22). Removed leaves, the old leaves of updated
+/// members and the parent nodes the commit blanks do not count.
+///
+/// One pass over the tree with lookups in the (small) set of new keys.
+fn check_key_uniqueness(tree: &RatchetTree, found: &Collected<'_>) -> Result<(), Error> {
+    if found.adds.is_empty() && found.updated.is_empty() {
+        return Ok(());
+    }
+    let mut signature_keys: BTreeMap<&[u8], Origin> = BTreeMap::new();
+    let mut encryption_keys: BTreeSet<&[u8]> = BTreeSet::new();
+    let new_leaves = found
+        .adds
+        .iter()
+        .map(|kp| (&kp.leaf_node, Origin::Add))
+        .chain(found.updated.iter().map(|(s, l)| (*l, Origin::Update(*s))));
+    for (leaf, origin) in new_leaves {
+        if let Some(previous) = signature_keys.insert(leaf.signature_key.as_slice(), origin) {
+            return Err(if previous == Origin::Add && origin == Origin::Add {
+                ValidationError::DuplicateAdd
+            } else {
+                ValidationError::DuplicateSignatureKey
+            }
+            .into());
+        }
+        if !encryption_keys.insert(leaf.encryption_key.as_slice()) {
+            return Err(ValidationError::DuplicateEncryptionKey.into());
+        }
+    }
+    for l in 0..tree.n_leaves() {
+        if found.removed.contains(&l) {
+            continue;
+        }
+        let Some(leaf) = tree.leaf(LeafIndex(l)) else {
+            continue;
+        };
+        match signature_keys.get(leaf.signature_key.as_slice()) {
+            Some(Origin::Add) => return Err(ValidationError::AddOfExistingMember.into()),
+            Some(Origin::Update(s)) if *s != l => {
+                return Err(ValidationError::DuplicateSignatureKey.into());
+            }
+            _ => {}
+        }
+        if !found.updated.contains_key(&l)
+            && encryption_keys.contains(leaf.encryption_key.as_slice())
+        {
+            return Err(ValidationError::DuplicateEncryptionKey.into());
+        }
+    }
+    let mut blanked = BTreeSet::new();
+    for &l in found.removed.iter().chain(found.updated.keys()) {
+        if let Some(x) = LeafIndex(l).node_index() {
+            blanked.extend(math::direct_path(x, tree.n_leaves()));
+        }
+    }
+    for p in (1..tree.width()).step_by(2) {
+        if let Some(node) = tree.parent_node(p)
+            && !blanked.contains(&p)
+            && encryption_keys.contains(node.encryption_key.as_slice())
+        {
+            return Err(ValidationError::DuplicateEncryptionKey.into());
+        }
+    }
+    Ok(())
+}
+
+/// A member of the group after the commit.
+struct Member<'l> {
+    leaf: u32,
+    node: &'l LeafNode,
+    /// Added or updated by this commit (validated as a new leaf).
+    new: bool,
+    /// Added by this commit (does not process it).
+    added: bool,
+}
+
+/// Checks across the members after the commit (RFC 9420 sections 7.3,
+/// 11.1, 12.1.7, 12.2, 13.4): credential types in use supported by all
+/// (C-LN-10, C-LN-11); a new `required_capabilities` and new extensions
+/// supported by the members that stay (C-CAP-12, C-CAP-13); non-default
+/// proposal types supported by the members processing the commit
+/// (C-PROP-19). Skipped when the list changes none of these.
+fn check_members(
+    tree: &RatchetTree,
+    found: &Collected<'_>,
+    required: Option<&RequiredCapabilities>,
+    group_extensions: &[ExtensionType],
+) -> Result<(), Error> {
+    let new_leaves = !found.adds.is_empty() || !found.updated.is_empty();
+    if !new_leaves && found.gce.is_none() && found.custom_types.is_empty() {
+        return Ok(());
+    }
+    let existing = (0..tree.n_leaves())
+        .filter(|l| !found.removed.contains(l))
+        .filter_map(|l| match found.updated.get(&l) {
+            Some(node) => Some(Member {
+                leaf: l,
+                node,
+                new: true,
+                added: false,
+            }),
+            None => tree.leaf(LeafIndex(l)).map(|node| Member {
+                leaf: l,
+                node,
+                new: false,
+                added: false,
+            }),
+        });
+    let added = found.adds.iter().map(|kp| Member {
+        leaf: u32::MAX,
+        node: &kp.leaf_node,
+        new: true,
+        added: true,
+    });
+    let members: Vec<Member<'_>> = existing.chain(added).collect();
+
+    let mut in_use: BTreeSet<CredentialType> = BTreeSet::new();
+    if new_leaves {
+        in_use.extend(members.iter().map(|m| m.node.credential.credential_type()));
+    }
+    for m in &members {
+        let caps = &m.node.capabilities;
+        if let Some(t) = in_use.iter().find(|t| !caps.credentials.0.contains(t)) {
+            return Err(if m.new {
+                ValidationError::LeafLacksMemberCredentialType {
+                    credential_type: t.0,
+                }
+            } else {
+                ValidationError::CredentialTypeUnsupportedByMember { leaf: m.leaf }
+            }
+            .into());
+        }
+        if found.gce.is_some() && !m.new {
+            if required.is_some_and(|r| !meets_required(caps, r)) {
+                return Err(ValidationError::GceRequiredCapabilitiesUnmet { leaf: m.leaf }.into());
+            }
+            if unsupported_extension(caps, group_extensions).is_some() {
+                return Err(ValidationError::GceExtensionUnsupported { leaf: m.leaf }.into());
+            }
+        }
+        if !m.added
+            && let Some(t) = found
+                .custom_types
+                .iter()
+                .find(|t| !caps.proposals.0.contains(t))
+        {
+            return Err(ValidationError::UnsupportedProposalType { proposal_type: t.0 }.into());
+        }
+    }
+    Ok(())
+}
+
+/// Whether a commit covering `list` must carry an UpdatePath (RFC 9420
+/// section 12.4): when the list is empty, or holds a proposal of a type
+/// whose "Path Required" registry column says Y (update, remove,
+/// external_init, group_context_extensions); unknown types count as
+/// requiring one.
+pub fn path_required(list: &[QueuedProposal]) -> bool {
+    list.is_empty()
+        || list
+            .iter()
+            .any(|q| q.proposal.proposal_type().path_required().unwrap_or(true))
+}
+
+/// What applying a proposal list did (RFC 9420 section 12.3).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppliedProposals {
+    /// The new group context extensions, if the list replaces them.
+    pub extensions: Option<Extensions>,
+    /// The leaves replaced by Updates.
+    pub updated: Vec<LeafIndex>,
+    /// The removed leaves, with the leaf nodes they held.
+    pub removed: Vec<(LeafIndex, LeafNode)>,
+    /// The added members' leaves and KeyPackages, in list order.
+    pub added: Vec<(LeafIndex, KeyPackage)>,
+    /// The PSKs to inject, in list order.
+    pub psks: Vec<PreSharedKeyId>,
+    /// The ExternalInit's `kem_output`, for the init secret (section 8.3).
+    pub external_init: Option<Vec<u8>>,
+    /// The ReInit to carry out after the commit (section 11.2).
+    pub reinit: Option<ReInit>,
+}
+
+/// Applies a validated proposal list to `diff` in the order of RFC 9420
+/// section 12.3 (C-PROP-23): GroupContextExtensions, Updates (each
+/// replacing its sender's leaf), Removes, Adds in list order (each taking
+/// the leftmost blank leaf), then PSKs in list order, ExternalInit and
+/// ReInit are noted. The base tree is not touched.
+pub fn apply_proposals(
+    diff: &mut TreeDiff<'_>,
+    list: &[QueuedProposal],
+) -> Result<AppliedProposals, Error> {
+    let mut out = AppliedProposals::default();
+    for q in list {
+        if let Proposal::GroupContextExtensions(gce) = &q.proposal {
+            out.extensions = Some(gce.extensions.clone());
+        }
+    }
+    for q in list {
+        if let Proposal::Update(update) = &q.proposal {
+            let leaf = q
+                .sender
+                .leaf_index()
+                .ok_or(ValidationError::SenderNotMember)?;
+            diff.update_leaf(leaf, update.leaf_node.clone())?;
+            out.updated.push(leaf);
+        }
+    }
+    for q in list {
+        if let Proposal::Remove(remove) = &q.proposal {
+            let leaf = remove.leaf();
+            let old = diff
+                .leaf(leaf)
+                .cloned()
+                .ok_or(ValidationError::RemovedLeafBlank { leaf: leaf.0 })?;
+            diff.remove_leaf(leaf)?;
+            out.removed.push((leaf, old));
+        }
+    }
+    for q in list {
+        if let Proposal::Add(add) = &q.proposal {
+            let leaf = diff.add_leaf(add.key_package.leaf_node.clone())?;
+            out.added.push((leaf, add.key_package.clone()));
+        }
+    }
+    for q in list {
+        match &q.proposal {
+            Proposal::PreSharedKey(psk) => out.psks.push(psk.psk.clone()),
+            Proposal::ExternalInit(init) => out.external_init = Some(init.kem_output.0.clone()),
+            Proposal::ReInit(reinit) => out.reinit = Some(reinit.clone()),
+            _ => {}
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,214 @@
+//! The state a member keeps for its group (RFC 9420 sections 8 and 11).
+
+use crate::crypto::SuiteCrypto;
+use crate::framing::WireFormat;
+use crate::messages::GroupContext;
+use crate::schedule::{EpochSecrets, RatchetConfig, SecretTree};
+use crate::tree::math::LeafIndex;
+use crate::tree::{RatchetTree, TreePrivateKeys};
+use crate::{Error, MisuseError};
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use cohort_traits::{Ciphersuite, Crypto, Secret};
+
+use super::proposals::QueuedProposal;
+
+/// Which wire format the group uses for its own handshake messages, and
+/// which it accepts (RFC 9420 section 6; C-FRAME-07).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WireFormatPolicy {
+    /// Send proposals and commits as PrivateMessage; accept only those.
+    AlwaysPrivate,
+    /// Send them as PublicMessage; accept both.
+    AlwaysPublic,
+    /// Send as PublicMessage; accept both (the default: a delivery service
+    /// can read handshake messages, as RFC 9420 permits).
+    MixedPublic,
+}
+
+/// Policy of a group, with safe defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupConfig {
+    /// Handshake wire format.
+    pub wire_format: WireFormatPolicy,
+    /// PrivateMessage contents are padded with zeros to a multiple of this
+    /// many bytes (0 or 1: no padding) (RFC 9420 section 6.3.1).
+    pub padding_block: usize,
+    /// Out-of-order tolerance of sender ratchets.
+    pub ratchet: RatchetConfig,
+    /// How many past epochs keep their secrets so late application messages
+    /// still decrypt (RFC 9420 section 15.3).
+    pub max_past_epochs: usize,
+    /// Whether Welcome messages carry the ratchet tree in a `ratchet_tree`
+    /// extension (RFC 9420 section 12.4.3.3).
+    pub ratchet_tree_extension: bool,
+}
+
+impl Default for GroupConfig {
+    fn default() -> Self {
+        GroupConfig {
+            wire_format: WireFormatPolicy::MixedPublic,
+            padding_block: 32,
+            ratchet: RatchetConfig::default(),
+            max_past_epochs: 3,
+            ratchet_tree_extension: true,
+        }
+    }
+}
+
+impl GroupConfig {
+    /// The wire format of handshake messages this member sends.
+    pub fn handshake_wire_format(&self) -> WireFormat {
+        match self.wire_format {
+            WireFormatPolicy::AlwaysPrivate => WireFormat::PRIVATE_MESSAGE,
+            _ => WireFormat::PUBLIC_MESSAGE,
+        }
+    }
+
+    /// Padding for a PrivateMessage content of `len` bytes.
+    pub fn padding_for(&self, len: usize) -> usize {
+        match self.padding_block {
+            0 | 1 => 0,
+            b => (b - len % b) % b,
+        }
+    }
+}
+
+/// The secrets and key material of one epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EpochKeys {
+    /// Every epoch secret; `encryption_secret` is moved into the secret tree
+    /// and left empty here.
+    pub secrets: EpochSecrets,
+    /// The secret tree of the epoch.
+    pub secret_tree: SecretTree,
+}
+
+impl EpochKeys {
+    pub(crate) fn new(
+        mut secrets: EpochSecrets,
+        n_leaves: u32,
+        config: RatchetConfig,
+    ) -> Result<Self, Error> {
+        let encryption = core::mem::take(&mut secrets.encryption_secret);
+        let secret_tree = SecretTree::new(encryption, n_leaves, config)?;
+        Ok(EpochKeys {
+            secrets,
+            secret_tree,
+        })
+    }
+}
+
+/// What a past epoch keeps: enough to decrypt and authenticate late
+/// application messages (RFC 9420 section 15.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PastEpoch {
+    pub epoch: u64,
+    pub context: GroupContext,
+    pub sender_data_secret: Secret,
+    pub secret_tree: SecretTree,
+    /// Signature keys of that epoch's members that differ from the current
+    /// tree (members since removed or whose key changed).
+    pub changed_signature_keys: BTreeMap<u32, Vec<u8>>,
+}
+
+/// A member's view of one MLS group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub(crate) suite: Ciphersuite,
+    pub(crate) context: GroupContext,
+    pub(crate) tree: RatchetTree,
+    pub(crate) own_leaf: LeafIndex,
+    pub(crate) private_keys: TreePrivateKeys,
+    pub(crate) keys: EpochKeys,
+    pub(crate) interim_transcript_hash: Vec<u8>,
+    pub(crate) confirmation_tag: Vec<u8>,
+    pub(crate) proposals: Vec<QueuedProposal>,
+    pub(crate) past_epochs: VecDeque<PastEpoch>,
+    pub(crate) resumption_psks: BTreeMap<u64, Secret>,
+    pub(crate) external_psks: BTreeMap<Vec<u8>, Secret>,
+    pub(crate) config: GroupConfig,
+    pub(crate) active: bool,
+}
+
+impl Group {
+    /// The cipher suite.
+    pub fn ciphersuite(&self) -> Ciphersuite {
+        self.suite
+    }
+
+    /// The group id.
+    pub fn group_id(&self) -> &[u8] {
+        self.context.group_id.as_slice()
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.context.epoch
+    }
+
+    /// The current GroupContext.
+    pub fn context(&self) -> &GroupContext {
+        &self.context
+    }
+
+    /// The ratchet tree.
+    pub fn tree(&self) -> &RatchetTree {
+        &self.tree
+    }
+
+    /// This member's leaf index.
+    pub fn own_leaf(&self) -> LeafIndex {
+        self.own_leaf
+    }
+
+    /// The policy.
+    pub fn config(&self) -> &GroupConfig {
+        &self.config
+    }
+
+    /// The epoch authenticator (RFC 9420 section 8.7).
+    pub fn epoch_authenticator(&self) -> &[u8] {
+        self.keys.secrets.epoch_authenticator.as_bytes()
+    }
+
+    /// Whether this member is still in the group (false once a commit
+    /// removing it was merged).
+    pub fn is_active(&self) -> bool {
+        self.active
+    }
+
+    /// `MLS-Exporter(label, context, length)` of the current epoch
+    /// (RFC 9420 section 8.5).
+    pub fn export_secret<C: Crypto + ?Sized>(
+        &self,
+        crypto: &C,
+        label: &[u8],
+        context: &[u8],
+        length: u16,
+    ) -> Result<Secret, Error> {
+        let cs = SuiteCrypto::new(crypto, self.suite)?;
+        self.keys.secrets.export(&cs, label, context, length)
+    }
+
+    /// Registers an external PSK by id so commits and Welcomes naming it can
+    /// be processed (RFC 9420 section 8.4).
+    pub fn add_external_psk(&mut self, psk_id: Vec<u8>, psk: Secret) {
+        self.external_psks.insert(psk_id, psk);
+    }
+
+    pub(crate) fn cs<'a, C: Crypto + ?Sized>(
+        &self,
+        crypto: &'a C,
+    ) -> Result<SuiteCrypto<'a, C>, Error> {
+        SuiteCrypto::new(crypto, self.suite)
+    }
+
+    pub(crate) fn ensure_active(&self) -> Result<(), Error> {
+        if self.active {
+            Ok(())
+        } else {
+            Err(MisuseError::GroupInactive.into())
+        }
+    }
+}
