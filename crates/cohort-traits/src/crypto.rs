@@ -174,8 +174,11 @@ pub trait Crypto: Send + Sync {
     ) -> Result<(), CryptoError>;
 }
 
-/// A shared reference to a provider is a provider.
-impl<T: Crypto + ?Sized> Crypto for &T {
+/// Shared references to and boxes of a provider are providers (a box lets
+/// an application pick the provider at run time).
+macro_rules! delegate_crypto {
+    ($($wrapper:tt)*) => {
+impl<T: Crypto + ?Sized> Crypto for $($wrapper)* {
     fn supports(&self, suite: Ciphersuite) -> bool {
         (**self).supports(suite)
     }
@@ -273,3 +276,8 @@ impl<T: Crypto + ?Sized> Crypto for &T {
         (**self).verify(scheme, public_key, message, signature)
     }
 }
+    };
+}
+
+delegate_crypto!(&T);
+delegate_crypto!(alloc::boxed::Box<T>);
