@@ -1,5 +1,7 @@
 //! The `cohort` command.
 
+mod demo;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use cohort_conformance::{Row, files_in, run_file, vectors_dir};
 use cohort_traits::{Crypto, Rand};
@@ -19,6 +21,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a group end to end: create it, add members, update, remove,
+    /// inject a PSK and exchange messages, checking after every commit that
+    /// every member has the same epoch authenticator; prints each
+    /// operation's time and message size.
+    Demo {
+        /// Number of members (including the creator).
+        #[arg(long, default_value_t = 100)]
+        members: usize,
+        /// Cipher suite (hex or decimal code point).
+        #[arg(long, default_value = "0x0001", value_parser = parse_suite)]
+        suite: u16,
+        /// Crypto provider.
+        #[arg(long, value_enum, default_value_t = ProviderChoice::RustCrypto)]
+        provider: ProviderChoice,
+    },
     /// Run the MLS working group's test vectors and print a table per file
     /// and cipher suite.
     Conformance {
@@ -32,6 +49,14 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ProviderChoice::RustCrypto)]
         provider: ProviderChoice,
     },
+}
+
+fn parse_suite(s: &str) -> Result<u16, String> {
+    match s.strip_prefix("0x") {
+        Some(hex) => u16::from_str_radix(hex, 16),
+        None => s.parse(),
+    }
+    .map_err(|e| format!("invalid cipher suite {s}: {e}"))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -62,6 +87,20 @@ fn main() -> ExitCode {
             json,
             provider,
         } => conformance(dir, json, provider),
+        Command::Demo {
+            members,
+            suite,
+            provider,
+        } => {
+            let (crypto, rand) = provider.provider();
+            match demo::run(crypto, rand, cohort_traits::Ciphersuite(suite), members) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("demo failed: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
     }
 }
 

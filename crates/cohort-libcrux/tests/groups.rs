@@ -33,7 +33,7 @@ fn member(
     let provider = ProviderBundle::new(crypto, SeededRand::from_u64(seed), MemoryStorage::new());
     let cs = SuiteCrypto::new(&*provider.crypto, suite).unwrap();
     let scheme = cs.params().signature;
-    let signer: Box<dyn Signer> = if seed % 2 == 0 {
+    let signer: Box<dyn Signer> = if seed.is_multiple_of(2) {
         Box::new(SignatureKeyPair::generate(RustCrypto::new(), scheme, &provider.rand).unwrap())
     } else {
         Box::new(SignatureKeyPair::generate(LibcruxCrypto, scheme, &provider.rand).unwrap())
