@@ -20,7 +20,10 @@ const MEMBERS: usize = 1024;
 type P<C> = ProviderBundle<C, SeededRand, MemoryStorage>;
 
 /// Two members (leaf 0, the creator, and leaf 1) of a group of `MEMBERS`.
-fn two_members<C: Crypto + Copy>(crypto: C, suite: Ciphersuite) -> (P<C>, [(Group, SignatureKeyPair<C>); 2]) {
+fn two_members<C: Crypto + Copy>(
+    crypto: C,
+    suite: Ciphersuite,
+) -> (P<C>, [(Group, SignatureKeyPair<C>); 2]) {
     let p = ProviderBundle::new(crypto, SeededRand::from_u64(1), MemoryStorage::new());
     let cs = SuiteCrypto::new(&p.crypto, suite).unwrap();
     let scheme = cs.params().signature;
@@ -28,18 +31,39 @@ fn two_members<C: Crypto + Copy>(crypto: C, suite: Ciphersuite) -> (P<C>, [(Grou
     let mut bundles = Vec::new();
     for i in 0..MEMBERS {
         let s = SignatureKeyPair::generate(crypto, scheme, &p.rand).unwrap();
-        bundles.push(KeyPackageBuilder::new(Credential::basic(format!("m{i}"))).build(&cs, &p.rand, &s).unwrap());
+        bundles.push(
+            KeyPackageBuilder::new(Credential::basic(format!("m{i}")))
+                .build(&cs, &p.rand, &s)
+                .unwrap(),
+        );
         signers.push(s);
     }
-    let mut creator = Group::create(&p, &bundles[0], b"bench".to_vec(), Extensions::default(), GroupConfig::default()).unwrap();
+    let mut creator = Group::create(
+        &p,
+        &bundles[0],
+        b"bench".to_vec(),
+        Extensions::default(),
+        GroupConfig::default(),
+    )
+    .unwrap();
     let mut builder = creator.commit();
     for b in &bundles[1..] {
         builder = builder.add_member(b.key_package.clone());
     }
     let (out, staged) = creator.create_commit(&p, &signers[0], builder).unwrap();
     creator.merge_staged_commit(staged).unwrap();
-    let MlsMessageBody::Welcome(w) = out.welcome.unwrap().body else { panic!() };
-    let second = Group::join(&p, &w, &bundles[1], None, BTreeMap::new(), GroupConfig::default()).unwrap();
+    let MlsMessageBody::Welcome(w) = out.welcome.unwrap().body else {
+        panic!()
+    };
+    let second = Group::join(
+        &p,
+        &w,
+        &bundles[1],
+        None,
+        BTreeMap::new(),
+        GroupConfig::default(),
+    )
+    .unwrap();
     let mut signers = signers.into_iter();
     let s0 = signers.next().unwrap();
     let s1 = signers.next().unwrap();
@@ -53,13 +77,23 @@ fn bench_provider<C: Crypto + Copy>(c: &mut Criterion, name: &str, crypto: C, su
     g.bench_function("create", |b| {
         b.iter_batched(
             || committer.clone(),
-            |mut group| black_box(group.create_commit(&p, &signer, group.commit().force_path(true)).unwrap()),
+            |mut group| {
+                black_box(
+                    group
+                        .create_commit(&p, &signer, group.commit().force_path(true))
+                        .unwrap(),
+                )
+            },
             BatchSize::LargeInput,
         )
     });
     let commit: MlsMessage = {
         let mut group = committer.clone();
-        group.create_commit(&p, &signer, group.commit().force_path(true)).unwrap().0.commit
+        group
+            .create_commit(&p, &signer, group.commit().force_path(true))
+            .unwrap()
+            .0
+            .commit
     };
     g.bench_function("process_and_merge", |b| {
         b.iter_batched(

@@ -529,6 +529,61 @@ pub enum ValidationError {
     /// C-EXT-15).
     #[error("resync leaf's credential does not match the removed member")]
     ResyncIdentityMismatch,
+    /// A GroupInfo offered for an external join has no `external_pub`
+    /// extension (RFC 9420 section 12.4.3.2; C-EXT-16).
+    #[error("GroupInfo has no external_pub extension")]
+    MissingExternalPub,
+
+    // Commits (RFC 9420 section 12.4.2).
+    /// A public key of a commit's UpdatePath (leaf or parent) already
+    /// appears in another node of the new tree, or twice in the path
+    /// (RFC 9420 sections 12.4.2, 16.7; C-COMMIT-06).
+    #[error("UpdatePath public key already in the tree")]
+    PathKeyNotFresh,
+
+    // Reinitialization and branching (RFC 9420 sections 11.2, 11.3, 12.4.3.1).
+    /// The group merged a commit with a ReInit: it accepts nothing more but
+    /// late application messages of earlier epochs (RFC 9420 section
+    /// 12.4.2; C-REINIT-02).
+    #[error("group was reinitialized; it accepts no further messages")]
+    GroupReinitialized,
+    /// A Welcome's GroupSecrets list more than one resumption PSK with usage
+    /// reinit or branch (RFC 9420 section 12.4.3.1; C-PSK-08).
+    #[error("several reinit or branch PSKs in GroupSecrets")]
+    MultipleReinitOrBranchPsks,
+    /// A Welcome using a reinit or branch PSK is not for epoch 1 (RFC 9420
+    /// section 12.4.3.1; C-REINIT-04, C-REINIT-08).
+    #[error("resumption Welcome for epoch {epoch}, not 1")]
+    ResumptionEpochNotOne {
+        /// The GroupInfo's epoch.
+        epoch: u64,
+    },
+    /// A reinit PSK names an epoch of the old group that no commit with a
+    /// ReInit produced (RFC 9420 section 12.4.3.1; C-REINIT-05).
+    #[error("reinit PSK for an epoch not produced by a ReInit commit")]
+    ReInitPskWithoutReInit,
+    /// The new group's group_id, version, cipher suite or extensions differ
+    /// from the ReInit's (RFC 9420 sections 11.2, 12.4.3.1; C-REINIT-06).
+    #[error("new group does not match the ReInit")]
+    ReInitParametersMismatch,
+    /// A member of the old group is missing from the reinitialized group
+    /// (RFC 9420 section 12.4.3.1; C-REINIT-07).
+    #[error("old member {leaf} missing from the reinitialized group")]
+    ReInitMemberMissing {
+        /// The member's leaf index in the old group.
+        leaf: u32,
+    },
+    /// A branched group's version or cipher suite differs from the old
+    /// group's (RFC 9420 sections 11.3, 12.4.3.1; C-REINIT-09).
+    #[error("branch changes the version or cipher suite")]
+    BranchParametersMismatch,
+    /// A member of a branched group was not a member of the old group
+    /// (RFC 9420 sections 11.3, 12.4.3.1; C-REINIT-10).
+    #[error("branch member {leaf} was not a member of the old group")]
+    BranchNonMember {
+        /// The member's leaf index in the new group.
+        leaf: u32,
+    },
 }
 
 /// A use of the API that it does not allow.
@@ -592,4 +647,23 @@ pub enum MisuseError {
     /// 9420 section 7.2 forbids (C-CAP-01, C-CAP-02).
     #[error("capabilities list default type {0:#06x}")]
     DefaultTypeInCapabilities(u16),
+    /// The group merged a commit with a ReInit: nothing more is sent in it
+    /// (RFC 9420 section 12.4.2; C-REINIT-02).
+    #[error("group was reinitialized; nothing more is sent in it")]
+    ReInitPending,
+    /// [`Group::reinit`](crate::group::Group::reinit) needs a merged commit
+    /// with a ReInit (RFC 9420 section 11.2).
+    #[error("no ReInit was committed")]
+    NoPendingReInit,
+    /// Proposals of this epoch are pending: commit them before sending
+    /// application data (RFC 9420 section 12.4; C-COMMIT-10).
+    #[error("proposals pending; commit before sending application data")]
+    PendingProposals,
+    /// A reinit or branch does not meet the rules of RFC 9420 sections 11.2
+    /// and 11.3 (C-REINIT-03): the reason.
+    #[error("reinit or branch parameters: {0}")]
+    ResumptionMismatch(&'static str),
+    /// The signer's public key is not the leaf's signature key.
+    #[error("signer does not hold the leaf's signature key")]
+    SignerKeyMismatch,
 }

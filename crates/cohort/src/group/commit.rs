@@ -4,9 +4,10 @@
 use super::key_package::{KeyPackageBundle, key_package_ref};
 use super::process::StagedCommit;
 use super::proposals::{
-    ProposalCheck, QueuedProposal, apply_proposals, path_required, validate_proposal_list,
+    ListOptions, ProposalCheck, QueuedProposal, apply_proposals, path_required,
+    validate_proposal_list_with,
 };
-use super::psk::{PskSources, resolve_psk_secret};
+use super::psk::{PskSources, fresh_nonce, resolve_psk_secret};
 use super::state::{EpochKeys, Group, GroupConfig};
 use crate::codec::{VarBytes, VarVec, encode};
 use crate::crypto::SuiteCrypto;
@@ -16,8 +17,8 @@ use crate::framing::{
 };
 use crate::messages::{
     Add, Commit, Extensions, ExternalPub, GroupContext, GroupInfo, GroupSecrets, KeyPackage,
-    PathSecret, PreSharedKeyId, Proposal, ProposalOrRef, ProtocolVersion, RatchetTreeExtension,
-    Remove, RequiredCapabilities, Welcome,
+    PathSecret, PreSharedKeyId, Proposal, ProposalOrRef, ProtocolVersion, Psk,
+    RatchetTreeExtension, ReInit, Remove, RequiredCapabilities, ResumptionPskUsage, Welcome,
 };
 use crate::schedule::{
     EpochSecrets, JoinerSecret, confirmation_tag, encrypt_group_secrets, interim_transcript_hash,
@@ -27,6 +28,7 @@ use crate::tree::math::{self, LeafIndex};
 use crate::tree::{LeafPolicy, RatchetTree, TreePrivateKeys, TreeView, create_path};
 use crate::{Error, MisuseError, ValidationError};
 use alloc::collections::{BTreeMap, VecDeque};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use cohort_traits::{Provider, Rand, Secret, Signer};
 
@@ -41,49 +43,102 @@ pub struct CommitOutput {
     pub group_info: MlsMessage,
 }
 
+/// A proposal of a [`CommitBuilder`], by value; PSK nonces are drawn when
+/// the commit is built.
+#[derive(Debug, Clone)]
+enum Item {
+    Proposal(alloc::boxed::Box<Proposal>),
+    ExternalPsk(Vec<u8>),
+    ResumptionPsk(u64),
+}
+
+/// Changes a built commit before it is signed (see
+/// [`CommitBuilder::tamper_commit`]).
+#[doc(hidden)]
+pub type CommitHook = Arc<dyn Fn(&mut Commit) + Send + Sync>;
+
+/// Changes a commit's confirmation tag (see
+/// [`CommitBuilder::tamper_confirmation_tag`]).
+#[doc(hidden)]
+pub type TagHook = Arc<dyn Fn(&mut Vec<u8>) + Send + Sync>;
+
+/// Test hooks: they let a member send what a faulty or malicious member
+/// could, to exercise the receivers' checks.
+#[derive(Clone, Default)]
+struct Hooks {
+    commit: Option<CommitHook>,
+    tag: Option<TagHook>,
+}
+
+impl core::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("commit", &self.commit.is_some())
+            .field("tag", &self.tag.is_some())
+            .finish()
+    }
+}
+
 /// Proposals for one commit, built with [`Group::commit`].
 #[derive(Debug, Clone, Default)]
 pub struct CommitBuilder {
-    proposals: Vec<Proposal>,
+    items: Vec<Item>,
     force_path: bool,
     include_pending: bool,
     authenticated_data: Vec<u8>,
+    hooks: Hooks,
 }
 
 impl CommitBuilder {
     /// Adds a member (its KeyPackage is validated when the commit is built).
-    pub fn add_member(mut self, key_package: KeyPackage) -> Self {
-        self.proposals.push(Proposal::Add(Add { key_package }));
-        self
+    pub fn add_member(self, key_package: KeyPackage) -> Self {
+        self.proposal(Proposal::Add(Add { key_package }))
     }
 
     /// Removes the member at `leaf`.
-    pub fn remove_member(mut self, leaf: LeafIndex) -> Self {
-        self.proposals
-            .push(Proposal::Remove(Remove { removed: leaf.0 }));
+    pub fn remove_member(self, leaf: LeafIndex) -> Self {
+        self.proposal(Proposal::Remove(Remove { removed: leaf.0 }))
+    }
+
+    /// Injects a pre-shared key given in full (RFC 9420 section 12.1.4).
+    pub fn psk(self, psk: PreSharedKeyId) -> Self {
+        self.proposal(Proposal::PreSharedKey(crate::messages::PreSharedKey {
+            psk,
+        }))
+    }
+
+    /// Injects the external PSK `psk_id` (registered with
+    /// [`Group::add_external_psk`]) with a fresh nonce (RFC 9420 sections
+    /// 8.4, 12.1.4).
+    pub fn external_psk(mut self, psk_id: Vec<u8>) -> Self {
+        self.items.push(Item::ExternalPsk(psk_id));
         self
     }
 
-    /// Injects a pre-shared key.
-    pub fn psk(mut self, psk: PreSharedKeyId) -> Self {
-        self.proposals
-            .push(Proposal::PreSharedKey(crate::messages::PreSharedKey {
-                psk,
-            }));
+    /// Injects this group's resumption PSK of `epoch` (usage `application`)
+    /// with a fresh nonce (RFC 9420 sections 8.6, 12.1.4).
+    pub fn resumption_psk(mut self, epoch: u64) -> Self {
+        self.items.push(Item::ResumptionPsk(epoch));
         self
     }
 
     /// Replaces the group context extensions.
-    pub fn group_context_extensions(mut self, extensions: Extensions) -> Self {
-        self.proposals.push(Proposal::GroupContextExtensions(
+    pub fn group_context_extensions(self, extensions: Extensions) -> Self {
+        self.proposal(Proposal::GroupContextExtensions(
             crate::messages::GroupContextExtensions { extensions },
-        ));
-        self
+        ))
+    }
+
+    /// Reinitializes the group with new parameters (RFC 9420 sections 11.2,
+    /// 12.1.5). A ReInit must be the only proposal of its commit.
+    pub fn reinit(self, reinit: ReInit) -> Self {
+        self.proposal(Proposal::ReInit(reinit))
     }
 
     /// Adds any proposal by value.
     pub fn proposal(mut self, proposal: Proposal) -> Self {
-        self.proposals.push(proposal);
+        self.items
+            .push(Item::Proposal(alloc::boxed::Box::new(proposal)));
         self
     }
 
@@ -104,6 +159,22 @@ impl CommitBuilder {
     /// Application data authenticated with the commit.
     pub fn authenticated_data(mut self, data: Vec<u8>) -> Self {
         self.authenticated_data = data;
+        self
+    }
+
+    /// For negative tests only: changes the commit after it is built and
+    /// before it is signed, as a faulty member could. The epoch and
+    /// confirmation tag still come from the unchanged commit.
+    #[doc(hidden)]
+    pub fn tamper_commit(mut self, hook: CommitHook) -> Self {
+        self.hooks.commit = Some(hook);
+        self
+    }
+
+    /// For negative tests only: changes the confirmation tag sent.
+    #[doc(hidden)]
+    pub fn tamper_confirmation_tag(mut self, hook: TagHook) -> Self {
+        self.hooks.tag = Some(hook);
         self
     }
 }
@@ -160,6 +231,7 @@ impl Group {
             external_psks: BTreeMap::new(),
             config,
             active: true,
+            pending_reinit: None,
         })
     }
 
@@ -226,6 +298,8 @@ impl Group {
     }
 
     /// Encrypts application data as a PrivateMessage (RFC 9420 section 6.3).
+    /// Refused while proposals of this epoch are pending: they must be
+    /// committed first (RFC 9420 section 12.4; C-COMMIT-10).
     pub fn encrypt<P: Provider>(
         &mut self,
         provider: &P,
@@ -233,7 +307,10 @@ impl Group {
         data: &[u8],
         authenticated_data: &[u8],
     ) -> Result<MlsMessage, Error> {
-        self.ensure_active()?;
+        self.ensure_can_send()?;
+        if !self.proposals.is_empty() {
+            return Err(MisuseError::PendingProposals.into());
+        }
         let cs = self.cs(provider.crypto())?;
         let ac = self.sign_own::<P>(
             &cs,
@@ -253,7 +330,7 @@ impl Group {
         signer: &dyn Signer,
         proposal: Proposal,
     ) -> Result<MlsMessage, Error> {
-        self.ensure_active()?;
+        self.ensure_can_send()?;
         let cs = self.cs(provider.crypto())?;
         let wire_format = self.config.handshake_wire_format();
         let ac = self.sign_own::<P>(
@@ -278,13 +355,28 @@ impl Group {
     /// does not change: the commit is returned with a [`StagedCommit`] to
     /// merge with [`Group::merge_staged_commit`] once the delivery service
     /// accepted it.
+    ///
+    /// The committer validates its own list first (C-COMMIT-09).
     pub fn create_commit<P: Provider>(
         &mut self,
         provider: &P,
         signer: &dyn Signer,
         builder: CommitBuilder,
     ) -> Result<(CommitOutput, StagedCommit), Error> {
-        self.ensure_active()?;
+        self.ensure_can_send()?;
+        self.build_commit(provider, signer, builder, None, &[])
+    }
+
+    /// [`Group::create_commit`], with resumption PSKs of `usage` (reinit or
+    /// branch) allowed and the resumption PSKs of `others` available.
+    pub(crate) fn build_commit<P: Provider>(
+        &mut self,
+        provider: &P,
+        signer: &dyn Signer,
+        builder: CommitBuilder,
+        psk_usage: Option<ResumptionPskUsage>,
+        others: &[&Group],
+    ) -> Result<(CommitOutput, StagedCommit), Error> {
         let cs = self.cs(provider.crypto())?;
         let me = Sender::Member(self.own_leaf.0);
         let mut list: Vec<QueuedProposal> = Vec::new();
@@ -301,7 +393,24 @@ impl Group {
                 }
             }
         }
-        for p in builder.proposals {
+        for item in builder.items {
+            let p = match item {
+                Item::Proposal(p) => *p,
+                Item::ExternalPsk(psk_id) => psk_proposal(
+                    Psk::External {
+                        psk_id: psk_id.into(),
+                    },
+                    fresh_nonce(&cs, provider.rand())?,
+                ),
+                Item::ResumptionPsk(psk_epoch) => psk_proposal(
+                    Psk::Resumption {
+                        usage: ResumptionPskUsage::Application,
+                        psk_group_id: self.context.group_id.clone(),
+                        psk_epoch,
+                    },
+                    fresh_nonce(&cs, provider.rand())?,
+                ),
+            };
             list.push(QueuedProposal {
                 proposal: p.clone(),
                 sender: me,
@@ -320,7 +429,11 @@ impl Group {
                 ..Default::default()
             },
         };
-        validate_proposal_list(&check, &list)?;
+        let options = ListOptions {
+            psk_usage,
+            ..Default::default()
+        };
+        validate_proposal_list_with(&check, &list, &options)?;
 
         let mut diff = self.tree.diff();
         let applied = apply_proposals(&mut diff, &list)?;
@@ -373,10 +486,13 @@ impl Group {
         } else {
             (None, Secret::zero(cs.hash_len()))
         };
-        let commit = Commit {
+        let mut commit = Commit {
             proposals: VarVec(refs),
             path: path.clone(),
         };
+        if let Some(hook) = &builder.hooks.commit {
+            hook(&mut commit);
+        }
         let wire_format = self.config.handshake_wire_format();
         let mut ac = self.sign_own::<P>(
             &cs,
@@ -399,12 +515,12 @@ impl Group {
             ..self.context.clone()
         };
         let gc = encode(&context)?;
-        let mut resumption = self.resumption_psks.clone();
-        resumption.insert(self.context.epoch, self.keys.secrets.resumption_psk.clone());
+        let mut groups: Vec<&Group> = Vec::with_capacity(others.len().saturating_add(1));
+        groups.push(self);
+        groups.extend_from_slice(others);
         let sources = PskSources {
             external: &self.external_psks,
-            group_id: self.context.group_id.as_slice(),
-            resumption: &resumption,
+            groups: &groups,
         };
         let psk_secret = resolve_psk_secret(&cs, &applied.psks, &sources)?;
         let joiner = JoinerSecret::derive(
@@ -416,7 +532,11 @@ impl Group {
         let joiner_bytes = Secret::from_slice(joiner.as_bytes());
         let (welcome_secret, secrets) = joiner.into_epoch(&cs, psk_secret.as_bytes(), &gc)?;
         let tag = confirmation_tag(&cs, &secrets.confirmation_key, &confirmed)?;
-        ac.auth.confirmation_tag = Some(tag.clone().into());
+        let mut sent_tag = tag.clone();
+        if let Some(hook) = &builder.hooks.tag {
+            hook(&mut sent_tag);
+        }
+        ac.auth.confirmation_tag = Some(sent_tag.into());
         let interim = interim_transcript_hash(&cs, &confirmed, &tag)?;
 
         // GroupInfo of the new epoch, signed by this member.
@@ -504,4 +624,14 @@ impl Group {
         };
         Ok((output, staged))
     }
+}
+
+/// A PreSharedKey proposal for `psk` with `nonce`.
+fn psk_proposal(psk: Psk, nonce: Vec<u8>) -> Proposal {
+    Proposal::PreSharedKey(crate::messages::PreSharedKey {
+        psk: PreSharedKeyId {
+            psk,
+            psk_nonce: nonce.into(),
+        },
+    })
 }

@@ -1,16 +1,21 @@
 //! The group state machine (RFC 9420 sections 10 to 14): KeyPackages,
-//! proposals, commits, Welcome and external joins.
+//! proposals, commits, Welcome, external joins and proposals, PSKs,
+//! reinitialization and branching.
 
 mod commit;
+mod external;
 mod join;
 mod key_package;
 mod process;
 mod proposals;
 mod psk;
+mod resume;
 mod state;
 
-pub use commit::{CommitBuilder, CommitOutput};
+pub use commit::{CommitBuilder, CommitHook, CommitOutput, TagHook};
+pub use external::{external_proposal, new_member_proposal};
 pub use key_package::*;
 pub use process::{ProcessedMessage, StagedCommit};
 pub use proposals::*;
+pub use resume::ResumptionSpec;
 pub use state::{Group, GroupConfig, WireFormatPolicy};

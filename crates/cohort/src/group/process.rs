@@ -4,8 +4,8 @@
 //! [`StagedCommit`] to inspect and then [`Group::merge_staged_commit`].
 
 use super::proposals::{
-    AppliedProposals, ProposalCheck, QueuedProposal, apply_proposals, path_required, proposal_ref,
-    validate_proposal_list,
+    AppliedProposals, ListOptions, ProposalCheck, QueuedProposal, apply_proposals, path_required,
+    proposal_ref, validate_proposal_list_with,
 };
 use super::psk::{PskSources, resolve_psk_secret};
 use super::state::{EpochKeys, Group, PastEpoch, WireFormatPolicy};
@@ -16,16 +16,17 @@ use crate::framing::{
     PublicMessage, Sender,
 };
 use crate::messages::{
-    Commit, ExternalSenders, GroupContext, LeafNode, Proposal, ProposalOrRef, RequiredCapabilities,
+    Commit, ExternalSenders, GroupContext, LeafNode, Node, Proposal, ProposalOrRef, ReInit,
+    RequiredCapabilities, UpdatePath,
 };
 use crate::schedule::{
     EpochSecrets, JoinerSecret, SecretTreeUpdate, external_init_receive, interim_transcript_hash,
     next_confirmed_transcript_hash, verify_confirmation_tag,
 };
-use crate::tree::math::LeafIndex;
+use crate::tree::math::{self, LeafIndex};
 use crate::tree::{
-    LeafPolicy, LeafRole, TreeChanges, TreePrivateKeys, TreeView, decrypt_path, merge_path,
-    validate_leaf_node,
+    LeafPolicy, LeafRole, TreeChanges, TreeDiff, TreePrivateKeys, TreeView, decrypt_path,
+    merge_path, validate_leaf_node,
 };
 use crate::{Error, MisuseError, ValidationError};
 use alloc::collections::BTreeMap;
@@ -142,6 +143,12 @@ impl StagedCommit {
             .export(&cs, label, context, length)
     }
 
+    /// The ReInit the commit carries: once merged, the group is closed and
+    /// waits for its successor (RFC 9420 sections 11.2, 12.4.2).
+    pub fn reinit(&self) -> Option<&ReInit> {
+        self.applied.reinit.as_ref()
+    }
+
     /// Whether the commit removes the member processing it.
     pub fn removes_self(&self) -> bool {
         self.private_keys.is_none()
@@ -153,12 +160,23 @@ impl Group {
     /// group (C-FRAME-04), epoch (C-FRAME-05, C-PROP-01), protection
     /// (C-FRAME-16 to C-FRAME-22), sender rules (C-FRAME-09, C-FRAME-12 to
     /// C-FRAME-15) and the signature (C-FRAME-08, C-FRAME-10, C-FRAME-11).
+    ///
+    /// Once a commit with a ReInit is merged, only late application
+    /// messages of earlier epochs are accepted (RFC 9420 section 12.4.2;
+    /// C-REINIT-02).
     pub fn process<P: Provider>(
         &mut self,
         provider: &P,
         message: &MlsMessage,
     ) -> Result<ProcessedMessage, Error> {
         self.ensure_active()?;
+        if self.pending_reinit.is_some() {
+            let late = matches!(&message.body,
+                MlsMessageBody::PrivateMessage(m) if m.epoch < self.context.epoch);
+            if !late {
+                return Err(ValidationError::GroupReinitialized.into());
+            }
+        }
         let cs = self.cs(provider.crypto())?;
         match &message.body {
             MlsMessageBody::PublicMessage(m) => self.process_public(&cs, m),
@@ -360,7 +378,15 @@ impl Group {
     }
 
     /// Validates a received commit and computes the epoch it leads to
-    /// (RFC 9420 section 12.4.2), without changing the group.
+    /// (RFC 9420 section 12.4.2), without changing the group (C-COMMIT-08):
+    /// references resolve to proposals of this epoch (C-COMMIT-02; none in
+    /// an external commit, C-EXT-07); the list is valid (C-PROP-*, C-EXT-10
+    /// to C-EXT-15); a path is present when required (C-COMMIT-03,
+    /// C-COMMIT-04, C-EXT-06), its leaf valid (C-LN-*, C-EXT-18) with a new
+    /// encryption key (C-COMMIT-05) and its keys new to the tree
+    /// (C-COMMIT-06); every PSK is known (C-PSK-06); an external commit's
+    /// init secret comes from its ExternalInit (C-EXT-17); and the
+    /// confirmation tag verifies (C-COMMIT-07).
     fn stage_commit<C: Crypto + ?Sized>(
         &self,
         cs: &SuiteCrypto<'_, C>,
@@ -371,6 +397,16 @@ impl Group {
         let committer = ac.content.sender;
         if committer == Sender::Member(self.own_leaf.0) {
             return Err(MisuseError::OwnCommit.into());
+        }
+        // An external joiner cannot know the group's proposals (C-EXT-07).
+        if committer == Sender::NewMemberCommit
+            && commit
+                .proposals
+                .0
+                .iter()
+                .any(|p| matches!(p, ProposalOrRef::Reference(_)))
+        {
+            return Err(ValidationError::ExternalCommitReference.into());
         }
         let mut list = Vec::with_capacity(commit.proposals.0.len());
         for p in &commit.proposals.0 {
@@ -400,7 +436,11 @@ impl Group {
                 ..Default::default()
             },
         };
-        validate_proposal_list(&check, &list)?;
+        let options = ListOptions {
+            path_leaf: commit.path.as_ref().map(|p| &p.leaf_node),
+            ..Default::default()
+        };
+        validate_proposal_list_with(&check, &list, &options)?;
         if path_required(&list) && commit.path.is_none() {
             return Err(ValidationError::PathRequired.into());
         }
@@ -468,6 +508,7 @@ impl Group {
                 {
                     return Err(ValidationError::UpdateReusesEncryptionKey.into());
                 }
+                check_path_keys_fresh(&diff, sender_leaf, path, &applied)?;
                 merge_path(cs, &mut diff, sender_leaf, path, &new_leaves)?;
                 let provisional = GroupContext {
                     epoch: new_epoch,
@@ -511,12 +552,9 @@ impl Group {
             ..self.context.clone()
         };
         let gc = encode(&context)?;
-        let mut resumption = self.resumption_psks.clone();
-        resumption.insert(self.context.epoch, self.keys.secrets.resumption_psk.clone());
         let sources = PskSources {
             external: &self.external_psks,
-            group_id: self.context.group_id.as_slice(),
-            resumption: &resumption,
+            groups: &[self],
         };
         let psk_secret = resolve_psk_secret(cs, &applied.psks, &sources)?;
         let joiner =
@@ -597,10 +635,91 @@ impl Group {
         self.interim_transcript_hash = staged.interim_transcript_hash;
         self.confirmation_tag = staged.confirmation_tag;
         self.proposals.clear();
+        self.pending_reinit = staged.applied.reinit;
         match staged.private_keys {
             Some(k) => self.private_keys = k,
             None => self.active = false,
         }
         Ok(())
     }
+}
+
+/// The HPKE public key of a node.
+fn node_key(node: &Node) -> &[u8] {
+    match node {
+        Node::Leaf(l) => l.encryption_key.as_slice(),
+        Node::Parent(p) => p.encryption_key.as_slice(),
+    }
+}
+
+/// Checks that no public key of `path` appears twice in it or in a node of
+/// the tree after the commit (RFC 9420 sections 12.4.2, 16.7; C-COMMIT-06).
+/// `diff` holds the tree with the proposals applied; the committer's leaf
+/// and direct path, which the path replaces, do not count.
+///
+/// One pass over the base tree's flat array, with a 16-bit filter on each
+/// key's last two bytes so that only candidate matches are compared; the
+/// leaves the proposals added or replaced are checked on their own.
+fn check_path_keys_fresh(
+    diff: &TreeDiff<'_>,
+    sender: LeafIndex,
+    path: &UpdatePath,
+    applied: &AppliedProposals,
+) -> Result<(), Error> {
+    let mut keys: Vec<&[u8]> = Vec::with_capacity(path.nodes.0.len().saturating_add(1));
+    keys.push(path.leaf_node.encryption_key.as_slice());
+    keys.extend(path.nodes.0.iter().map(|n| n.encryption_key.as_slice()));
+    keys.sort_unstable();
+    if keys.windows(2).any(|w| matches!(w, [a, b] if a == b)) {
+        return Err(ValidationError::PathKeyNotFresh.into());
+    }
+    let slot = |key: &[u8]| -> usize {
+        let n = key.len();
+        let hi = key.get(n.wrapping_sub(2)).copied().unwrap_or(0);
+        let lo = key.get(n.wrapping_sub(1)).copied().unwrap_or(0);
+        usize::from(u16::from_be_bytes([hi, lo]))
+    };
+    let mut filter = alloc::vec![0u64; 1024];
+    for k in &keys {
+        let s = slot(k);
+        if let Some(word) = filter.get_mut(s / 64) {
+            *word |= 1u64 << (s % 64);
+        }
+    }
+    let candidate = |key: &[u8]| -> bool {
+        let s = slot(key);
+        filter
+            .get(s / 64)
+            .is_some_and(|word| word & (1u64 << (s % 64)) != 0)
+            && keys.binary_search(&key).is_ok()
+    };
+    let sender_node = sender.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+    let replaced = |i: u32| -> bool {
+        i == sender_node || math::direct_path(sender_node, diff.n_leaves()).contains(&i)
+    };
+    let base = diff.base();
+    for i in 0..base.width() {
+        let Some(node) = base.node(i) else {
+            continue;
+        };
+        let key = node_key(node);
+        // A match counts only if the node is still there after the
+        // proposals (same key) and the path does not replace it.
+        if candidate(key) && diff.node(i).map(node_key) == Some(key) && !replaced(i) {
+            return Err(ValidationError::PathKeyNotFresh.into());
+        }
+    }
+    let changed = applied
+        .added
+        .iter()
+        .map(|(l, _)| *l)
+        .chain(applied.updated.iter().copied());
+    for leaf in changed {
+        if let Some(node) = diff.leaf(leaf)
+            && candidate(node.encryption_key.as_slice())
+        {
+            return Err(ValidationError::PathKeyNotFresh.into());
+        }
+    }
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! Resolving PreSharedKeyIDs to PSK values (RFC 9420 section 8.4).
 
+use super::state::Group;
 use crate::codec::encode;
 use crate::crypto::SuiteCrypto;
 use crate::messages::{PreSharedKeyId, Psk};
@@ -9,16 +10,35 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use cohort_traits::{Crypto, Secret};
 
-/// Where PSK values come from.
+/// Where PSK values come from: external PSKs by id, and the resumption PSKs
+/// of the groups at hand (this group, or the old group of a reinit or
+/// branch) by group id and epoch.
 pub(crate) struct PskSources<'a> {
     pub external: &'a BTreeMap<Vec<u8>, Secret>,
-    pub group_id: &'a [u8],
-    pub resumption: &'a BTreeMap<u64, Secret>,
+    pub groups: &'a [&'a Group],
 }
 
-/// `psk_secret` for `ids`, in order, each id resolved to its value:
-/// external PSKs by id, resumption PSKs of this group by epoch. A PSK the
-/// member does not have is an error (C-PSK-02).
+impl PskSources<'_> {
+    /// The value of `id`, if known.
+    fn value(&self, id: &PreSharedKeyId) -> Option<&Secret> {
+        match &id.psk {
+            Psk::External { psk_id } => self.external.get(psk_id.as_slice()),
+            Psk::Resumption {
+                psk_group_id,
+                psk_epoch,
+                ..
+            } => self
+                .groups
+                .iter()
+                .find(|g| g.group_id() == psk_group_id.as_slice())
+                .and_then(|g| g.resumption_psk(*psk_epoch)),
+        }
+    }
+}
+
+/// `psk_secret` for `ids`, in order (RFC 9420 section 8.4). A PSK the
+/// member does not have is an error (C-PSK-06, C-PSK-07), as is a
+/// resumption PSK of an epoch past the retention bound (C-PSK-10).
 pub(crate) fn resolve_psk_secret<C: Crypto + ?Sized>(
     cs: &SuiteCrypto<'_, C>,
     ids: &[PreSharedKeyId],
@@ -27,18 +47,8 @@ pub(crate) fn resolve_psk_secret<C: Crypto + ?Sized>(
     let mut encoded = Vec::with_capacity(ids.len());
     let mut values = Vec::with_capacity(ids.len());
     for id in ids {
-        let value = match &id.psk {
-            Psk::External { psk_id } => sources.external.get(psk_id.as_slice()),
-            Psk::Resumption {
-                psk_group_id,
-                psk_epoch,
-                ..
-            } if psk_group_id.as_slice() == sources.group_id => sources.resumption.get(psk_epoch),
-            Psk::Resumption { .. } => None,
-        }
-        .ok_or(ValidationError::PskNotFound)?;
+        values.push(sources.value(id).ok_or(ValidationError::PskNotFound)?);
         encoded.push(encode(id)?);
-        values.push(value);
     }
     let inputs: Vec<PskInput<'_>> = encoded
         .iter()
@@ -49,4 +59,15 @@ pub(crate) fn resolve_psk_secret<C: Crypto + ?Sized>(
         })
         .collect();
     psk_secret(cs, &inputs)
+}
+
+/// A fresh `psk_nonce` of `KDF.Nh` random bytes (RFC 9420 section 8.4;
+/// C-PSK-02).
+pub(crate) fn fresh_nonce<C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    rand: &dyn cohort_traits::Rand,
+) -> Result<Vec<u8>, Error> {
+    let mut nonce = alloc::vec![0u8; cs.hash_len()];
+    rand.fill(&mut nonce)?;
+    Ok(nonce)
 }

@@ -2,7 +2,7 @@
 
 use crate::crypto::SuiteCrypto;
 use crate::framing::WireFormat;
-use crate::messages::GroupContext;
+use crate::messages::{GroupContext, ReInit};
 use crate::schedule::{EpochSecrets, RatchetConfig, SecretTree};
 use crate::tree::math::LeafIndex;
 use crate::tree::{RatchetTree, TreePrivateKeys};
@@ -129,6 +129,9 @@ pub struct Group {
     pub(crate) external_psks: BTreeMap<Vec<u8>, Secret>,
     pub(crate) config: GroupConfig,
     pub(crate) active: bool,
+    /// The ReInit of the last merged commit: the group is closed and waits
+    /// for the new group (RFC 9420 sections 11.2, 12.4.2).
+    pub(crate) pending_reinit: Option<ReInit>,
 }
 
 impl Group {
@@ -191,6 +194,29 @@ impl Group {
         self.keys.secrets.export(&cs, label, context, length)
     }
 
+    /// The ReInit committed by the last merged commit, if any: the group is
+    /// then closed, and [`Group::reinit`] creates its successor (RFC 9420
+    /// section 11.2).
+    pub fn pending_reinit(&self) -> Option<&ReInit> {
+        self.pending_reinit.as_ref()
+    }
+
+    /// Proposals received (or sent) this epoch, which this member's next
+    /// commit includes by reference.
+    pub fn pending_proposals(&self) -> &[QueuedProposal] {
+        &self.proposals
+    }
+
+    /// This group's `resumption_psk` of `epoch`: the current one or a
+    /// retained past one (RFC 9420 section 8.6; C-PSK-10).
+    pub(crate) fn resumption_psk(&self, epoch: u64) -> Option<&Secret> {
+        if epoch == self.context.epoch {
+            Some(&self.keys.secrets.resumption_psk)
+        } else {
+            self.resumption_psks.get(&epoch)
+        }
+    }
+
     /// Registers an external PSK by id so commits and Welcomes naming it can
     /// be processed (RFC 9420 section 8.4).
     pub fn add_external_psk(&mut self, psk_id: Vec<u8>, psk: Secret) {
@@ -210,5 +236,15 @@ impl Group {
         } else {
             Err(MisuseError::GroupInactive.into())
         }
+    }
+
+    /// A member sends only while active and before a ReInit is merged
+    /// (RFC 9420 section 12.4.2; C-COMMIT-13, C-REINIT-02).
+    pub(crate) fn ensure_can_send(&self) -> Result<(), Error> {
+        self.ensure_active()?;
+        if self.pending_reinit.is_some() {
+            return Err(MisuseError::ReInitPending.into());
+        }
+        Ok(())
     }
 }

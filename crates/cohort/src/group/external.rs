@@ -1,0 +1,304 @@
+//! Joining by external commit (RFC 9420 section 12.4.3.2) and proposals from
+//! non-members: external senders and new members (section 12.1.8).
+
+use super::join::{check_joiner_supports, verified_tree};
+use super::key_package::KeyPackageBundle;
+use super::proposals::{
+    ListOptions, ProposalCheck, QueuedProposal, apply_proposals, validate_proposal_list_with,
+};
+use super::state::{EpochKeys, Group, GroupConfig};
+use crate::codec::{VarBytes, VarVec, encode};
+use crate::crypto::SuiteCrypto;
+use crate::framing::{
+    self, FramedContent, FramedContentBody, MlsMessage, MlsMessageBody, PublicMessage, Sender,
+    WireFormat,
+};
+use crate::messages::{
+    Add, Commit, ExternalInit, ExternalPub, GroupContext, GroupInfo, KeyPackage, Node, Proposal,
+    ProposalOrRef, Remove, RequiredCapabilities,
+};
+use crate::schedule::{
+    JoinerSecret, confirmation_tag, external_init_send, interim_transcript_hash,
+    next_confirmed_transcript_hash, psk_secret,
+};
+use crate::tree::math::LeafIndex;
+use crate::tree::{
+    LeafPolicy, LeafRole, TreePrivateKeys, TreeView, create_path, validate_leaf_node,
+};
+use crate::{Error, MisuseError, ValidationError};
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use cohort_traits::{Ciphersuite, Crypto, Provider, Signer};
+
+impl Group {
+    /// Joins a group by external commit (RFC 9420 section 12.4.3.2).
+    ///
+    /// The GroupInfo and its tree (from its `ratchet_tree` extension or
+    /// `ratchet_tree`) are checked as for a Welcome (C-GI-01, C-GI-02,
+    /// C-TREE-*, C-CAP-11); the GroupInfo must carry `external_pub`
+    /// (C-EXT-16). The commit holds an ExternalInit (section 8.3) and, for a
+    /// resync, a Remove of the joiner's old leaf `resync`; it has a path
+    /// computed from the joiner's leaf, placed at the leftmost blank leaf
+    /// after the Remove (C-EXT-06, C-EXT-18); it is signed by that leaf's
+    /// key with sender `new_member_commit` (C-EXT-08, C-EXT-09) and sent as
+    /// a PublicMessage (C-EXT-03).
+    ///
+    /// `own` supplies the leaf's credential, capabilities and extensions and
+    /// must be signed by `signer`; its private keys are not used (the path
+    /// derives a fresh leaf key). Returns the group in the new epoch and the
+    /// commit to send; if the delivery service refuses the commit, drop the
+    /// group and retry with a newer GroupInfo.
+    pub fn join_external<P: Provider>(
+        provider: &P,
+        signer: &dyn Signer,
+        group_info: &GroupInfo,
+        ratchet_tree: Option<Vec<Option<Node>>>,
+        own: &KeyPackageBundle,
+        config: GroupConfig,
+        resync: Option<LeafIndex>,
+    ) -> Result<(Group, MlsMessage), Error> {
+        let context = &group_info.group_context;
+        let kp = &own.key_package;
+        if kp.cipher_suite != context.cipher_suite {
+            return Err(ValidationError::KeyPackageGroupMismatch.into());
+        }
+        if signer.public_key() != kp.leaf_node.signature_key.as_slice() {
+            return Err(MisuseError::SignerKeyMismatch.into());
+        }
+        let cs = SuiteCrypto::new(provider.crypto(), context.cipher_suite)?;
+        let tree = verified_tree(&cs, group_info, ratchet_tree)?;
+        check_joiner_supports(&kp.leaf_node.capabilities, context)?;
+        let external_pub = group_info
+            .extensions
+            .get::<ExternalPub>()?
+            .ok_or(ValidationError::MissingExternalPub)?;
+        let (kem_output, init_secret) =
+            external_init_send(&cs, provider.rand(), external_pub.external_pub.as_slice())?;
+
+        let by_value = |proposal| QueuedProposal {
+            proposal,
+            sender: Sender::NewMemberCommit,
+            reference: None,
+        };
+        let mut list = vec![by_value(Proposal::ExternalInit(ExternalInit {
+            kem_output: kem_output.into(),
+        }))];
+        if let Some(old) = resync {
+            list.push(by_value(Proposal::Remove(Remove { removed: old.0 })));
+        }
+        let new_epoch = context
+            .epoch
+            .checked_add(1)
+            .ok_or(MisuseError::EpochExhausted)?;
+        let group_id = context.group_id.as_slice();
+
+        let mut diff = tree.diff();
+        apply_proposals(&mut diff, &list)?;
+        let template = kp.leaf_node.clone();
+        let own_leaf = diff.add_leaf(template.clone())?;
+        let pending = create_path(
+            &cs,
+            provider.rand(),
+            &mut diff,
+            own_leaf,
+            template,
+            signer,
+            group_id,
+        )?;
+
+        // The joiner checks what the members will (C-EXT-10 to C-EXT-15),
+        // and that its own leaf suits the group.
+        let required = context.extensions.get::<RequiredCapabilities>()?;
+        let policy = LeafPolicy {
+            required: required.as_ref(),
+            ..Default::default()
+        };
+        let check = ProposalCheck {
+            cs: &cs,
+            context,
+            tree: &tree,
+            committer: Sender::NewMemberCommit,
+            leaf_policy: policy,
+        };
+        let options = ListOptions {
+            path_leaf: Some(pending.leaf_node()),
+            ..Default::default()
+        };
+        validate_proposal_list_with(&check, &list, &options)?;
+        validate_leaf_node(
+            &cs,
+            pending.leaf_node(),
+            LeafRole::Commit,
+            Some((group_id, own_leaf)),
+            &policy,
+        )?;
+
+        let provisional = GroupContext {
+            epoch: new_epoch,
+            tree_hash: diff.tree_hash(&cs)?.into(),
+            ..context.clone()
+        };
+        let path = pending.encrypt(&cs, provider.rand(), &diff, &encode(&provisional)?, &[])?;
+        let commit = Commit {
+            proposals: VarVec(
+                list.into_iter()
+                    .map(|q| ProposalOrRef::Proposal(Box::new(q.proposal)))
+                    .collect(),
+            ),
+            path: Some(path),
+        };
+        let content = FramedContent {
+            group_id: context.group_id.clone(),
+            epoch: context.epoch,
+            sender: Sender::NewMemberCommit,
+            authenticated_data: VarBytes::default(),
+            body: FramedContentBody::Commit(commit),
+        };
+        let mut ac = framing::sign_content(
+            &cs,
+            signer,
+            WireFormat::PUBLIC_MESSAGE,
+            content,
+            Some(context),
+        )?;
+
+        // The new epoch (RFC 9420 section 8), from the external init secret.
+        let interim = interim_transcript_hash(
+            &cs,
+            context.confirmed_transcript_hash.as_slice(),
+            group_info.confirmation_tag.as_slice(),
+        )?;
+        let confirmed =
+            next_confirmed_transcript_hash(&cs, &interim, &ac.confirmed_transcript_hash_input()?)?;
+        let new_context = GroupContext {
+            epoch: new_epoch,
+            tree_hash: diff.tree_hash(&cs)?.into(),
+            confirmed_transcript_hash: confirmed.clone().into(),
+            ..context.clone()
+        };
+        let gc = encode(&new_context)?;
+        let joiner = JoinerSecret::derive(
+            &cs,
+            init_secret.as_bytes(),
+            pending.commit_secret().as_bytes(),
+            &gc,
+        )?;
+        let no_psk = psk_secret(&cs, &[])?;
+        let (_, secrets) = joiner.into_epoch(&cs, no_psk.as_bytes(), &gc)?;
+        let tag = confirmation_tag(&cs, &secrets.confirmation_key, &confirmed)?;
+        ac.auth.confirmation_tag = Some(tag.clone().into());
+        let new_interim = interim_transcript_hash(&cs, &confirmed, &tag)?;
+        let message = MlsMessage::new(MlsMessageBody::PublicMessage(PublicMessage {
+            content: ac.content,
+            auth: ac.auth,
+            membership_tag: None,
+        }));
+
+        let private_keys: TreePrivateKeys = pending.private_keys().clone();
+        let changes = diff.into_changes(&cs)?;
+        let mut tree = tree;
+        tree.merge(changes);
+        let mut resumption_psks = BTreeMap::new();
+        resumption_psks.insert(new_epoch, secrets.resumption_psk.clone());
+        let keys = EpochKeys::new(secrets, tree.n_leaves(), config.ratchet)?;
+        let group = Group {
+            suite: new_context.cipher_suite,
+            context: new_context,
+            tree,
+            own_leaf,
+            private_keys,
+            keys,
+            interim_transcript_hash: new_interim,
+            confirmation_tag: tag,
+            proposals: Vec::new(),
+            past_epochs: VecDeque::new(),
+            resumption_psks,
+            external_psks: BTreeMap::new(),
+            config,
+            active: true,
+            pending_reinit: None,
+        };
+        Ok((group, message))
+    }
+}
+
+/// Signs a proposal from the external sender at `sender_index` of a
+/// group's `external_senders` extension (RFC 9420 section 12.1.8), for
+/// `epoch` of group `group_id` in `suite`. Only Add, Remove, PreSharedKey,
+/// ReInit and GroupContextExtensions are allowed (C-FRAME-13); the message
+/// is a PublicMessage without membership tag (C-EXT-03).
+pub fn external_proposal<P: Provider>(
+    provider: &P,
+    signer: &dyn Signer,
+    suite: Ciphersuite,
+    group_id: &[u8],
+    epoch: u64,
+    sender_index: u32,
+    proposal: Proposal,
+) -> Result<MlsMessage, Error> {
+    let cs = SuiteCrypto::new(provider.crypto(), suite)?;
+    non_member_proposal(
+        &cs,
+        signer,
+        group_id,
+        epoch,
+        Sender::External(sender_index),
+        proposal,
+    )
+}
+
+/// A new member's proposal to add itself with `key_package` to `epoch` of
+/// group `group_id` (RFC 9420 section 12.1.8): sender `new_member_proposal`,
+/// signed with the KeyPackage leaf's signature key, which `signer` must
+/// hold (C-EXT-05), as a PublicMessage without membership tag (C-EXT-03).
+pub fn new_member_proposal<P: Provider>(
+    provider: &P,
+    signer: &dyn Signer,
+    group_id: &[u8],
+    epoch: u64,
+    key_package: &KeyPackage,
+) -> Result<MlsMessage, Error> {
+    if signer.public_key() != key_package.leaf_node.signature_key.as_slice() {
+        return Err(MisuseError::SignerKeyMismatch.into());
+    }
+    let cs = SuiteCrypto::new(provider.crypto(), key_package.cipher_suite)?;
+    non_member_proposal(
+        &cs,
+        signer,
+        group_id,
+        epoch,
+        Sender::NewMemberProposal,
+        Proposal::Add(Add {
+            key_package: key_package.clone(),
+        }),
+    )
+}
+
+/// Signs a proposal of a non-member as a PublicMessage (RFC 9420 sections
+/// 6.1, 6.2): its signature does not cover the GroupContext.
+fn non_member_proposal<C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    signer: &dyn Signer,
+    group_id: &[u8],
+    epoch: u64,
+    sender: Sender,
+    proposal: Proposal,
+) -> Result<MlsMessage, Error> {
+    let content = FramedContent {
+        group_id: group_id.to_vec().into(),
+        epoch,
+        sender,
+        authenticated_data: VarBytes::default(),
+        body: FramedContentBody::Proposal(proposal),
+    };
+    framing::check_sender_content(&content)?;
+    let ac = framing::sign_content(cs, signer, WireFormat::PUBLIC_MESSAGE, content, None)?;
+    Ok(MlsMessage::new(MlsMessageBody::PublicMessage(
+        PublicMessage {
+            content: ac.content,
+            auth: ac.auth,
+            membership_tag: None,
+        },
+    )))
+}

@@ -1,0 +1,352 @@
+//! Helpers shared by the `group_*` end-to-end tests: members with a seeded
+//! provider, a group grown by one commit, commits delivered to everyone,
+//! and snapshots that show a group unchanged after an error.
+#![allow(dead_code)]
+
+use cohort::crypto::SuiteCrypto;
+use cohort::framing::{MlsMessage, MlsMessageBody, PublicMessage};
+use cohort::group::{
+    CommitBuilder, CommitOutput, Group, GroupConfig, KeyPackageBuilder, KeyPackageBundle,
+    ProcessedMessage, StagedCommit,
+};
+use cohort::messages::{Credential, Extensions, GroupInfo, Welcome};
+use cohort_basic_credential::SignatureKeyPair;
+use cohort_memory_storage::MemoryStorage;
+use cohort_rust_crypto::{RustCrypto, SeededRand};
+use cohort_traits::{Ciphersuite, ProviderBundle};
+use std::collections::BTreeMap;
+
+pub type TestProvider = ProviderBundle<RustCrypto, SeededRand, MemoryStorage>;
+pub type Signer = SignatureKeyPair<RustCrypto>;
+
+pub const SUITE: Ciphersuite = Ciphersuite(1);
+
+pub fn provider(seed: u64) -> TestProvider {
+    ProviderBundle::new(
+        RustCrypto::new(),
+        SeededRand::from_u64(seed),
+        MemoryStorage::new(),
+    )
+}
+
+pub fn cs(p: &TestProvider, suite: Ciphersuite) -> SuiteCrypto<'_, RustCrypto> {
+    SuiteCrypto::new(&p.crypto, suite).unwrap()
+}
+
+/// A fresh signature key pair of `suite`'s scheme.
+pub fn signer(p: &TestProvider, suite: Ciphersuite) -> Signer {
+    SignatureKeyPair::generate(RustCrypto::new(), cs(p, suite).params().signature, &p.rand).unwrap()
+}
+
+/// A KeyPackage of `name` signed by `signer`.
+pub fn key_package_for(
+    p: &TestProvider,
+    suite: Ciphersuite,
+    name: &str,
+    signer: &Signer,
+) -> KeyPackageBundle {
+    KeyPackageBuilder::new(Credential::basic(name))
+        .build(&cs(p, suite), &p.rand, signer)
+        .unwrap()
+}
+
+/// A client: its signer and a KeyPackage.
+pub fn client(p: &TestProvider, suite: Ciphersuite, name: &str) -> (Signer, KeyPackageBundle) {
+    let s = signer(p, suite);
+    let kp = key_package_for(p, suite, name, &s);
+    (s, kp)
+}
+
+/// A member of a test group.
+pub struct Member {
+    pub name: String,
+    pub signer: Signer,
+    pub group: Group,
+}
+
+impl Member {
+    /// A new KeyPackage of this member (same signer and credential).
+    pub fn key_package(&self, p: &TestProvider, suite: Ciphersuite) -> KeyPackageBundle {
+        key_package_for(p, suite, &self.name, &self.signer)
+    }
+}
+
+pub fn welcome_of(msg: &MlsMessage) -> &Welcome {
+    match &msg.body {
+        MlsMessageBody::Welcome(w) => w,
+        _ => panic!("not a Welcome"),
+    }
+}
+
+pub fn group_info_of(msg: &MlsMessage) -> &GroupInfo {
+    match &msg.body {
+        MlsMessageBody::GroupInfo(g) => g,
+        _ => panic!("not a GroupInfo"),
+    }
+}
+
+pub fn public_of(msg: &MlsMessage) -> &PublicMessage {
+    match &msg.body {
+        MlsMessageBody::PublicMessage(m) => m,
+        _ => panic!("not a PublicMessage"),
+    }
+}
+
+pub fn public_mut(msg: &mut MlsMessage) -> &mut PublicMessage {
+    match &mut msg.body {
+        MlsMessageBody::PublicMessage(m) => m,
+        _ => panic!("not a PublicMessage"),
+    }
+}
+
+/// Creates a group of `names` (the first creates it and adds the others in
+/// one commit) with `extensions` and `config`.
+pub fn group_with(
+    p: &TestProvider,
+    suite: Ciphersuite,
+    names: &[&str],
+    extensions: Extensions,
+    config: GroupConfig,
+) -> Vec<Member> {
+    let (creator_signer, creator_kp) = client(p, suite, names[0]);
+    let mut creator = Group::create(
+        p,
+        &creator_kp,
+        b"test group".to_vec(),
+        extensions,
+        config.clone(),
+    )
+    .unwrap();
+    let others: Vec<(Signer, KeyPackageBundle)> =
+        names[1..].iter().map(|n| client(p, suite, n)).collect();
+    let mut members = Vec::new();
+    if !others.is_empty() {
+        let mut b = creator.commit();
+        for (_, kp) in &others {
+            b = b.add_member(kp.key_package.clone());
+        }
+        let (out, staged) = creator.create_commit(p, &creator_signer, b).unwrap();
+        creator.merge_staged_commit(staged).unwrap();
+        let welcome = out.welcome.unwrap();
+        let tree = (!config.ratchet_tree_extension).then(|| creator.tree().to_nodes());
+        for ((s, kp), name) in others.into_iter().zip(&names[1..]) {
+            let group = Group::join(
+                p,
+                welcome_of(&welcome),
+                &kp,
+                tree.clone(),
+                BTreeMap::new(),
+                config.clone(),
+            )
+            .unwrap();
+            members.push(Member {
+                name: name.to_string(),
+                signer: s,
+                group,
+            });
+        }
+    }
+    members.insert(
+        0,
+        Member {
+            name: names[0].to_string(),
+            signer: creator_signer,
+            group: creator,
+        },
+    );
+    members
+}
+
+/// [`group_with`] in suite 1 with default extensions and config.
+pub fn group(p: &TestProvider, names: &[&str]) -> Vec<Member> {
+    group_with(
+        p,
+        SUITE,
+        names,
+        Extensions::default(),
+        GroupConfig::default(),
+    )
+}
+
+/// Processes a commit and returns the staged result.
+pub fn stage(p: &TestProvider, group: &mut Group, msg: &MlsMessage) -> StagedCommit {
+    match group.process(p, msg).unwrap() {
+        ProcessedMessage::Commit(staged) => *staged,
+        other => panic!("expected a commit, got {other:?}"),
+    }
+}
+
+/// Processes and merges a commit.
+pub fn apply(p: &TestProvider, group: &mut Group, msg: &MlsMessage) {
+    let staged = stage(p, group, msg);
+    group.merge_staged_commit(staged).unwrap();
+}
+
+/// Member `who` commits `builder`; the commit is merged by the committer and
+/// delivered to every other active member.
+pub fn commit_all(
+    p: &TestProvider,
+    members: &mut [Member],
+    who: usize,
+    builder: impl FnOnce(&Group) -> CommitBuilder,
+) -> CommitOutput {
+    let b = builder(&members[who].group);
+    let m = &mut members[who];
+    let (out, staged) = m.group.create_commit(p, &m.signer, b).unwrap();
+    m.group.merge_staged_commit(staged).unwrap();
+    for (i, other) in members.iter_mut().enumerate() {
+        if i != who && other.group.is_active() {
+            apply(p, &mut other.group, &out.commit);
+        }
+    }
+    out
+}
+
+/// Every active member is in the same epoch with the same epoch
+/// authenticator, tree hash and exporter output.
+pub fn agree(p: &TestProvider, groups: &[&Group]) {
+    let first = groups[0];
+    let export = |g: &Group| g.export_secret(&p.crypto, b"agree", b"", 32).unwrap();
+    for g in groups {
+        assert_eq!(g.epoch(), first.epoch());
+        assert_eq!(g.epoch_authenticator(), first.epoch_authenticator());
+        assert_eq!(g.tree().tree_hash(), first.tree().tree_hash());
+        assert_eq!(g.context(), first.context());
+        assert_eq!(export(g), export(first));
+    }
+}
+
+/// [`agree`] over the active members.
+pub fn all_agree(p: &TestProvider, members: &[Member]) {
+    let groups: Vec<&Group> = members
+        .iter()
+        .filter(|m| m.group.is_active())
+        .map(|m| &m.group)
+        .collect();
+    agree(p, &groups);
+}
+
+/// What must not change when processing fails (C-COMMIT-08).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    epoch: u64,
+    authenticator: Vec<u8>,
+    tree_hash: Vec<u8>,
+    context: cohort::messages::GroupContext,
+    pending: usize,
+    active: bool,
+}
+
+pub fn snapshot(g: &Group) -> Snapshot {
+    Snapshot {
+        epoch: g.epoch(),
+        authenticator: g.epoch_authenticator().to_vec(),
+        tree_hash: g.tree().tree_hash().to_vec(),
+        context: g.context().clone(),
+        pending: g.pending_proposals().len(),
+        active: g.is_active(),
+    }
+}
+
+/// Processing `msg` fails with `expected` and leaves `group` unchanged.
+pub fn refused(p: &TestProvider, group: &mut Group, msg: &MlsMessage, expected: cohort::Error) {
+    let before = snapshot(group);
+    let err = group.process(p, msg).unwrap_err();
+    assert_eq!(err, expected);
+    assert_eq!(snapshot(group), before);
+}
+
+/// The GroupSecrets of `welcome` for `kp`.
+pub fn group_secrets(
+    p: &TestProvider,
+    welcome: &Welcome,
+    kp: &KeyPackageBundle,
+) -> cohort::messages::GroupSecrets {
+    let cs = cs(p, welcome.cipher_suite);
+    let kp_ref = cohort::group::key_package_ref(&cs, &kp.key_package).unwrap();
+    cohort::schedule::decrypt_group_secrets(
+        &cs,
+        kp.init_private_key.as_bytes(),
+        welcome.secrets_for(&kp_ref).unwrap(),
+        welcome.encrypted_group_info.as_slice(),
+    )
+    .unwrap()
+}
+
+/// A Welcome for `kp` alone with the GroupSecrets `secrets` and the
+/// encrypted GroupInfo `encrypted_group_info`, sealed as a committer would.
+pub fn seal_welcome(
+    p: &TestProvider,
+    suite: Ciphersuite,
+    kp: &KeyPackageBundle,
+    secrets: &cohort::messages::GroupSecrets,
+    encrypted_group_info: Vec<u8>,
+) -> Welcome {
+    let cs = cs(p, suite);
+    let kp_ref = cohort::group::key_package_ref(&cs, &kp.key_package).unwrap();
+    let prepared = cohort::schedule::prepare_group_secrets(&cs, &encrypted_group_info).unwrap();
+    let entry = cohort::schedule::encrypt_group_secrets(
+        &cs,
+        &p.rand,
+        &prepared,
+        kp_ref.into(),
+        kp.key_package.init_key.as_slice(),
+        secrets,
+    )
+    .unwrap();
+    Welcome {
+        cipher_suite: suite,
+        secrets: vec![entry].into(),
+        encrypted_group_info: encrypted_group_info.into(),
+    }
+}
+
+/// `welcome` for `kp` with its GroupSecrets changed by `f`.
+pub fn reseal_secrets(
+    p: &TestProvider,
+    welcome: &Welcome,
+    kp: &KeyPackageBundle,
+    f: impl FnOnce(&mut cohort::messages::GroupSecrets),
+) -> Welcome {
+    let mut secrets = group_secrets(p, welcome, kp);
+    f(&mut secrets);
+    seal_welcome(
+        p,
+        welcome.cipher_suite,
+        kp,
+        &secrets,
+        welcome.encrypted_group_info.0.clone(),
+    )
+}
+
+/// `welcome` (without PSKs) for `kp` with its GroupInfo changed by `f` and
+/// sealed again under the same welcome secret.
+pub fn reseal_group_info(
+    p: &TestProvider,
+    welcome: &Welcome,
+    kp: &KeyPackageBundle,
+    f: impl FnOnce(&mut GroupInfo),
+) -> Welcome {
+    let cs = cs(p, welcome.cipher_suite);
+    let secrets = group_secrets(p, welcome, kp);
+    let no_psk = cohort::schedule::psk_secret(&cs, &[]).unwrap();
+    let welcome_secret =
+        cohort::schedule::JoinerSecret::from_secret(secrets.joiner_secret.0.clone())
+            .welcome_secret(&cs, no_psk.as_bytes())
+            .unwrap();
+    let mut gi = cohort::schedule::decrypt_group_info(
+        &cs,
+        &welcome_secret,
+        welcome.encrypted_group_info.as_slice(),
+    )
+    .unwrap();
+    f(&mut gi);
+    let egi = cohort::schedule::encrypt_group_info(&cs, &welcome_secret, &gi).unwrap();
+    seal_welcome(p, welcome.cipher_suite, kp, &secrets, egi)
+}
+
+/// Signs a GroupInfo again with `signer`.
+pub fn resign_group_info(p: &TestProvider, gi: &mut GroupInfo, signer: &Signer) {
+    let cs = cs(p, gi.group_context.cipher_suite);
+    cohort::schedule::sign_group_info(&cs, signer, gi).unwrap();
+}
