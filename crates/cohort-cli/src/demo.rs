@@ -61,7 +61,7 @@ fn commit_round(
     committer: usize,
     label: &str,
     build: impl FnOnce(&Group) -> cohort::group::CommitBuilder,
-) -> Result<(), String> {
+) -> Result<MlsMessage, String> {
     let started = Instant::now();
     let c = clients.get_mut(committer).ok_or("no such member")?;
     let group = c.group.as_mut().ok_or("not in the group")?;
@@ -98,7 +98,7 @@ fn commit_round(
         "{:<70} epoch {epoch}: all members agree on the epoch authenticator",
         ""
     );
-    Ok(())
+    Ok(out.group_info)
 }
 
 /// Runs the demo for `members` clients on `suite`.
@@ -262,9 +262,80 @@ pub fn run(
         },
         psk_nonce: nonce.into(),
     };
-    commit_round(&p, &mut clients, 1, "commit an external PSK", |g| {
+    let group_info = commit_round(&p, &mut clients, 1, "commit an external PSK", |g| {
         g.commit().psk(psk)
     })?;
+
+    // A newcomer joins by external commit from the published GroupInfo.
+    let MlsMessageBody::GroupInfo(group_info) = group_info.body else {
+        return Err("not a GroupInfo".into());
+    };
+    let started = Instant::now();
+    let signer = SignatureKeyPair::generate(crypto, cs.params().signature, rand).map_err(err)?;
+    let bundle = KeyPackageBuilder::new(Credential::basic("newcomer"))
+        .build(&cs, rand, &signer)
+        .map_err(err)?;
+    let (group, commit) = Group::join_external(
+        &p,
+        &signer,
+        &group_info,
+        None,
+        &bundle,
+        GroupConfig::default(),
+        None,
+    )
+    .map_err(err)?;
+    report(
+        "external join: create external commit (newcomer)",
+        started,
+        Some(size(&commit)?),
+    );
+    let started = Instant::now();
+    let mut processed = 0;
+    for c in clients.iter_mut() {
+        let Some(g) = c.group.as_mut().filter(|g| g.is_active()) else {
+            continue;
+        };
+        match g.process(&p, &commit).map_err(err)? {
+            ProcessedMessage::Commit(staged) => g.merge_staged_commit(*staged).map_err(err)?,
+            _ => return Err("expected a commit".into()),
+        }
+        processed += 1;
+    }
+    report(
+        &format!("external join: process + merge, {processed} members (total)"),
+        started,
+        None,
+    );
+    clients.push(Client {
+        name: "newcomer".into(),
+        signer,
+        group: Some(group),
+    });
+    let epoch = check_agreement(&clients)?;
+    println!(
+        "{:<70} epoch {epoch}: all members agree on the epoch authenticator",
+        ""
+    );
+
+    // The newcomer talks to the group.
+    let newcomer = clients.last_mut().ok_or("no newcomer")?;
+    let msg = newcomer
+        .group
+        .as_mut()
+        .ok_or("no group")?
+        .encrypt(&p, &newcomer.signer, b"hi, I am new", b"")
+        .map_err(err)?;
+    for c in clients.iter_mut().filter(|c| c.name != "newcomer") {
+        let Some(g) = c.group.as_mut().filter(|g| g.is_active()) else {
+            continue;
+        };
+        match g.process(&p, &msg).map_err(err)? {
+            ProcessedMessage::Application { data, .. } if data == b"hi, I am new" => {}
+            _ => return Err("the newcomer's message was not delivered".into()),
+        }
+    }
+    println!("{:<70} the newcomer's message reached every member", "");
     let members_now = clients
         .first()
         .and_then(|c| c.group.as_ref())
