@@ -73,6 +73,30 @@ impl SenderRatchet {
         self.generation
     }
 
+    /// A ratchet restored from storage: the secret of the next unused
+    /// generation and the kept keys of skipped generations.
+    pub(crate) fn from_parts(
+        secret: Secret,
+        generation: u32,
+        skipped: BTreeMap<u32, (Secret, Secret)>,
+    ) -> Self {
+        SenderRatchet {
+            secret,
+            generation,
+            skipped,
+        }
+    }
+
+    /// The ratchet secret of the next unused generation (for storage).
+    pub(crate) fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// The kept keys and nonces of skipped generations (for storage).
+    pub(crate) fn skipped(&self) -> &BTreeMap<u32, (Secret, Secret)> {
+        &self.skipped
+    }
+
     /// Key and nonce of the current generation, then the ratchet moves on
     /// (the current secret is deleted).
     fn step<C: Crypto + ?Sized>(&mut self, cs: &SuiteCrypto<'_, C>) -> Result<MessageKeys, Error> {
@@ -214,6 +238,49 @@ impl SecretTree {
     /// The out-of-order policy.
     pub fn config(&self) -> RatchetConfig {
         self.config
+    }
+
+    /// A tree restored from storage: its stored node secrets and the
+    /// `(handshake, application)` ratchets of the leaves derived so far.
+    pub(crate) fn from_parts(
+        n_leaves: u32,
+        nodes: BTreeMap<u32, Secret>,
+        ratchets: BTreeMap<u32, (SenderRatchet, SenderRatchet)>,
+        config: RatchetConfig,
+    ) -> Self {
+        let ratchets = ratchets
+            .into_iter()
+            .map(|(leaf, (handshake, application))| {
+                (
+                    leaf,
+                    LeafRatchets {
+                        handshake,
+                        application,
+                    },
+                )
+            })
+            .collect();
+        SecretTree {
+            n_leaves,
+            nodes,
+            ratchets,
+            config,
+        }
+    }
+
+    /// The stored node secrets, by node index (for storage).
+    pub(crate) fn node_secrets(&self) -> &BTreeMap<u32, Secret> {
+        &self.nodes
+    }
+
+    /// The `(leaf, handshake, application)` ratchets of the leaves derived so
+    /// far (for storage).
+    pub(crate) fn leaf_ratchets(
+        &self,
+    ) -> impl ExactSizeIterator<Item = (u32, &SenderRatchet, &SenderRatchet)> {
+        self.ratchets
+            .iter()
+            .map(|(leaf, r)| (*leaf, &r.handshake, &r.application))
     }
 
     /// The ratchets of `leaf` as an update: derived from the nearest stored

@@ -1,0 +1,529 @@
+//! Saving a group to a [`Storage`] backend and loading it back.
+//!
+//! A group's whole state is one record of kind [`RecordKind::GroupState`]
+//! keyed by its group id, written by one [`Storage::apply`] call. The past
+//! epochs (their secret trees and sender-data secrets) live inside that
+//! same record for now; splitting them into [`RecordKind::PastEpoch`]
+//! records keyed by (group, epoch) is a later change of the format.
+//!
+//! # Record layout (format version 1)
+//!
+//! Integers are big-endian. `len` is an RFC 9420 variable-length header
+//! (section 2.1.2), `bytes` is `len` followed by that many bytes, `tls(T)` is
+//! `bytes` holding the TLS presentation encoding of `T`, and `map<K, V>` is
+//! `len` (the number of entries) followed by the entries in key order.
+//!
+//! ```text
+//! u16    format version (1)
+//! u64    FNV-1a-64 checksum of every byte after it
+//! u16    cipher suite
+//! tls(GroupContext)
+//! tls(RatchetTreeExtension)            the tree's nodes, rehashed on load
+//! u32    own leaf
+//! u32    private keys: leaf; bytes leaf key; map<u32 node, bytes key>
+//! 9 x bytes                            EpochSecrets, in declaration order
+//! SecretTree                           see below
+//! bytes  interim transcript hash
+//! bytes  confirmation tag
+//! len    n, then n x (tls(Proposal), tls(Sender), u8 has_ref, [bytes ref])
+//! len    n, then n x PastEpoch:
+//!          u64 epoch, tls(GroupContext), bytes sender_data_secret,
+//!          SecretTree, map<u32 leaf, bytes signature key>
+//! map<u64 epoch, bytes>                resumption PSKs
+//! map<bytes id, bytes>                 external PSKs
+//! GroupConfig: u8 wire format, u64 padding block, u32 out-of-order
+//!          tolerance, u32 maximum forward distance, u64 max past epochs,
+//!          u8 ratchet tree extension
+//! u8     active
+//! u8     has ReInit, [tls(ReInit)]
+//!
+//! SecretTree: u32 n_leaves, u32 out-of-order tolerance, u32 maximum
+//!   forward distance, map<u32 node, bytes secret>,
+//!   map<u32 leaf, (Ratchet handshake, Ratchet application)>
+//! Ratchet: bytes secret, u32 generation,
+//!   map<u32 generation, (bytes key, bytes nonce)>
+//! ```
+//!
+//! Decoding is total: an unknown version is
+//! [`StorageError::UnsupportedVersion`]; a checksum mismatch, truncation,
+//! trailing bytes or any field that does not decode is
+//! [`StorageError::Corrupt`]. The checksum detects accidental corruption
+//! (every single changed byte, for instance), not tampering: protecting
+//! secrets at rest is the storage backend's concern.
+
+use super::proposals::QueuedProposal;
+use super::state::{EpochKeys, Group, GroupConfig, PastEpoch, WireFormatPolicy};
+use crate::Error;
+use crate::codec::{decode_exact, encode, read_length, read_opaque, write_length, write_opaque};
+use crate::crypto::SuiteCrypto;
+use crate::framing::Sender;
+use crate::messages::{GroupContext, Proposal, RatchetTreeExtension, ReInit};
+use crate::schedule::{EpochSecrets, RatchetConfig, SecretTree, SenderRatchet};
+use crate::tree::math::{self, LeafIndex};
+use crate::tree::{RatchetTree, TreePrivateKeys, TreeView};
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use cohort_traits::{Ciphersuite, Provider, RecordKind, Secret, Storage, StorageError, StorageOp};
+use tls_codec::{DeserializeBytes, SerializeBytes};
+use zeroize::{Zeroize, Zeroizing};
+
+/// The format version this build writes and reads.
+pub const GROUP_STATE_VERSION: u16 = 1;
+
+/// Bytes before the checksummed body: version and checksum.
+const HEADER_LEN: usize = 2 + 8;
+
+impl Group {
+    /// Writes this group's whole state to `provider`'s storage as one
+    /// [`RecordKind::GroupState`] record keyed by the group id, in one
+    /// atomic [`Storage::apply`] batch. Past epochs are kept inside the same
+    /// record for now.
+    pub fn save<P: Provider>(&self, provider: &P) -> Result<(), Error> {
+        let value = encode_group(self)?;
+        let mut batch = [StorageOp::Put {
+            kind: RecordKind::GroupState,
+            key: self.group_id().to_vec(),
+            value,
+        }];
+        let result = provider.storage().apply(&batch);
+        for op in &mut batch {
+            if let StorageOp::Put { value, .. } = op {
+                value.zeroize();
+            }
+        }
+        Ok(result?)
+    }
+
+    /// Loads the group `group_id` from `provider`'s storage, as
+    /// [`Group::save`] wrote it; `None` when no such record exists.
+    ///
+    /// Errors: [`StorageError::UnsupportedVersion`] for a record of an
+    /// unknown format version, [`StorageError::Corrupt`] for one that does
+    /// not decode (both inside [`Error::Storage`]); a backend failure.
+    pub fn load<P: Provider>(provider: &P, group_id: &[u8]) -> Result<Option<Group>, Error> {
+        let Some(bytes) = provider.storage().get(RecordKind::GroupState, group_id)? else {
+            return Ok(None);
+        };
+        let bytes = Zeroizing::new(bytes);
+        let group = decode_group(provider.crypto(), &bytes)?;
+        if group.group_id() != group_id {
+            return Err(StorageError::Corrupt.into());
+        }
+        Ok(Some(group))
+    }
+}
+
+/// FNV-1a, 64 bits. Each step is a bijection of the state for a fixed input
+/// byte, so two inputs of the same length that differ in one byte always
+/// hash differently.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// The encoded record of `group`.
+pub(crate) fn encode_group(g: &Group) -> Result<Vec<u8>, Error> {
+    let mut w = Zeroizing::new(Vec::with_capacity(1024));
+    w.extend_from_slice(&GROUP_STATE_VERSION.to_be_bytes());
+    w.extend_from_slice(&[0u8; 8]);
+    w.extend_from_slice(&g.suite.0.to_be_bytes());
+    put_tls(&g.context, &mut w)?;
+    put_tls(&g.tree.to_extension(), &mut w)?;
+    w.extend_from_slice(&g.own_leaf.0.to_be_bytes());
+    // Private keys.
+    w.extend_from_slice(&g.private_keys.leaf.0.to_be_bytes());
+    put_secret(&g.private_keys.leaf_key, &mut w)?;
+    write_length(g.private_keys.path_keys.len(), &mut w)?;
+    for (node, key) in &g.private_keys.path_keys {
+        w.extend_from_slice(&node.to_be_bytes());
+        put_secret(key, &mut w)?;
+    }
+    // Epoch secrets and secret tree.
+    for s in epoch_secret_fields(&g.keys.secrets) {
+        put_secret(s, &mut w)?;
+    }
+    put_secret_tree(&g.keys.secret_tree, &mut w)?;
+    write_opaque(&g.interim_transcript_hash, &mut w)?;
+    write_opaque(&g.confirmation_tag, &mut w)?;
+    // Cached proposals.
+    write_length(g.proposals.len(), &mut w)?;
+    for q in &g.proposals {
+        put_tls(&q.proposal, &mut w)?;
+        put_tls(&q.sender, &mut w)?;
+        match &q.reference {
+            Some(r) => {
+                w.push(1);
+                write_opaque(r, &mut w)?;
+            }
+            None => w.push(0),
+        }
+    }
+    // Past epochs.
+    write_length(g.past_epochs.len(), &mut w)?;
+    for p in &g.past_epochs {
+        w.extend_from_slice(&p.epoch.to_be_bytes());
+        put_tls(&p.context, &mut w)?;
+        put_secret(&p.sender_data_secret, &mut w)?;
+        put_secret_tree(&p.secret_tree, &mut w)?;
+        write_length(p.changed_signature_keys.len(), &mut w)?;
+        for (leaf, key) in &p.changed_signature_keys {
+            w.extend_from_slice(&leaf.to_be_bytes());
+            write_opaque(key, &mut w)?;
+        }
+    }
+    // PSKs.
+    write_length(g.resumption_psks.len(), &mut w)?;
+    for (epoch, psk) in &g.resumption_psks {
+        w.extend_from_slice(&epoch.to_be_bytes());
+        put_secret(psk, &mut w)?;
+    }
+    write_length(g.external_psks.len(), &mut w)?;
+    for (id, psk) in &g.external_psks {
+        write_opaque(id, &mut w)?;
+        put_secret(psk, &mut w)?;
+    }
+    // Config and flags.
+    let c = &g.config;
+    w.push(match c.wire_format {
+        WireFormatPolicy::AlwaysPrivate => 0,
+        WireFormatPolicy::AlwaysPublic => 1,
+        WireFormatPolicy::MixedPublic => 2,
+    });
+    w.extend_from_slice(&(c.padding_block as u64).to_be_bytes());
+    put_ratchet_config(&c.ratchet, &mut w);
+    w.extend_from_slice(&(c.max_past_epochs as u64).to_be_bytes());
+    w.push(u8::from(c.ratchet_tree_extension));
+    w.push(u8::from(g.active));
+    match &g.pending_reinit {
+        Some(r) => {
+            w.push(1);
+            put_tls(r, &mut w)?;
+        }
+        None => w.push(0),
+    }
+    let sum = fnv1a64(w.get(HEADER_LEN..).unwrap_or_default());
+    if let Some(slot) = w.get_mut(2..HEADER_LEN) {
+        slot.copy_from_slice(&sum.to_be_bytes());
+    }
+    Ok(core::mem::take(&mut *w))
+}
+
+/// The epoch secrets in record order.
+fn epoch_secret_fields(s: &EpochSecrets) -> [&Secret; 9] {
+    [
+        &s.sender_data_secret,
+        &s.encryption_secret,
+        &s.exporter_secret,
+        &s.external_secret,
+        &s.confirmation_key,
+        &s.membership_key,
+        &s.resumption_psk,
+        &s.epoch_authenticator,
+        &s.init_secret,
+    ]
+}
+
+fn put_tls<T: SerializeBytes + ?Sized>(value: &T, w: &mut Vec<u8>) -> Result<(), Error> {
+    write_opaque(&encode(value)?, w)
+}
+
+fn put_secret(s: &Secret, w: &mut Vec<u8>) -> Result<(), Error> {
+    write_opaque(s.as_bytes(), w)
+}
+
+fn put_ratchet_config(c: &RatchetConfig, w: &mut Vec<u8>) {
+    w.extend_from_slice(&c.out_of_order_tolerance.to_be_bytes());
+    w.extend_from_slice(&c.maximum_forward_distance.to_be_bytes());
+}
+
+fn put_ratchet(r: &SenderRatchet, w: &mut Vec<u8>) -> Result<(), Error> {
+    put_secret(r.secret(), w)?;
+    w.extend_from_slice(&r.generation().to_be_bytes());
+    write_length(r.skipped().len(), w)?;
+    for (generation, (key, nonce)) in r.skipped() {
+        w.extend_from_slice(&generation.to_be_bytes());
+        put_secret(key, w)?;
+        put_secret(nonce, w)?;
+    }
+    Ok(())
+}
+
+fn put_secret_tree(t: &SecretTree, w: &mut Vec<u8>) -> Result<(), Error> {
+    w.extend_from_slice(&t.n_leaves().to_be_bytes());
+    put_ratchet_config(&t.config(), w);
+    write_length(t.node_secrets().len(), w)?;
+    for (node, secret) in t.node_secrets() {
+        w.extend_from_slice(&node.to_be_bytes());
+        put_secret(secret, w)?;
+    }
+    let ratchets = t.leaf_ratchets();
+    write_length(ratchets.len(), w)?;
+    for (leaf, handshake, application) in ratchets {
+        w.extend_from_slice(&leaf.to_be_bytes());
+        put_ratchet(handshake, w)?;
+        put_ratchet(application, w)?;
+    }
+    Ok(())
+}
+
+/// Reads a record; every failure is [`StorageError::Corrupt`].
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+const CORRUPT: StorageError = StorageError::Corrupt;
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], StorageError> {
+        if self.bytes.len() < n {
+            return Err(CORRUPT);
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], StorageError> {
+        self.take(N)?.try_into().map_err(|_| CORRUPT)
+    }
+
+    fn u8(&mut self) -> Result<u8, StorageError> {
+        Ok(u8::from_be_bytes(self.array()?))
+    }
+
+    fn u16(&mut self) -> Result<u16, StorageError> {
+        Ok(u16::from_be_bytes(self.array()?))
+    }
+
+    fn u32(&mut self) -> Result<u32, StorageError> {
+        Ok(u32::from_be_bytes(self.array()?))
+    }
+
+    fn u64(&mut self) -> Result<u64, StorageError> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+
+    fn usize(&mut self) -> Result<usize, StorageError> {
+        usize::try_from(self.u64()?).map_err(|_| CORRUPT)
+    }
+
+    fn bool(&mut self) -> Result<bool, StorageError> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(CORRUPT),
+        }
+    }
+
+    fn len(&mut self) -> Result<usize, StorageError> {
+        let (len, rest) = read_length(self.bytes).map_err(|_| CORRUPT)?;
+        self.bytes = rest;
+        Ok(len)
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], StorageError> {
+        let (value, rest) = read_opaque(self.bytes).map_err(|_| CORRUPT)?;
+        self.bytes = rest;
+        Ok(value)
+    }
+
+    fn vec(&mut self) -> Result<Vec<u8>, StorageError> {
+        Ok(self.bytes()?.to_vec())
+    }
+
+    fn secret(&mut self) -> Result<Secret, StorageError> {
+        Ok(Secret::from_slice(self.bytes()?))
+    }
+
+    fn tls<T: DeserializeBytes>(&mut self) -> Result<T, StorageError> {
+        decode_exact(self.bytes()?).map_err(|_| CORRUPT)
+    }
+
+    fn ratchet_config(&mut self) -> Result<RatchetConfig, StorageError> {
+        Ok(RatchetConfig {
+            out_of_order_tolerance: self.u32()?,
+            maximum_forward_distance: self.u32()?,
+        })
+    }
+
+    fn ratchet(&mut self) -> Result<SenderRatchet, StorageError> {
+        let secret = self.secret()?;
+        let generation = self.u32()?;
+        let mut skipped = BTreeMap::new();
+        for _ in 0..self.len()? {
+            let g = self.u32()?;
+            let key = self.secret()?;
+            let nonce = self.secret()?;
+            skipped.insert(g, (key, nonce));
+        }
+        Ok(SenderRatchet::from_parts(secret, generation, skipped))
+    }
+
+    fn secret_tree(&mut self) -> Result<SecretTree, StorageError> {
+        let n_leaves = self.u32()?;
+        if math::root(n_leaves).is_none() {
+            return Err(CORRUPT);
+        }
+        let config = self.ratchet_config()?;
+        let mut nodes = BTreeMap::new();
+        for _ in 0..self.len()? {
+            let node = self.u32()?;
+            if !math::in_tree(node, n_leaves) {
+                return Err(CORRUPT);
+            }
+            nodes.insert(node, self.secret()?);
+        }
+        let mut ratchets = BTreeMap::new();
+        for _ in 0..self.len()? {
+            let leaf = self.u32()?;
+            if leaf >= n_leaves {
+                return Err(CORRUPT);
+            }
+            let handshake = self.ratchet()?;
+            let application = self.ratchet()?;
+            ratchets.insert(leaf, (handshake, application));
+        }
+        Ok(SecretTree::from_parts(n_leaves, nodes, ratchets, config))
+    }
+}
+
+/// Decodes a record written by [`encode_group`].
+pub(crate) fn decode_group<C: cohort_traits::Crypto + ?Sized>(
+    crypto: &C,
+    bytes: &[u8],
+) -> Result<Group, Error> {
+    let mut r = Reader { bytes };
+    let version = r.u16()?;
+    if version != GROUP_STATE_VERSION {
+        return Err(StorageError::UnsupportedVersion(version).into());
+    }
+    let sum = r.u64()?;
+    if fnv1a64(r.bytes) != sum {
+        return Err(CORRUPT.into());
+    }
+    let suite = Ciphersuite(r.u16()?);
+    let context: GroupContext = r.tls()?;
+    if context.cipher_suite != suite {
+        return Err(CORRUPT.into());
+    }
+    let RatchetTreeExtension(nodes) = r.tls()?;
+    let own_leaf = LeafIndex(r.u32()?);
+    let leaf = LeafIndex(r.u32()?);
+    let leaf_key = r.secret()?;
+    let mut path_keys = BTreeMap::new();
+    for _ in 0..r.len()? {
+        let node = r.u32()?;
+        path_keys.insert(node, r.secret()?);
+    }
+    let private_keys = TreePrivateKeys {
+        leaf,
+        leaf_key,
+        path_keys,
+    };
+    let secrets = EpochSecrets {
+        sender_data_secret: r.secret()?,
+        encryption_secret: r.secret()?,
+        exporter_secret: r.secret()?,
+        external_secret: r.secret()?,
+        confirmation_key: r.secret()?,
+        membership_key: r.secret()?,
+        resumption_psk: r.secret()?,
+        epoch_authenticator: r.secret()?,
+        init_secret: r.secret()?,
+    };
+    let secret_tree = r.secret_tree()?;
+    let interim_transcript_hash = r.vec()?;
+    let confirmation_tag = r.vec()?;
+    let mut proposals = Vec::new();
+    for _ in 0..r.len()? {
+        let proposal: Proposal = r.tls()?;
+        let sender: Sender = r.tls()?;
+        let reference = if r.bool()? { Some(r.vec()?) } else { None };
+        proposals.push(QueuedProposal {
+            proposal,
+            sender,
+            reference,
+        });
+    }
+    let mut past_epochs = VecDeque::new();
+    for _ in 0..r.len()? {
+        let epoch = r.u64()?;
+        let context: GroupContext = r.tls()?;
+        let sender_data_secret = r.secret()?;
+        let secret_tree = r.secret_tree()?;
+        let mut changed_signature_keys = BTreeMap::new();
+        for _ in 0..r.len()? {
+            let leaf = r.u32()?;
+            changed_signature_keys.insert(leaf, r.vec()?);
+        }
+        past_epochs.push_back(PastEpoch {
+            epoch,
+            context,
+            sender_data_secret,
+            secret_tree,
+            changed_signature_keys,
+        });
+    }
+    let mut resumption_psks = BTreeMap::new();
+    for _ in 0..r.len()? {
+        let epoch = r.u64()?;
+        resumption_psks.insert(epoch, r.secret()?);
+    }
+    let mut external_psks = BTreeMap::new();
+    for _ in 0..r.len()? {
+        let id = r.vec()?;
+        external_psks.insert(id, r.secret()?);
+    }
+    let wire_format = match r.u8()? {
+        0 => WireFormatPolicy::AlwaysPrivate,
+        1 => WireFormatPolicy::AlwaysPublic,
+        2 => WireFormatPolicy::MixedPublic,
+        _ => return Err(CORRUPT.into()),
+    };
+    let config = GroupConfig {
+        wire_format,
+        padding_block: r.usize()?,
+        ratchet: r.ratchet_config()?,
+        max_past_epochs: r.usize()?,
+        ratchet_tree_extension: r.bool()?,
+    };
+    let active = r.bool()?;
+    let pending_reinit: Option<ReInit> = if r.bool()? { Some(r.tls()?) } else { None };
+    if !r.bytes.is_empty() {
+        return Err(CORRUPT.into());
+    }
+
+    // The tree: its shape is checked and every hash recomputed; it must be
+    // the tree the GroupContext commits to.
+    let cs = SuiteCrypto::new(crypto, suite)?;
+    let tree = RatchetTree::from_nodes(&cs, nodes.0).map_err(|_| CORRUPT)?;
+    if tree.tree_hash() != context.tree_hash.as_slice()
+        || (active && (tree.leaf(own_leaf).is_none() || private_keys.leaf != own_leaf))
+    {
+        return Err(CORRUPT.into());
+    }
+    Ok(Group {
+        suite,
+        context,
+        tree,
+        own_leaf,
+        private_keys,
+        keys: EpochKeys {
+            secrets,
+            secret_tree,
+        },
+        interim_transcript_hash,
+        confirmation_tag,
+        proposals,
+        past_epochs,
+        resumption_psks,
+        external_psks,
+        config,
+        active,
+        pending_reinit,
+    })
+}

@@ -1,0 +1,351 @@
+//! Saving groups to storage and loading them back (`Group::save`,
+//! `Group::load`): a reloaded member keeps working, every member survives
+//! being dropped and reloaded between epochs (in memory and on SQLite), and
+//! records of an unknown version, truncated or corrupted are rejected with a
+//! named error, never a panic.
+
+mod group_common;
+
+use cohort::framing::MlsMessage;
+use cohort::group::{GROUP_STATE_VERSION, Group, ProcessedMessage};
+use cohort::{Error, Provider};
+use cohort_memory_storage::MemoryStorage;
+use cohort_rust_crypto::{RustCrypto, SeededRand};
+use cohort_sqlite_storage::SqliteStorage;
+use cohort_traits::{ProviderBundle, RecordKind, Storage, StorageError, StorageOp};
+use group_common::*;
+use std::borrow::Borrow;
+use std::path::PathBuf;
+
+/// A member's own provider: its storage holds its own record of the group.
+type Store<S> = ProviderBundle<RustCrypto, SeededRand, S>;
+
+fn mem_store(seed: u64) -> Store<MemoryStorage> {
+    ProviderBundle::new(
+        RustCrypto::new(),
+        SeededRand::from_u64(seed),
+        MemoryStorage::new(),
+    )
+}
+
+fn record<S: Storage>(store: &Store<S>, group_id: &[u8]) -> Vec<u8> {
+    store
+        .storage
+        .get(RecordKind::GroupState, group_id)
+        .unwrap()
+        .expect("a saved record")
+}
+
+fn put_record<S: Storage>(store: &Store<S>, group_id: &[u8], value: Vec<u8>) {
+    store
+        .storage
+        .apply(&[StorageOp::Put {
+            kind: RecordKind::GroupState,
+            key: group_id.to_vec(),
+            value,
+        }])
+        .unwrap();
+}
+
+/// What a reloaded group must share with the original.
+fn assert_same(p: &TestProvider, a: &Group, b: &Group) {
+    assert_eq!(a.epoch(), b.epoch());
+    assert_eq!(a.epoch_authenticator(), b.epoch_authenticator());
+    assert_eq!(a.tree().tree_hash(), b.tree().tree_hash());
+    assert_eq!(a.context(), b.context());
+    assert_eq!(a.own_leaf(), b.own_leaf());
+    assert_eq!(a.is_active(), b.is_active());
+    assert_eq!(a.config(), b.config());
+    assert_eq!(a.pending_proposals(), b.pending_proposals());
+    assert_eq!(
+        a.export_secret(&p.crypto, b"x", b"y", 32).unwrap(),
+        b.export_secret(&p.crypto, b"x", b"y", 32).unwrap()
+    );
+}
+
+/// Saves `g` to `store`, loads it back, checks it is the same group and
+/// that saving the loaded group writes the very same record.
+fn reload<S: Storage>(p: &TestProvider, store: &Store<S>, g: &Group) -> Group {
+    g.save(store).unwrap();
+    let loaded = Group::load(store, g.group_id()).unwrap().expect("saved");
+    assert_same(p, g, &loaded);
+    let again = mem_store(0);
+    loaded.save(&again).unwrap();
+    assert_eq!(record(store, g.group_id()), record(&again, g.group_id()));
+    loaded
+}
+
+fn send(p: &TestProvider, m: &mut Member, data: &[u8]) -> MlsMessage {
+    m.group.encrypt(p, &m.signer, data, b"").unwrap()
+}
+
+fn receive(p: &TestProvider, g: &mut Group, msg: &MlsMessage, expected: &[u8]) {
+    match g.process(p, msg).unwrap() {
+        ProcessedMessage::Application { data, .. } => assert_eq!(data, expected),
+        other => panic!("expected an application message, got {other:?}"),
+    }
+}
+
+/// Every member but `from` receives `msg`.
+fn broadcast(p: &TestProvider, members: &mut [Member], from: usize, msg: &MlsMessage, data: &[u8]) {
+    for (i, m) in members.iter_mut().enumerate() {
+        if i != from && m.group.is_active() {
+            receive(p, &mut m.group, msg, data);
+        }
+    }
+}
+
+#[test]
+fn load_of_unknown_group_is_none() {
+    let store = mem_store(1);
+    assert!(Group::load(&store, b"nothing here").unwrap().is_none());
+}
+
+#[test]
+fn reloaded_group_keeps_working() {
+    let p = provider(11);
+    let mut members = group(&p, &["alice", "bob", "carol"]);
+    let stores: Vec<_> = (0..3).map(|i| mem_store(100 + i)).collect();
+
+    // Ratchets with state: bob sends twice, alice receives only the
+    // second (the first stays a skipped key), carol both.
+    let m1 = send(&p, &mut members[1], b"one");
+    let m2 = send(&p, &mut members[1], b"two");
+    receive(&p, &mut members[0].group, &m2, b"two");
+    receive(&p, &mut members[2].group, &m1, b"one");
+    receive(&p, &mut members[2].group, &m2, b"two");
+    // A message of this epoch that arrives after the next commit.
+    let late = send(&p, &mut members[2], b"late");
+    commit_all(&p, &mut members, 0, |g| g.commit().force_path(true));
+
+    for (m, s) in members.iter_mut().zip(&stores) {
+        m.group = reload(&p, s, &m.group);
+    }
+    all_agree(&p, &members);
+
+    // Old-epoch keys survived: the skipped key and the past epoch.
+    receive(&p, &mut members[0].group, &m1, b"one");
+    receive(&p, &mut members[0].group, &late, b"late");
+    receive(&p, &mut members[1].group, &late, b"late");
+
+    // A message sent after the reload decrypts everywhere.
+    let m3 = send(&p, &mut members[1], b"after reload");
+    broadcast(&p, &mut members, 1, &m3, b"after reload");
+
+    // Processing a commit, and committing.
+    commit_all(&p, &mut members, 1, |g| g.commit().force_path(true));
+    all_agree(&p, &members);
+    commit_all(&p, &mut members, 2, |g| g.commit().force_path(true));
+    all_agree(&p, &members);
+    let m4 = send(&p, &mut members[0], b"still here");
+    broadcast(&p, &mut members, 0, &m4, b"still here");
+
+    // The reloaded state saves and loads again after more epochs.
+    for (m, s) in members.iter_mut().zip(&stores) {
+        m.group = reload(&p, s, &m.group);
+    }
+    all_agree(&p, &members);
+}
+
+/// Drops and reloads every member between epochs, each member with its
+/// own storage handle made by `open(i)` (reopened for every reload).
+fn reload_every_member_between_epochs<P: Provider, H: Borrow<P>>(open: impl Fn(usize) -> H) {
+    let p = provider(23);
+    let mut members = group(&p, &["alice", "bob", "carol"]);
+    for round in 0..6 {
+        let who = round % members.len();
+        commit_all(&p, &mut members, who, |g| g.commit().force_path(true));
+        for (i, m) in members.iter().enumerate() {
+            m.group.save(open(i).borrow()).unwrap();
+        }
+        for (i, m) in members.iter_mut().enumerate() {
+            let id = m.group.group_id().to_vec();
+            let before_auth = m.group.epoch_authenticator().to_vec();
+            // Drop the in-memory state, then reload from a fresh handle.
+            m.group = Group::load(open(i).borrow(), &id).unwrap().expect("saved");
+            assert_eq!(m.group.epoch_authenticator(), before_auth);
+        }
+        all_agree(&p, &members);
+        let data = format!("round {round}");
+        let msg = send(&p, &mut members[who], data.as_bytes());
+        broadcast(&p, &mut members, who, &msg, data.as_bytes());
+    }
+    assert_eq!(members[0].group.epoch(), 7);
+}
+
+#[test]
+fn reload_every_member_between_epochs_in_memory() {
+    let stores: Vec<_> = (0..3).map(|i| mem_store(200 + i)).collect();
+    reload_every_member_between_epochs::<Store<MemoryStorage>, _>(|i| &stores[i]);
+}
+
+struct TempDb(PathBuf);
+
+impl TempDb {
+    fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "cohort-group-storage-{}-{name}.db",
+            std::process::id()
+        ));
+        let db = TempDb(path);
+        db.remove();
+        db
+    }
+
+    fn remove(&self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = self.0.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+#[test]
+fn reload_every_member_between_epochs_on_sqlite() {
+    let dbs: Vec<TempDb> = (0..3).map(|i| TempDb::new(&format!("m{i}"))).collect();
+    reload_every_member_between_epochs::<Store<SqliteStorage>, _>(|i| {
+        ProviderBundle::new(
+            RustCrypto::new(),
+            SeededRand::from_u64(300 + i as u64),
+            SqliteStorage::open(&dbs[i].0).unwrap(),
+        )
+    });
+}
+
+/// A small group's record, in `store`.
+fn small_record(store: &Store<MemoryStorage>) -> (Vec<u8>, Vec<u8>) {
+    let p = provider(31);
+    let mut members = group(&p, &["alice", "bob"]);
+    let m = send(&p, &mut members[1], b"hello");
+    receive(&p, &mut members[0].group, &m, b"hello");
+    let g = &members[0].group;
+    g.save(store).unwrap();
+    let id = g.group_id().to_vec();
+    let rec = record(store, &id);
+    (id, rec)
+}
+
+fn load_err(store: &Store<MemoryStorage>, id: &[u8], value: Vec<u8>) -> Error {
+    put_record(store, id, value);
+    match Group::load(store, id) {
+        Ok(_) => panic!("a damaged record loaded"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn unknown_format_version_is_named() {
+    let store = mem_store(2);
+    let (id, rec) = small_record(&store);
+    assert_eq!(rec[..2], GROUP_STATE_VERSION.to_be_bytes());
+    for v in [0u16, 2, 0x1234, u16::MAX] {
+        let mut bad = rec.clone();
+        bad[..2].copy_from_slice(&v.to_be_bytes());
+        assert_eq!(
+            load_err(&store, &id, bad),
+            Error::Storage(StorageError::UnsupportedVersion(v))
+        );
+    }
+}
+
+#[test]
+fn every_truncation_is_corrupt() {
+    let store = mem_store(3);
+    let (id, rec) = small_record(&store);
+    for len in 0..rec.len() {
+        assert_eq!(
+            load_err(&store, &id, rec[..len].to_vec()),
+            Error::Storage(StorageError::Corrupt),
+            "truncated to {len} of {} bytes",
+            rec.len()
+        );
+    }
+    // Trailing garbage too.
+    let mut long = rec.clone();
+    long.push(0);
+    assert_eq!(
+        load_err(&store, &id, long),
+        Error::Storage(StorageError::Corrupt)
+    );
+}
+
+#[test]
+fn every_flipped_byte_is_named() {
+    let store = mem_store(4);
+    let (id, rec) = small_record(&store);
+    for i in 0..rec.len() {
+        for mask in [0x01u8, 0x80, 0xff] {
+            let mut bad = rec.clone();
+            bad[i] ^= mask;
+            let expected = if i < 2 {
+                StorageError::UnsupportedVersion(u16::from_be_bytes([bad[0], bad[1]]))
+            } else {
+                StorageError::Corrupt
+            };
+            assert_eq!(
+                load_err(&store, &id, bad),
+                Error::Storage(expected),
+                "byte {i} ^ {mask:#x}"
+            );
+        }
+    }
+    // The intact record still loads.
+    put_record(&store, &id, rec);
+    assert!(Group::load(&store, &id).unwrap().is_some());
+}
+
+/// The checksum of format version 1 (FNV-1a, 64 bits, over the bytes after
+/// the 10-byte header), so damaged bodies reach the structural decoder.
+fn fix_checksum(rec: &mut [u8]) {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in &rec[10..] {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    rec[2..10].copy_from_slice(&h.to_be_bytes());
+}
+
+#[test]
+fn damaged_bodies_with_valid_checksum_never_panic() {
+    let store = mem_store(5);
+    let (id, rec) = small_record(&store);
+    let mut fixed = rec.clone();
+    fix_checksum(&mut fixed);
+    assert_eq!(fixed, rec, "the test's checksum matches the format's");
+    // Every truncation of the body fails to decode.
+    for len in 10..rec.len() {
+        let mut bad = rec[..len].to_vec();
+        fix_checksum(&mut bad);
+        assert_eq!(
+            load_err(&store, &id, bad),
+            Error::Storage(StorageError::Corrupt),
+            "body truncated to {len}"
+        );
+    }
+    // Every flipped body byte either decodes (a changed secret, say) or is
+    // rejected as corrupt; nothing panics.
+    let mut rejected = 0;
+    for i in 10..rec.len() {
+        for mask in [0x01u8, 0xff] {
+            let mut bad = rec.clone();
+            bad[i] ^= mask;
+            fix_checksum(&mut bad);
+            put_record(&store, &id, bad);
+            match Group::load(&store, &id) {
+                Ok(_) => {}
+                Err(e) => {
+                    assert_eq!(e, Error::Storage(StorageError::Corrupt), "byte {i}");
+                    rejected += 1;
+                }
+            }
+        }
+    }
+    assert!(rejected > 0);
+}
