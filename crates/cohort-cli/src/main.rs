@@ -35,6 +35,17 @@ enum Command {
         /// Crypto provider.
         #[arg(long, value_enum, default_value_t = ProviderChoice::RustCrypto)]
         provider: ProviderChoice,
+        /// SQLite database holding every client (default: a temporary file,
+        /// removed at the end).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Keep every client in memory instead of SQLite.
+        #[arg(long)]
+        memory: bool,
+        /// Reload the clients of an earlier run from --db and carry on with
+        /// more epochs (self-updates and messages).
+        #[arg(long)]
+        resume: bool,
     },
     /// Run the MLS working group's test vectors and print a table per file
     /// and cipher suite.
@@ -91,9 +102,19 @@ fn main() -> ExitCode {
             members,
             suite,
             provider,
+            db,
+            memory,
+            resume,
         } => {
             let (crypto, rand) = provider.provider();
-            match demo::run(crypto, rand, cohort_traits::Ciphersuite(suite), members) {
+            let options = demo::StorageOptions { db, memory, resume };
+            match demo::run(
+                crypto,
+                rand,
+                cohort_traits::Ciphersuite(suite),
+                members,
+                options,
+            ) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("demo failed: {e}");

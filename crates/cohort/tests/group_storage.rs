@@ -7,7 +7,7 @@
 mod group_common;
 
 use cohort::framing::MlsMessage;
-use cohort::group::{GROUP_STATE_VERSION, Group, ProcessedMessage};
+use cohort::group::{GROUP_STATE_VERSION, Group, ProcessedMessage, group_state_key};
 use cohort::{Error, Provider};
 use cohort_memory_storage::MemoryStorage;
 use cohort_rust_crypto::{RustCrypto, SeededRand};
@@ -31,7 +31,10 @@ fn mem_store(seed: u64) -> Store<MemoryStorage> {
 fn record<S: Storage>(store: &Store<S>, group_id: &[u8]) -> Vec<u8> {
     store
         .storage
-        .get(RecordKind::GroupState, group_id)
+        .get(
+            RecordKind::GroupState,
+            &group_state_key(b"", group_id).unwrap(),
+        )
         .unwrap()
         .expect("a saved record")
 }
@@ -41,7 +44,7 @@ fn put_record<S: Storage>(store: &Store<S>, group_id: &[u8], value: Vec<u8>) {
         .storage
         .apply(&[StorageOp::Put {
             kind: RecordKind::GroupState,
-            key: group_id.to_vec(),
+            key: group_state_key(b"", group_id).unwrap(),
             value,
         }])
         .unwrap();
@@ -348,4 +351,72 @@ fn damaged_bodies_with_valid_checksum_never_panic() {
         }
     }
     assert!(rejected > 0);
+}
+
+#[test]
+fn state_keys_are_unambiguous() {
+    // The same concatenated bytes split differently give different keys.
+    let a = group_state_key(b"ab", b"c").unwrap();
+    let b = group_state_key(b"a", b"bc").unwrap();
+    let c = group_state_key(b"", b"abc").unwrap();
+    assert_ne!(a, b);
+    assert_ne!(a, c);
+    assert_ne!(b, c);
+    // A group id that looks like another client's key names its own record.
+    let inner = group_state_key(b"bob", b"g").unwrap();
+    assert_ne!(group_state_key(b"", &inner).unwrap(), inner);
+}
+
+/// Three members of one group, all in one SQLite file, each in its own
+/// client namespace: saved, dropped and reloaded between epochs; the
+/// database reopened each time.
+#[test]
+fn three_members_in_one_sqlite_file() {
+    let db = TempDb::new("shared");
+    let open = || {
+        ProviderBundle::new(
+            RustCrypto::new(),
+            SeededRand::from_u64(400),
+            SqliteStorage::open(&db.0).unwrap(),
+        )
+    };
+    let p = provider(41);
+    let mut members = group(&p, &["alice", "bob", "carol"]);
+    let id = members[0].group.group_id().to_vec();
+    for round in 0..4 {
+        let who = round % members.len();
+        commit_all(&p, &mut members, who, |g| g.commit().force_path(true));
+        {
+            let store = open();
+            for m in &members {
+                m.group.save_as(&store, m.name.as_bytes()).unwrap();
+            }
+        }
+        let store = open();
+        assert_eq!(store.storage.count(RecordKind::GroupState).unwrap(), 3);
+        // Nothing under the default (empty) client, nor under a stranger.
+        assert!(Group::load(&store, &id).unwrap().is_none());
+        assert!(Group::load_as(&store, b"mallory", &id).unwrap().is_none());
+        for m in members.iter_mut() {
+            let before = m.group.epoch_authenticator().to_vec();
+            m.group = Group::load_as(&store, m.name.as_bytes(), &id)
+                .unwrap()
+                .expect("saved");
+            assert_eq!(m.group.epoch_authenticator(), before);
+        }
+        // Each client got its own state back, not a neighbour's.
+        let leaves: Vec<_> = members.iter().map(|m| m.group.own_leaf()).collect();
+        assert_eq!(leaves.len(), 3);
+        assert!(leaves[0] != leaves[1] && leaves[1] != leaves[2] && leaves[0] != leaves[2]);
+        all_agree(&p, &members);
+        let data = format!("round {round}");
+        let msg = send(&p, &mut members[who], data.as_bytes());
+        broadcast(&p, &mut members, who, &msg, data.as_bytes());
+    }
+    // save and load (the empty client id) live beside the namespaced ones.
+    let store = open();
+    members[0].group.save(&store).unwrap();
+    assert_eq!(store.storage.count(RecordKind::GroupState).unwrap(), 4);
+    let plain = Group::load(&store, &id).unwrap().expect("saved");
+    assert_eq!(plain.own_leaf(), members[0].group.own_leaf());
 }

@@ -16,7 +16,7 @@ mod state;
 pub use commit::{CommitBuilder, CommitHook, CommitOutput, TagHook};
 pub use external::{external_proposal, new_member_proposal};
 pub use key_package::*;
-pub use persist::GROUP_STATE_VERSION;
+pub use persist::{GROUP_STATE_VERSION, group_state_key};
 pub use process::{ProcessedMessage, StagedCommit};
 pub use proposals::*;
 pub use resume::ResumptionSpec;

@@ -1,7 +1,8 @@
 //! Saving a group to a [`Storage`] backend and loading it back.
 //!
 //! A group's whole state is one record of kind [`RecordKind::GroupState`]
-//! keyed by its group id, written by one [`Storage::apply`] call. The past
+//! keyed by a client id and its group id ([`group_state_key`]), written by
+//! one [`Storage::apply`] call. The past
 //! epochs (their secret trees and sender-data secrets) live inside that
 //! same record for now; splitting them into [`RecordKind::PastEpoch`]
 //! records keyed by (group, epoch) is a later change of the format.
@@ -73,16 +74,41 @@ pub const GROUP_STATE_VERSION: u16 = 1;
 /// Bytes before the checksummed body: version and checksum.
 const HEADER_LEN: usize = 2 + 8;
 
+/// The key of the [`RecordKind::GroupState`] record of group `group_id`
+/// in the namespace of client `client_id`: the client id as a
+/// variable-length vector (RFC 9420 section 2.1.2: its length, then its
+/// bytes) followed by the group id. The length prefix makes the split
+/// unambiguous, so no (client, group) pair can name another pair's record,
+/// whatever bytes either id holds. [`Group::save`] and [`Group::load`] use
+/// the empty client id.
+///
+/// Errors: a client id too long for a variable-length vector (2^30 bytes
+/// or more).
+pub fn group_state_key(client_id: &[u8], group_id: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut key = Vec::with_capacity(4 + client_id.len() + group_id.len());
+    write_opaque(client_id, &mut key)?;
+    key.extend_from_slice(group_id);
+    Ok(key)
+}
+
 impl Group {
     /// Writes this group's whole state to `provider`'s storage as one
-    /// [`RecordKind::GroupState`] record keyed by the group id, in one
-    /// atomic [`Storage::apply`] batch. Past epochs are kept inside the same
-    /// record for now.
+    /// [`RecordKind::GroupState`] record, in one atomic [`Storage::apply`]
+    /// batch; the record is keyed by the group id in the namespace of the
+    /// empty client id (see [`group_state_key`]). Past epochs are kept
+    /// inside the same record for now.
     pub fn save<P: Provider>(&self, provider: &P) -> Result<(), Error> {
+        self.save_as(provider, &[])
+    }
+
+    /// Like [`Group::save`], in the namespace of client `client_id`, so
+    /// several clients (each a member of the same group, say) share one
+    /// database without overwriting each other's state.
+    pub fn save_as<P: Provider>(&self, provider: &P, client_id: &[u8]) -> Result<(), Error> {
         let value = encode_group(self)?;
         let mut batch = [StorageOp::Put {
             kind: RecordKind::GroupState,
-            key: self.group_id().to_vec(),
+            key: group_state_key(client_id, self.group_id())?,
             value,
         }];
         let result = provider.storage().apply(&batch);
@@ -101,7 +127,19 @@ impl Group {
     /// unknown format version, [`StorageError::Corrupt`] for one that does
     /// not decode (both inside [`Error::Storage`]); a backend failure.
     pub fn load<P: Provider>(provider: &P, group_id: &[u8]) -> Result<Option<Group>, Error> {
-        let Some(bytes) = provider.storage().get(RecordKind::GroupState, group_id)? else {
+        Self::load_as(provider, &[], group_id)
+    }
+
+    /// Loads the group `group_id` of client `client_id`, as
+    /// [`Group::save_as`] wrote it; `None` when that client has no record
+    /// of that group. Errors as for [`Group::load`].
+    pub fn load_as<P: Provider>(
+        provider: &P,
+        client_id: &[u8],
+        group_id: &[u8],
+    ) -> Result<Option<Group>, Error> {
+        let key = group_state_key(client_id, group_id)?;
+        let Some(bytes) = provider.storage().get(RecordKind::GroupState, &key)? else {
             return Ok(None);
         };
         let bytes = Zeroizing::new(bytes);
