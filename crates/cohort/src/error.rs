@@ -222,6 +222,11 @@ pub enum ValidationError {
     /// No entry of the Welcome is for this KeyPackage (C-WEL-01).
     #[error("Welcome not addressed to this KeyPackage")]
     WelcomeNotForKeyPackage,
+    /// No entry of a Welcome names a KeyPackage whose private keys are in
+    /// storage: it was never stored, or an earlier join consumed it (RFC
+    /// 9420 section 10; C-KP-09).
+    #[error("no stored KeyPackage for this Welcome (never stored or already consumed)")]
+    KeyPackageNotFound,
     /// No ratchet tree: not in the GroupInfo and none supplied (C-WEL-06).
     #[error("ratchet tree missing")]
     RatchetTreeMissing,

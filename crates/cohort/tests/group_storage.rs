@@ -6,8 +6,12 @@
 
 mod group_common;
 
+use cohort::ValidationError;
 use cohort::framing::MlsMessage;
-use cohort::group::{GROUP_STATE_VERSION, Group, ProcessedMessage, group_state_key};
+use cohort::group::{
+    GROUP_STATE_VERSION, Group, PAST_EPOCH_VERSION, ProcessedMessage, group_state_key,
+    past_epoch_key,
+};
 use cohort::{Error, Provider};
 use cohort_memory_storage::MemoryStorage;
 use cohort_rust_crypto::{RustCrypto, SeededRand};
@@ -248,7 +252,7 @@ fn unknown_format_version_is_named() {
     let store = mem_store(2);
     let (id, rec) = small_record(&store);
     assert_eq!(rec[..2], GROUP_STATE_VERSION.to_be_bytes());
-    for v in [0u16, 2, 0x1234, u16::MAX] {
+    for v in [0u16, 1, 3, 0x1234, u16::MAX] {
         let mut bad = rec.clone();
         bad[..2].copy_from_slice(&v.to_be_bytes());
         assert_eq!(
@@ -419,4 +423,144 @@ fn three_members_in_one_sqlite_file() {
     assert_eq!(store.storage.count(RecordKind::GroupState).unwrap(), 4);
     let plain = Group::load(&store, &id).unwrap().expect("saved");
     assert_eq!(plain.own_leaf(), members[0].group.own_leaf());
+}
+
+/// The epochs of `group_id` below `below` that have a past-epoch record.
+fn past_epoch_records<S: Storage>(store: &Store<S>, group_id: &[u8], below: u64) -> Vec<u64> {
+    (0..below)
+        .filter(|e| {
+            store
+                .storage
+                .get(
+                    RecordKind::PastEpoch,
+                    &past_epoch_key(b"", group_id, *e).unwrap(),
+                )
+                .unwrap()
+                .is_some()
+        })
+        .collect()
+}
+
+/// Past epochs are records of their own, written and expired in the batch
+/// that saves the group: after k commits exactly min(k, max_past_epochs)
+/// exist, and a late message of the oldest one still decrypts after a
+/// reload while one of an expired epoch does not.
+#[test]
+fn past_epochs_kept_for_exactly_max_past_epochs() {
+    let p = provider(71);
+    let mut members = group(&p, &["alice", "bob"]);
+    let max = members[1].group.config().max_past_epochs as u64;
+    assert_eq!(max, 3);
+    let store = mem_store(7);
+    let id = members[1].group.group_id().to_vec();
+    let joined = members[1].group.epoch();
+    members[1].group.save(&store).unwrap();
+    assert!(past_epoch_records(&store, &id, joined + 10).is_empty());
+
+    // late[i]: alice's message of epoch joined + i, delivered late.
+    let mut late = Vec::new();
+    for k in 1..=6u64 {
+        let data = format!("epoch {}", members[0].group.epoch());
+        late.push((send(&p, &mut members[0], data.as_bytes()), data));
+        commit_all(&p, &mut members, 0, |g| g.commit().force_path(true));
+        let bob = &members[1].group;
+        let epoch = bob.epoch();
+        assert_eq!(epoch, joined + k);
+        bob.save(&store).unwrap();
+        let kept = k.min(max);
+        let expected: Vec<u64> = (epoch - kept..epoch).collect();
+        assert_eq!(
+            past_epoch_records(&store, &id, epoch + 5),
+            expected,
+            "k = {k}"
+        );
+        assert_eq!(store.storage.len() as u64, 1 + kept);
+        members[1].group = Group::load(&store, &id).unwrap().expect("saved");
+    }
+    all_agree(&p, &members);
+
+    // The oldest retained epoch's late message decrypts after the reload.
+    let epoch = members[1].group.epoch();
+    let oldest = (epoch - max - joined) as usize;
+    let (msg, data) = &late[oldest];
+    receive(&p, &mut members[1].group, msg, data.as_bytes());
+    // The epoch before it has expired, in memory and on disk.
+    let (msg, _) = &late[oldest - 1];
+    assert!(matches!(
+        members[1].group.process(&p, msg),
+        Err(Error::Validation(ValidationError::WrongEpoch { .. }))
+    ));
+
+    // Saving less often still leaves exactly the retained epochs.
+    for _ in 0..2 {
+        commit_all(&p, &mut members, 0, |g| g.commit().force_path(true));
+    }
+    let bob = &members[1].group;
+    bob.save(&store).unwrap();
+    let epoch = bob.epoch();
+    let expected: Vec<u64> = (epoch - max..epoch).collect();
+    assert_eq!(past_epoch_records(&store, &id, epoch + 5), expected);
+    assert_eq!(store.storage.len() as u64, 1 + max);
+}
+
+/// A damaged or missing past-epoch record makes the group fail to load
+/// with a named error.
+#[test]
+fn damaged_past_epoch_records_are_named() {
+    let p = provider(72);
+    let mut members = group(&p, &["alice", "bob"]);
+    commit_all(&p, &mut members, 0, |g| g.commit().force_path(true));
+    let store = mem_store(8);
+    let g = &members[1].group;
+    g.save(&store).unwrap();
+    let id = g.group_id().to_vec();
+    let key = past_epoch_key(b"", &id, g.epoch() - 1).unwrap();
+    let rec = store
+        .storage
+        .get(RecordKind::PastEpoch, &key)
+        .unwrap()
+        .expect("a past epoch");
+    assert_eq!(rec[..2], PAST_EPOCH_VERSION.to_be_bytes());
+    let put = |value: Vec<u8>| {
+        store
+            .storage
+            .apply(&[StorageOp::Put {
+                kind: RecordKind::PastEpoch,
+                key: key.clone(),
+                value,
+            }])
+            .unwrap()
+    };
+    let load = || Group::load(&store, &id).map(|_| ());
+    let mut bad = rec.clone();
+    bad[..2].copy_from_slice(&7u16.to_be_bytes());
+    put(bad);
+    assert_eq!(
+        load(),
+        Err(Error::Storage(StorageError::UnsupportedVersion(7)))
+    );
+    for len in [0, 5, 10, rec.len() / 2, rec.len() - 1] {
+        put(rec[..len].to_vec());
+        assert_eq!(load(), Err(Error::Storage(StorageError::Corrupt)));
+    }
+    for i in 2..rec.len() {
+        let mut bad = rec.clone();
+        bad[i] ^= 0x01;
+        put(bad);
+        assert_eq!(
+            load(),
+            Err(Error::Storage(StorageError::Corrupt)),
+            "byte {i}"
+        );
+    }
+    store
+        .storage
+        .apply(&[StorageOp::Delete {
+            kind: RecordKind::PastEpoch,
+            key: key.clone(),
+        }])
+        .unwrap();
+    assert_eq!(load(), Err(Error::Storage(StorageError::Corrupt)));
+    put(rec);
+    assert_eq!(load(), Ok(()));
 }

@@ -1,13 +1,15 @@
 //! Saving a group to a [`Storage`] backend and loading it back.
 //!
-//! A group's whole state is one record of kind [`RecordKind::GroupState`]
-//! keyed by a client id and its group id ([`group_state_key`]), written by
-//! one [`Storage::apply`] call. The past
-//! epochs (their secret trees and sender-data secrets) live inside that
-//! same record for now; splitting them into [`RecordKind::PastEpoch`]
-//! records keyed by (group, epoch) is a later change of the format.
+//! A group's current state is one record of kind [`RecordKind::GroupState`]
+//! keyed by a client id and its group id ([`group_state_key`]); each past
+//! epoch kept for late messages (its secret tree and sender-data secret) is
+//! one record of kind [`RecordKind::PastEpoch`] keyed by client, group and
+//! epoch ([`past_epoch_key`]). A save writes the state, every retained
+//! past epoch, and deletes the past epochs the previous save kept that have
+//! since expired, all in one [`Storage::apply`] batch: exactly the retained
+//! past epochs (at most `max_past_epochs`) have records.
 //!
-//! # Record layout (format version 1)
+//! # Group state record layout (format version 2)
 //!
 //! Integers are big-endian. `len` is an RFC 9420 variable-length header
 //! (section 2.1.2), `bytes` is `len` followed by that many bytes, `tls(T)` is
@@ -15,8 +17,9 @@
 //! `len` (the number of entries) followed by the entries in key order.
 //!
 //! ```text
-//! u16    format version (1)
+//! u16    format version (2)
 //! u64    FNV-1a-64 checksum of every byte after it
+//! len    n, then n x u64 epoch         the past-epoch records, ascending
 //! u16    cipher suite
 //! tls(GroupContext)
 //! tls(RatchetTreeExtension)            the tree's nodes, rehashed on load
@@ -27,9 +30,6 @@
 //! bytes  interim transcript hash
 //! bytes  confirmation tag
 //! len    n, then n x (tls(Proposal), tls(Sender), u8 has_ref, [bytes ref])
-//! len    n, then n x PastEpoch:
-//!          u64 epoch, tls(GroupContext), bytes sender_data_secret,
-//!          SecretTree, map<u32 leaf, bytes signature key>
 //! map<u64 epoch, bytes>                resumption PSKs
 //! map<bytes id, bytes>                 external PSKs
 //! GroupConfig: u8 wire format, u64 padding block, u32 out-of-order
@@ -45,9 +45,22 @@
 //!   map<u32 generation, (bytes key, bytes nonce)>
 //! ```
 //!
-//! Decoding is total: an unknown version is
+//! # Past-epoch record layout (format version 1)
+//!
+//! ```text
+//! u16    format version (1)
+//! u64    FNV-1a-64 checksum of every byte after it
+//! u64    epoch
+//! tls(GroupContext)                    the context of that epoch
+//! bytes  sender_data_secret
+//! SecretTree
+//! map<u32 leaf, bytes signature key>   keys that differ from the tree's
+//! ```
+//!
+//! Decoding is total, for both kinds: an unknown version is
 //! [`StorageError::UnsupportedVersion`]; a checksum mismatch, truncation,
-//! trailing bytes or any field that does not decode is
+//! trailing bytes, any field that does not decode, or a past-epoch record
+//! that is missing or names another group or epoch is
 //! [`StorageError::Corrupt`]. The checksum detects accidental corruption
 //! (every single changed byte, for instance), not tampering: protecting
 //! secrets at rest is the storage backend's concern.
@@ -69,10 +82,13 @@ use tls_codec::{DeserializeBytes, SerializeBytes};
 use zeroize::{Zeroize, Zeroizing};
 
 /// The format version this build writes and reads.
-pub const GROUP_STATE_VERSION: u16 = 1;
+pub const GROUP_STATE_VERSION: u16 = 2;
+
+/// The format version of past-epoch records this build writes and reads.
+pub const PAST_EPOCH_VERSION: u16 = 1;
 
 /// Bytes before the checksummed body: version and checksum.
-const HEADER_LEN: usize = 2 + 8;
+pub(crate) const HEADER_LEN: usize = 2 + 8;
 
 /// The key of the [`RecordKind::GroupState`] record of group `group_id`
 /// in the namespace of client `client_id`: the client id as a
@@ -85,9 +101,90 @@ const HEADER_LEN: usize = 2 + 8;
 /// Errors: a client id too long for a variable-length vector (2^30 bytes
 /// or more).
 pub fn group_state_key(client_id: &[u8], group_id: &[u8]) -> Result<Vec<u8>, Error> {
-    let mut key = Vec::with_capacity(4 + client_id.len() + group_id.len());
+    namespaced_key(client_id, group_id)
+}
+
+/// The key of the [`RecordKind::PastEpoch`] record of epoch `epoch` of
+/// group `group_id` of client `client_id`: the client id and the group id,
+/// each as a variable-length vector, then the epoch (u64, big-endian).
+///
+/// Errors: an id of 2^30 bytes or more.
+pub fn past_epoch_key(client_id: &[u8], group_id: &[u8], epoch: u64) -> Result<Vec<u8>, Error> {
+    let mut key = Vec::with_capacity(8 + client_id.len() + group_id.len() + 8);
     write_opaque(client_id, &mut key)?;
-    key.extend_from_slice(group_id);
+    write_opaque(group_id, &mut key)?;
+    key.extend_from_slice(&epoch.to_be_bytes());
+    Ok(key)
+}
+
+/// The writes that store `g` for client `client_id` in `storage`: its state
+/// record, a record per retained past epoch, and the deletion of every
+/// past-epoch record the previous state record lists that is no longer
+/// retained. A previous record that does not decode lists nothing.
+pub(crate) fn state_batch<S: Storage + ?Sized>(
+    storage: &S,
+    client_id: &[u8],
+    g: &Group,
+) -> Result<Vec<StorageOp>, Error> {
+    let key = group_state_key(client_id, g.group_id())?;
+    let previous = storage
+        .get(RecordKind::GroupState, &key)?
+        .map(Zeroizing::new)
+        .and_then(|bytes| listed_past_epochs(&bytes).ok())
+        .unwrap_or_default();
+    let mut batch = Vec::with_capacity(1 + g.past_epochs.len() + previous.len());
+    batch.push(StorageOp::Put {
+        kind: RecordKind::GroupState,
+        key,
+        value: encode_group(g)?,
+    });
+    for p in &g.past_epochs {
+        batch.push(StorageOp::Put {
+            kind: RecordKind::PastEpoch,
+            key: past_epoch_key(client_id, g.group_id(), p.epoch)?,
+            value: encode_past_epoch(p)?,
+        });
+    }
+    for epoch in previous {
+        if !g.past_epochs.iter().any(|p| p.epoch == epoch) {
+            batch.push(StorageOp::Delete {
+                kind: RecordKind::PastEpoch,
+                key: past_epoch_key(client_id, g.group_id(), epoch)?,
+            });
+        }
+    }
+    Ok(batch)
+}
+
+/// Overwrites the encoded records of `batch`, which hold secrets.
+pub(crate) fn zeroize_batch(batch: &mut [StorageOp]) {
+    for op in batch {
+        if let StorageOp::Put { value, .. } = op {
+            value.zeroize();
+        }
+    }
+}
+
+/// The past epochs a group state record lists.
+fn listed_past_epochs(bytes: &[u8]) -> Result<Vec<u64>, StorageError> {
+    let mut r = Reader { bytes };
+    let version = r.u16()?;
+    if version != GROUP_STATE_VERSION {
+        return Err(StorageError::UnsupportedVersion(version));
+    }
+    let sum = r.u64()?;
+    if fnv1a64(r.bytes) != sum {
+        return Err(CORRUPT);
+    }
+    r.past_epoch_list()
+}
+
+/// `client_id` as a variable-length vector followed by `id`: the key
+/// scheme every record kind of a client shares.
+pub(crate) fn namespaced_key(client_id: &[u8], id: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut key = Vec::with_capacity(4 + client_id.len() + id.len());
+    write_opaque(client_id, &mut key)?;
+    key.extend_from_slice(id);
     Ok(key)
 }
 
@@ -95,8 +192,9 @@ impl Group {
     /// Writes this group's whole state to `provider`'s storage as one
     /// [`RecordKind::GroupState`] record, in one atomic [`Storage::apply`]
     /// batch; the record is keyed by the group id in the namespace of the
-    /// empty client id (see [`group_state_key`]). Past epochs are kept
-    /// inside the same record for now.
+    /// empty client id (see [`group_state_key`]). The same batch writes a
+    /// [`RecordKind::PastEpoch`] record per retained past epoch and deletes
+    /// those of epochs that have expired since the previous save.
     pub fn save<P: Provider>(&self, provider: &P) -> Result<(), Error> {
         self.save_as(provider, &[])
     }
@@ -105,18 +203,9 @@ impl Group {
     /// several clients (each a member of the same group, say) share one
     /// database without overwriting each other's state.
     pub fn save_as<P: Provider>(&self, provider: &P, client_id: &[u8]) -> Result<(), Error> {
-        let value = encode_group(self)?;
-        let mut batch = [StorageOp::Put {
-            kind: RecordKind::GroupState,
-            key: group_state_key(client_id, self.group_id())?,
-            value,
-        }];
+        let mut batch = state_batch(provider.storage(), client_id, self)?;
         let result = provider.storage().apply(&batch);
-        for op in &mut batch {
-            if let StorageOp::Put { value, .. } = op {
-                value.zeroize();
-            }
-        }
+        zeroize_batch(&mut batch);
         Ok(result?)
     }
 
@@ -143,7 +232,13 @@ impl Group {
             return Ok(None);
         };
         let bytes = Zeroizing::new(bytes);
-        let group = decode_group(provider.crypto(), &bytes)?;
+        let storage = provider.storage();
+        let group = decode_group(provider.crypto(), &bytes, |epoch| {
+            let key = past_epoch_key(client_id, group_id, epoch)?;
+            Ok(storage
+                .get(RecordKind::PastEpoch, &key)?
+                .map(Zeroizing::new))
+        })?;
         if group.group_id() != group_id {
             return Err(StorageError::Corrupt.into());
         }
@@ -154,7 +249,7 @@ impl Group {
 /// FNV-1a, 64 bits. Each step is a bijection of the state for a fixed input
 /// byte, so two inputs of the same length that differ in one byte always
 /// hash differently.
-fn fnv1a64(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);
@@ -168,6 +263,10 @@ pub(crate) fn encode_group(g: &Group) -> Result<Vec<u8>, Error> {
     let mut w = Zeroizing::new(Vec::with_capacity(1024));
     w.extend_from_slice(&GROUP_STATE_VERSION.to_be_bytes());
     w.extend_from_slice(&[0u8; 8]);
+    write_length(g.past_epochs.len(), &mut w)?;
+    for p in &g.past_epochs {
+        w.extend_from_slice(&p.epoch.to_be_bytes());
+    }
     w.extend_from_slice(&g.suite.0.to_be_bytes());
     put_tls(&g.context, &mut w)?;
     put_tls(&g.tree.to_extension(), &mut w)?;
@@ -200,19 +299,6 @@ pub(crate) fn encode_group(g: &Group) -> Result<Vec<u8>, Error> {
             None => w.push(0),
         }
     }
-    // Past epochs.
-    write_length(g.past_epochs.len(), &mut w)?;
-    for p in &g.past_epochs {
-        w.extend_from_slice(&p.epoch.to_be_bytes());
-        put_tls(&p.context, &mut w)?;
-        put_secret(&p.sender_data_secret, &mut w)?;
-        put_secret_tree(&p.secret_tree, &mut w)?;
-        write_length(p.changed_signature_keys.len(), &mut w)?;
-        for (leaf, key) in &p.changed_signature_keys {
-            w.extend_from_slice(&leaf.to_be_bytes());
-            write_opaque(key, &mut w)?;
-        }
-    }
     // PSKs.
     write_length(g.resumption_psks.len(), &mut w)?;
     for (epoch, psk) in &g.resumption_psks {
@@ -243,11 +329,70 @@ pub(crate) fn encode_group(g: &Group) -> Result<Vec<u8>, Error> {
         }
         None => w.push(0),
     }
+    write_checksum(&mut w);
+    Ok(core::mem::take(&mut *w))
+}
+
+/// The encoded record of past epoch `p`.
+fn encode_past_epoch(p: &PastEpoch) -> Result<Vec<u8>, Error> {
+    let mut w = Zeroizing::new(Vec::with_capacity(512));
+    w.extend_from_slice(&PAST_EPOCH_VERSION.to_be_bytes());
+    w.extend_from_slice(&[0u8; 8]);
+    w.extend_from_slice(&p.epoch.to_be_bytes());
+    put_tls(&p.context, &mut w)?;
+    put_secret(&p.sender_data_secret, &mut w)?;
+    put_secret_tree(&p.secret_tree, &mut w)?;
+    write_length(p.changed_signature_keys.len(), &mut w)?;
+    for (leaf, key) in &p.changed_signature_keys {
+        w.extend_from_slice(&leaf.to_be_bytes());
+        write_opaque(key, &mut w)?;
+    }
+    write_checksum(&mut w);
+    Ok(core::mem::take(&mut *w))
+}
+
+/// Decodes a past-epoch record, which must be of epoch `epoch` of group
+/// `group_id`.
+fn decode_past_epoch(bytes: &[u8], group_id: &[u8], epoch: u64) -> Result<PastEpoch, StorageError> {
+    let mut r = Reader { bytes };
+    let version = r.u16()?;
+    if version != PAST_EPOCH_VERSION {
+        return Err(StorageError::UnsupportedVersion(version));
+    }
+    let sum = r.u64()?;
+    if fnv1a64(r.bytes) != sum || r.u64()? != epoch {
+        return Err(CORRUPT);
+    }
+    let context: GroupContext = r.tls()?;
+    if context.group_id.as_slice() != group_id {
+        return Err(CORRUPT);
+    }
+    let sender_data_secret = r.secret()?;
+    let secret_tree = r.secret_tree()?;
+    let mut changed_signature_keys = BTreeMap::new();
+    for _ in 0..r.len()? {
+        let leaf = r.u32()?;
+        changed_signature_keys.insert(leaf, r.vec()?);
+    }
+    if !r.bytes.is_empty() {
+        return Err(CORRUPT);
+    }
+    Ok(PastEpoch {
+        epoch,
+        context,
+        sender_data_secret,
+        secret_tree,
+        changed_signature_keys,
+    })
+}
+
+/// Fills the checksum slot of a record whose header (version, then eight
+/// placeholder bytes) has been written, from every byte after the header.
+pub(crate) fn write_checksum(w: &mut [u8]) {
     let sum = fnv1a64(w.get(HEADER_LEN..).unwrap_or_default());
     if let Some(slot) = w.get_mut(2..HEADER_LEN) {
         slot.copy_from_slice(&sum.to_be_bytes());
     }
-    Ok(core::mem::take(&mut *w))
 }
 
 /// The epoch secrets in record order.
@@ -265,11 +410,11 @@ fn epoch_secret_fields(s: &EpochSecrets) -> [&Secret; 9] {
     ]
 }
 
-fn put_tls<T: SerializeBytes + ?Sized>(value: &T, w: &mut Vec<u8>) -> Result<(), Error> {
+pub(crate) fn put_tls<T: SerializeBytes + ?Sized>(value: &T, w: &mut Vec<u8>) -> Result<(), Error> {
     write_opaque(&encode(value)?, w)
 }
 
-fn put_secret(s: &Secret, w: &mut Vec<u8>) -> Result<(), Error> {
+pub(crate) fn put_secret(s: &Secret, w: &mut Vec<u8>) -> Result<(), Error> {
     write_opaque(s.as_bytes(), w)
 }
 
@@ -309,11 +454,11 @@ fn put_secret_tree(t: &SecretTree, w: &mut Vec<u8>) -> Result<(), Error> {
 }
 
 /// Reads a record; every failure is [`StorageError::Corrupt`].
-struct Reader<'a> {
-    bytes: &'a [u8],
+pub(crate) struct Reader<'a> {
+    pub(crate) bytes: &'a [u8],
 }
 
-const CORRUPT: StorageError = StorageError::Corrupt;
+pub(crate) const CORRUPT: StorageError = StorageError::Corrupt;
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], StorageError> {
@@ -329,11 +474,11 @@ impl<'a> Reader<'a> {
         self.take(N)?.try_into().map_err(|_| CORRUPT)
     }
 
-    fn u8(&mut self) -> Result<u8, StorageError> {
+    pub(crate) fn u8(&mut self) -> Result<u8, StorageError> {
         Ok(u8::from_be_bytes(self.array()?))
     }
 
-    fn u16(&mut self) -> Result<u16, StorageError> {
+    pub(crate) fn u16(&mut self) -> Result<u16, StorageError> {
         Ok(u16::from_be_bytes(self.array()?))
     }
 
@@ -341,7 +486,7 @@ impl<'a> Reader<'a> {
         Ok(u32::from_be_bytes(self.array()?))
     }
 
-    fn u64(&mut self) -> Result<u64, StorageError> {
+    pub(crate) fn u64(&mut self) -> Result<u64, StorageError> {
         Ok(u64::from_be_bytes(self.array()?))
     }
 
@@ -349,7 +494,7 @@ impl<'a> Reader<'a> {
         usize::try_from(self.u64()?).map_err(|_| CORRUPT)
     }
 
-    fn bool(&mut self) -> Result<bool, StorageError> {
+    pub(crate) fn bool(&mut self) -> Result<bool, StorageError> {
         match self.u8()? {
             0 => Ok(false),
             1 => Ok(true),
@@ -363,7 +508,7 @@ impl<'a> Reader<'a> {
         Ok(len)
     }
 
-    fn bytes(&mut self) -> Result<&'a [u8], StorageError> {
+    pub(crate) fn bytes(&mut self) -> Result<&'a [u8], StorageError> {
         let (value, rest) = read_opaque(self.bytes).map_err(|_| CORRUPT)?;
         self.bytes = rest;
         Ok(value)
@@ -373,11 +518,11 @@ impl<'a> Reader<'a> {
         Ok(self.bytes()?.to_vec())
     }
 
-    fn secret(&mut self) -> Result<Secret, StorageError> {
+    pub(crate) fn secret(&mut self) -> Result<Secret, StorageError> {
         Ok(Secret::from_slice(self.bytes()?))
     }
 
-    fn tls<T: DeserializeBytes>(&mut self) -> Result<T, StorageError> {
+    pub(crate) fn tls<T: DeserializeBytes>(&mut self) -> Result<T, StorageError> {
         decode_exact(self.bytes()?).map_err(|_| CORRUPT)
     }
 
@@ -399,6 +544,18 @@ impl<'a> Reader<'a> {
             skipped.insert(g, (key, nonce));
         }
         Ok(SenderRatchet::from_parts(secret, generation, skipped))
+    }
+
+    fn past_epoch_list(&mut self) -> Result<Vec<u64>, StorageError> {
+        let mut epochs: Vec<u64> = Vec::new();
+        for _ in 0..self.len()? {
+            let epoch = self.u64()?;
+            if epochs.last().is_some_and(|last| *last >= epoch) {
+                return Err(CORRUPT);
+            }
+            epochs.push(epoch);
+        }
+        Ok(epochs)
     }
 
     fn secret_tree(&mut self) -> Result<SecretTree, StorageError> {
@@ -429,11 +586,18 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Decodes a record written by [`encode_group`].
-pub(crate) fn decode_group<C: cohort_traits::Crypto + ?Sized>(
+/// Decodes a record written by [`encode_group`], with the past-epoch
+/// records it lists read by `past_epoch`.
+pub(crate) fn decode_group<C, F, B>(
     crypto: &C,
     bytes: &[u8],
-) -> Result<Group, Error> {
+    mut past_epoch: F,
+) -> Result<Group, Error>
+where
+    C: cohort_traits::Crypto + ?Sized,
+    F: FnMut(u64) -> Result<Option<B>, Error>,
+    B: core::ops::Deref<Target = Vec<u8>>,
+{
     let mut r = Reader { bytes };
     let version = r.u16()?;
     if version != GROUP_STATE_VERSION {
@@ -443,6 +607,7 @@ pub(crate) fn decode_group<C: cohort_traits::Crypto + ?Sized>(
     if fnv1a64(r.bytes) != sum {
         return Err(CORRUPT.into());
     }
+    let past_epoch_list = r.past_epoch_list()?;
     let suite = Ciphersuite(r.u16()?);
     let context: GroupContext = r.tls()?;
     if context.cipher_suite != suite {
@@ -487,25 +652,6 @@ pub(crate) fn decode_group<C: cohort_traits::Crypto + ?Sized>(
             reference,
         });
     }
-    let mut past_epochs = VecDeque::new();
-    for _ in 0..r.len()? {
-        let epoch = r.u64()?;
-        let context: GroupContext = r.tls()?;
-        let sender_data_secret = r.secret()?;
-        let secret_tree = r.secret_tree()?;
-        let mut changed_signature_keys = BTreeMap::new();
-        for _ in 0..r.len()? {
-            let leaf = r.u32()?;
-            changed_signature_keys.insert(leaf, r.vec()?);
-        }
-        past_epochs.push_back(PastEpoch {
-            epoch,
-            context,
-            sender_data_secret,
-            secret_tree,
-            changed_signature_keys,
-        });
-    }
     let mut resumption_psks = BTreeMap::new();
     for _ in 0..r.len()? {
         let epoch = r.u64()?;
@@ -533,6 +679,18 @@ pub(crate) fn decode_group<C: cohort_traits::Crypto + ?Sized>(
     let pending_reinit: Option<ReInit> = if r.bool()? { Some(r.tls()?) } else { None };
     if !r.bytes.is_empty() {
         return Err(CORRUPT.into());
+    }
+    if past_epoch_list.last().is_some_and(|e| *e >= context.epoch) {
+        return Err(CORRUPT.into());
+    }
+    let mut past_epochs = VecDeque::with_capacity(past_epoch_list.len());
+    for epoch in past_epoch_list {
+        let record = past_epoch(epoch)?.ok_or(CORRUPT)?;
+        past_epochs.push_back(decode_past_epoch(
+            &record,
+            context.group_id.as_slice(),
+            epoch,
+        )?);
     }
 
     // The tree: its shape is checked and every hash recomputed; it must be
