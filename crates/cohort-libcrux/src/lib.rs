@@ -78,6 +78,10 @@ const SUPPORTED: [Ciphersuite; 5] = [
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LibcruxCrypto;
 
+/// A ready [`cohort_traits::Provider`]: libcrux primitives and OS
+/// randomness with any storage backend `S` (memory, SQLite, ...).
+pub type LibcruxProvider<S> = cohort_traits::ProviderBundle<LibcruxCrypto, LibcruxCrypto, S>;
+
 impl LibcruxCrypto {
     /// Creates the provider.
     pub const fn new() -> Self {

@@ -49,6 +49,10 @@ use cohort_traits::{
 
 pub use rng::SeededRand;
 
+/// A ready [`cohort_traits::Provider`]: RustCrypto primitives and OS
+/// randomness with any storage backend `S` (memory, SQLite, ...).
+pub type RustCryptoProvider<S> = cohort_traits::ProviderBundle<RustCrypto, RustCrypto, S>;
+
 /// The RustCrypto-based provider: all seven RFC 9420 cipher suites and the
 /// post-quantum suites 0x004D and 0x0906, and the operating system's random
 /// generator as [`Rand`].

@@ -564,3 +564,37 @@ fn damaged_past_epoch_records_are_named() {
     put(rec);
     assert_eq!(load(), Ok(()));
 }
+
+/// The ready provider bundle takes any storage: RustCrypto with SQLite.
+#[test]
+fn rust_crypto_provider_with_sqlite_storage() {
+    use cohort::crypto::SuiteCrypto;
+    use cohort::group::{GroupConfig, KeyPackageBuilder};
+    use cohort::messages::{Credential, Extensions};
+    use cohort_basic_credential::SignatureKeyPair;
+    use cohort_rust_crypto::RustCryptoProvider;
+    use cohort_traits::Ciphersuite;
+
+    let p: RustCryptoProvider<SqliteStorage> = ProviderBundle::new(
+        RustCrypto::new(),
+        RustCrypto::new(),
+        SqliteStorage::open_in_memory().unwrap(),
+    );
+    let cs = SuiteCrypto::new(&p.crypto, Ciphersuite(1)).unwrap();
+    let signer =
+        SignatureKeyPair::generate(RustCrypto::new(), cs.params().signature, &p.rand).unwrap();
+    let own = KeyPackageBuilder::new(Credential::basic("solo"))
+        .build(&cs, &p.rand, &signer)
+        .unwrap();
+    let group = Group::create(
+        &p,
+        &own,
+        b"solo group".to_vec(),
+        Extensions::default(),
+        GroupConfig::default(),
+    )
+    .unwrap();
+    group.save(&p).unwrap();
+    let loaded = Group::load(&p, b"solo group").unwrap().unwrap();
+    assert_eq!(loaded.epoch_authenticator(), group.epoch_authenticator());
+}
