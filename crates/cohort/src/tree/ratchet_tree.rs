@@ -300,6 +300,7 @@ impl RatchetTree {
             nodes: BTreeMap::new(),
             dirty: BTreeSet::new(),
             hashes: BTreeMap::new(),
+            blank_hint: 0,
         }
     }
 
@@ -346,6 +347,10 @@ pub struct TreeDiff<'a> {
     nodes: BTreeMap<u32, Option<Node>>,
     dirty: BTreeSet<u32>,
     hashes: BTreeMap<u32, Vec<u8>>,
+    /// Every leaf below this index is known to be occupied, so the search
+    /// for the leftmost blank leaf starts here: k adds in one diff cost
+    /// O(N + k) leaf checks, not O(N * k).
+    blank_hint: u32,
 }
 
 impl TreeView for TreeDiff<'_> {
@@ -384,6 +389,9 @@ impl<'a> TreeDiff<'a> {
     pub fn set_node(&mut self, index: u32, node: Option<Node>) -> Result<(), Error> {
         if !math::in_tree(index, self.n_leaves) {
             return Err(MisuseError::NodeOutsideTree.into());
+        }
+        if node.is_none() && math::is_leaf(index) {
+            self.blank_hint = self.blank_hint.min(index / 2);
         }
         self.nodes.insert(index, node);
         self.dirty.insert(index);
@@ -441,7 +449,7 @@ impl<'a> TreeDiff<'a> {
     /// none, and records it as unmerged at every non-blank parent on its
     /// direct path (RFC 9420 section 12.1.1). Returns its index.
     pub fn add_leaf(&mut self, leaf: LeafNode) -> Result<LeafIndex, Error> {
-        let index = match (0..self.n_leaves)
+        let index = match (self.blank_hint..self.n_leaves)
             .map(LeafIndex)
             .find(|l| self.leaf(*l).is_none())
         {
@@ -454,6 +462,7 @@ impl<'a> TreeDiff<'a> {
         };
         let node = index.node_index().ok_or(MisuseError::NodeOutsideTree)?;
         self.set_node(node, Some(Node::Leaf(leaf)))?;
+        self.blank_hint = index.0.saturating_add(1);
         for p in math::direct_path(node, self.n_leaves) {
             if let Some(Node::Parent(parent)) = self.node(p) {
                 let mut parent = parent.clone();
