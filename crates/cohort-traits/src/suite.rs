@@ -3,71 +3,7 @@
 //! and re-encode unchanged, and only the operations that need the algorithm
 //! reject them.
 
-use core::fmt;
-#[allow(unused_imports)]
-use tls_codec::{DeserializeBytes as _, SerializeBytes as _};
-
-macro_rules! open_u16 {
-    ($(#[$m:meta])* $name:ident { $($(#[$cm:meta])* $c:ident = $v:expr => $s:expr),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(pub u16);
-
-        impl $name {
-            $($(#[$cm])* pub const $c: $name = $name($v);)*
-
-            /// The registered name, or `None` for an unknown code point.
-            pub fn name(self) -> Option<&'static str> {
-                match self.0 {
-                    $($v => Some($s),)*
-                    _ => None,
-                }
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self.name() {
-                    Some(n) => write!(f, "{}(0x{:04x})", n, self.0),
-                    None => write!(f, "{}(0x{:04x})", stringify!($name), self.0),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(self, f)
-            }
-        }
-
-        impl From<u16> for $name {
-            fn from(v: u16) -> Self { $name(v) }
-        }
-
-        impl From<$name> for u16 {
-            fn from(v: $name) -> u16 { v.0 }
-        }
-
-        impl tls_codec::Size for $name {
-            fn tls_serialized_len(&self) -> usize { 2 }
-        }
-
-        impl tls_codec::SerializeBytes for $name {
-            fn tls_serialize_bytes(&self) -> Result<alloc::vec::Vec<u8>, tls_codec::Error> {
-                self.0.tls_serialize_bytes()
-            }
-        }
-
-        impl tls_codec::DeserializeBytes for $name {
-            fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
-                let (v, rest) = u16::tls_deserialize_bytes(bytes)?;
-                Ok(($name(v), rest))
-            }
-        }
-    };
-}
-
-open_u16!(
+crate::open_u16!(
     /// An MLS cipher suite (RFC 9420 section 17.1).
     Ciphersuite {
         /// 0x0001
@@ -95,7 +31,7 @@ open_u16!(
     }
 );
 
-open_u16!(
+crate::open_u16!(
     /// A TLS SignatureScheme value (RFC 8446 section 4.2.3) as used by MLS.
     SignatureScheme {
         /// ECDSA over P-256 with SHA-256, DER signatures.
@@ -114,7 +50,7 @@ open_u16!(
     }
 );
 
-open_u16!(
+crate::open_u16!(
     /// An HPKE KEM identifier (RFC 9180 section 7.1).
     KemId {
         /// DHKEM(P-256, HKDF-SHA256)
@@ -136,7 +72,7 @@ open_u16!(
     }
 );
 
-open_u16!(
+crate::open_u16!(
     /// An HPKE KDF identifier (RFC 9180 section 7.2).
     KdfId {
         /// HKDF-SHA256
@@ -148,7 +84,7 @@ open_u16!(
     }
 );
 
-open_u16!(
+crate::open_u16!(
     /// An HPKE AEAD identifier (RFC 9180 section 7.3).
     AeadId {
         /// AES-128-GCM

@@ -351,74 +351,7 @@ impl DeserializeBytes for SecretVarBytes {
     }
 }
 
-/// Declares an open `uint16` registry type (RFC 9420 section 17): a newtype
-/// with named constants whose unknown values decode and re-encode unchanged.
-macro_rules! open_u16 {
-    ($(#[$m:meta])* $name:ident { $($(#[$cm:meta])* $c:ident = $v:literal => $s:literal),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(pub u16);
-
-        impl $name {
-            $($(#[$cm])* pub const $c: $name = $name($v);)*
-
-            /// The registered name, or `None` for an unknown value.
-            pub fn name(self) -> Option<&'static str> {
-                match self.0 {
-                    $($v => Some($s),)*
-                    _ => None,
-                }
-            }
-        }
-
-        impl core::fmt::Debug for $name {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                match self.name() {
-                    Some(n) => write!(f, "{}(0x{:04x})", n, self.0),
-                    None => write!(f, "{}(0x{:04x})", stringify!($name), self.0),
-                }
-            }
-        }
-
-        impl core::fmt::Display for $name {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                core::fmt::Debug::fmt(self, f)
-            }
-        }
-
-        impl From<u16> for $name {
-            fn from(v: u16) -> Self {
-                $name(v)
-            }
-        }
-
-        impl From<$name> for u16 {
-            fn from(v: $name) -> u16 {
-                v.0
-            }
-        }
-
-        impl tls_codec::Size for $name {
-            fn tls_serialized_len(&self) -> usize {
-                2
-            }
-        }
-
-        impl tls_codec::SerializeBytes for $name {
-            fn tls_serialize_bytes(&self) -> Result<alloc::vec::Vec<u8>, tls_codec::Error> {
-                tls_codec::SerializeBytes::tls_serialize_bytes(&self.0)
-            }
-        }
-
-        impl tls_codec::DeserializeBytes for $name {
-            fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
-                let (v, rest) = <u16 as tls_codec::DeserializeBytes>::tls_deserialize_bytes(bytes)?;
-                Ok(($name(v), rest))
-            }
-        }
-    };
-}
-pub(crate) use open_u16;
+pub(crate) use cohort_traits::open_u16;
 
 /// Declares a closed `uint8` enum of RFC 9420 (values outside the listed
 /// ones are malformed): a Rust enum whose decoder reports any other value

@@ -260,7 +260,12 @@ pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
 
 /// The encoded record of `group`.
 pub(crate) fn encode_group(g: &Group) -> Result<Vec<u8>, Error> {
-    let mut w = Zeroizing::new(Vec::with_capacity(1024));
+    // Sized up front (records run about 170 bytes per member) so the buffer,
+    // which holds secrets, is not reallocated and left unwiped.
+    let estimate = (g.tree.n_leaves() as usize)
+        .saturating_mul(256)
+        .saturating_add(4096);
+    let mut w = Zeroizing::new(Vec::with_capacity(estimate));
     w.extend_from_slice(&GROUP_STATE_VERSION.to_be_bytes());
     w.extend_from_slice(&[0u8; 8]);
     write_length(g.past_epochs.len(), &mut w)?;
@@ -335,7 +340,11 @@ pub(crate) fn encode_group(g: &Group) -> Result<Vec<u8>, Error> {
 
 /// The encoded record of past epoch `p`.
 fn encode_past_epoch(p: &PastEpoch) -> Result<Vec<u8>, Error> {
-    let mut w = Zeroizing::new(Vec::with_capacity(512));
+    // Sized up front so the secret-holding buffer is not reallocated.
+    let estimate = (p.secret_tree.n_leaves() as usize)
+        .saturating_mul(64)
+        .saturating_add(2048);
+    let mut w = Zeroizing::new(Vec::with_capacity(estimate));
     w.extend_from_slice(&PAST_EPOCH_VERSION.to_be_bytes());
     w.extend_from_slice(&[0u8; 8]);
     w.extend_from_slice(&p.epoch.to_be_bytes());
