@@ -205,7 +205,7 @@ fn commit_round(
     committer: usize,
     label: &str,
     build: impl FnOnce(&Group) -> cohort::group::CommitBuilder,
-) -> Result<MlsMessage, String> {
+) -> Result<(), String> {
     let started = Instant::now();
     let c = clients.get_mut(committer).ok_or("no such member")?;
     let group = c.group.as_mut().ok_or("not in the group")?;
@@ -243,7 +243,7 @@ fn commit_round(
         ""
     );
     save_all(p, clients)?;
-    Ok(out.group_info)
+    Ok(())
 }
 
 /// Client `from` sends `data`; every other active member decrypts it.
@@ -631,11 +631,18 @@ fn fresh(
         },
         psk_nonce: nonce.into(),
     };
-    let group_info = commit_round(p, &mut clients, 1, "commit an external PSK", |g| {
+    commit_round(p, &mut clients, 1, "commit an external PSK", |g| {
         g.commit().psk(psk)
     })?;
 
-    // A newcomer joins by external commit from the published GroupInfo.
+    // A newcomer joins by external commit from a GroupInfo member-1 publishes.
+    let publisher = clients.get(1).ok_or("no such member")?;
+    let group_info = publisher
+        .group
+        .as_ref()
+        .ok_or("not in the group")?
+        .group_info(p, &publisher.signer, true)
+        .map_err(err)?;
     let MlsMessageBody::GroupInfo(group_info) = group_info.body else {
         return Err("not a GroupInfo".into());
     };

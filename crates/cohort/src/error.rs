@@ -240,6 +240,10 @@ pub enum ValidationError {
     /// The joiner's leaf is not in the tree (C-WEL-07).
     #[error("joiner's leaf not in the tree")]
     JoinerNotInTree,
+    /// A Welcome is for a group_id of a group the client is already in
+    /// (RFC 9420 sections 12.4.3, 12.4.3.1; C-GI-03).
+    #[error("already a member of a group with this group_id")]
+    GroupIdInUse,
     /// The message is for another group (C-FRAME-04).
     #[error("message for another group")]
     WrongGroup,
@@ -538,6 +542,20 @@ pub enum ValidationError {
     /// extension (RFC 9420 section 12.4.3.2; C-EXT-16).
     #[error("GroupInfo has no external_pub extension")]
     MissingExternalPub,
+    /// The application's proposal policy refuses a proposal, which makes
+    /// it and any commit holding it invalid (RFC 9420 sections 12.2, 12.4;
+    /// C-PROP-21).
+    #[error("sender type {sender_type} may not propose type {proposal_type:#06x} by policy")]
+    RejectedByPolicy {
+        /// The sender type's wire value.
+        sender_type: u8,
+        /// The proposal type.
+        proposal_type: u16,
+    },
+    /// A new member's Add of itself (sender `new_member_proposal`) that the
+    /// application does not authorize (RFC 9420 section 12.1.8; C-EXT-04).
+    #[error("new member's self-Add not authorized")]
+    NewMemberAddNotAuthorized,
 
     // Commits (RFC 9420 section 12.4.2).
     /// A public key of a commit's UpdatePath (leaf or parent) already

@@ -25,8 +25,11 @@ use std::sync::Arc;
 /// A fresh GroupInfo of `members[who]`'s current epoch (from a self-update
 /// commit everyone applies).
 fn fresh_group_info(p: &TestProvider, members: &mut [Member], who: usize) -> GroupInfo {
-    let out = commit_all(p, members, who, |g| g.commit().force_path(true));
-    group_info_of(&out.group_info).clone()
+    commit_all(p, members, who, |g| g.commit().force_path(true));
+    let m = &members[who];
+    let with_tree = m.group.config().ratchet_tree_extension;
+    let msg = m.group.group_info(p, &m.signer, with_tree).unwrap();
+    group_info_of(&msg).clone()
 }
 
 fn body_commit(msg: &MlsMessage) -> &Commit {
@@ -732,7 +735,15 @@ fn external_proposal_from_an_unknown_sender_c_ext_01_c_ext_02() {
 #[test]
 fn a_new_member_proposes_to_add_itself() {
     let p = provider(23);
-    let mut members = group(&p, &["alice", "bob"]);
+    // Self-Adds are refused unless the application authorizes them
+    // (C-EXT-04): this group's policy does.
+    let mut members = group_with(
+        &p,
+        SUITE,
+        &["alice", "bob"],
+        Extensions::default(),
+        open_config(),
+    );
     let (erin_signer, erin_kp) = client(&p, SUITE, "erin");
     let msg = new_member_proposal(
         &p,

@@ -11,8 +11,9 @@ use cohort::framing::{
     WireFormat,
 };
 use cohort::group::{
-    KeyPackageBuilder, ListOptions, ProposalCheck, QueuedProposal, apply_proposals, path_required,
-    proposal_ref, validate_proposal_list, validate_proposal_list_with,
+    KeyPackageBuilder, ListOptions, ProposalCheck, ProposalInfo, ProposalPolicy, QueuedProposal,
+    apply_proposals, path_required, proposal_ref, validate_proposal_list,
+    validate_proposal_list_with,
 };
 use cohort::messages::{
     Add, Capabilities, Certificate, Credential, CredentialType, Extension, ExtensionType,
@@ -438,12 +439,35 @@ fn external_sender_update_c_frame_13() {
     );
 }
 
+/// Authorizes new members' self-Adds (C-EXT-04).
+struct AllowNewMembers;
+
+impl ProposalPolicy for AllowNewMembers {
+    fn allow_new_member_add(&self, _info: &ProposalInfo<'_>) -> bool {
+        true
+    }
+}
+
 /// C-FRAME-15: a new_member_proposal sender sends only Adds.
 #[test]
 fn new_member_proposal_only_adds_c_frame_15() {
     let g = Group::new(3);
-    g.check(&[by_ref(add(kp(1)), Sender::NewMemberProposal)])
-        .unwrap();
+    let allow = ListOptions {
+        policy: Some(&AllowNewMembers),
+        ..Default::default()
+    };
+    g.check_with(
+        COMMITTER,
+        &[by_ref(add(kp(1)), Sender::NewMemberProposal)],
+        &allow,
+    )
+    .unwrap();
+    // Without the application's authorization the self-Add is refused
+    // (C-EXT-04).
+    assert_eq!(
+        g.check(&[by_ref(add(kp(1)), Sender::NewMemberProposal)]),
+        err(ValidationError::NewMemberAddNotAuthorized)
+    );
     assert_eq!(
         g.check(&[by_ref(remove(2), Sender::NewMemberProposal)]),
         err(ValidationError::ProposalNotAllowedForSender {

@@ -30,6 +30,7 @@ fn synthetic_full_trees_validate() {
         tree.validate(&cs, GROUP_ID).unwrap();
         // Round trip through the extension encoding.
         let bytes = encode(&tree.to_extension()).unwrap();
+        assert_eq!(tree.encode_extension().unwrap(), bytes);
         let ext: RatchetTreeExtension = decode_exact(&bytes).unwrap();
         let again = RatchetTree::from_nodes(&cs, ext.0.0).unwrap();
         assert_eq!(again.tree_hash(), tree.tree_hash());

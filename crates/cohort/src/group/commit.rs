@@ -16,8 +16,8 @@ use crate::framing::{
     Sender, WireFormat,
 };
 use crate::messages::{
-    Add, Commit, Extensions, ExternalPub, GroupContext, GroupInfo, GroupSecrets, KeyPackage,
-    PathSecret, PreSharedKeyId, Proposal, ProposalOrRef, ProtocolVersion, Psk,
+    Add, Commit, ExtensionContent, Extensions, ExternalPub, GroupContext, GroupInfo, GroupSecrets,
+    KeyPackage, PathSecret, PreSharedKeyId, Proposal, ProposalOrRef, ProtocolVersion, Psk,
     RatchetTreeExtension, ReInit, Remove, RequiredCapabilities, ResumptionPskUsage, Welcome,
 };
 use crate::schedule::{
@@ -28,6 +28,7 @@ use crate::tree::math::{self, LeafIndex};
 use crate::tree::{LeafPolicy, RatchetTree, TreePrivateKeys, TreeView, create_path};
 use crate::{Error, MisuseError, ValidationError};
 use alloc::collections::{BTreeMap, VecDeque};
+#[cfg(feature = "test-utils")]
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use cohort_traits::{Provider, Rand, Secret, Signer};
@@ -37,10 +38,10 @@ use cohort_traits::{Provider, Rand, Secret, Signer};
 pub struct CommitOutput {
     /// The commit, to send to the group.
     pub commit: MlsMessage,
-    /// The Welcome for the members it adds, if any.
+    /// The Welcome for the members it adds, if any. (A GroupInfo for
+    /// external joins is made on demand, once the commit is merged, with
+    /// [`Group::group_info`].)
     pub welcome: Option<MlsMessage>,
-    /// A GroupInfo of the new epoch (for external joins).
-    pub group_info: MlsMessage,
 }
 
 /// A proposal of a [`CommitBuilder`], by value; PSK nonces are drawn when
@@ -54,28 +55,46 @@ enum Item {
 
 /// Changes a built commit before it is signed (see
 /// [`CommitBuilder::tamper_commit`]).
-#[doc(hidden)]
+#[cfg(feature = "test-utils")]
 pub type CommitHook = Arc<dyn Fn(&mut Commit) + Send + Sync>;
 
 /// Changes a commit's confirmation tag (see
 /// [`CommitBuilder::tamper_confirmation_tag`]).
-#[doc(hidden)]
+#[cfg(feature = "test-utils")]
 pub type TagHook = Arc<dyn Fn(&mut Vec<u8>) + Send + Sync>;
 
-/// Test hooks: they let a member send what a faulty or malicious member
-/// could, to exercise the receivers' checks.
+/// Test hooks (feature `test-utils`): they let a member send what a faulty
+/// or malicious member could, to exercise the receivers' checks. Without
+/// the feature the struct is empty and the hooks cannot be set.
 #[derive(Clone, Default)]
 struct Hooks {
+    #[cfg(feature = "test-utils")]
     commit: Option<CommitHook>,
+    #[cfg(feature = "test-utils")]
     tag: Option<TagHook>,
+}
+
+impl Hooks {
+    /// Applies the commit hook, if any.
+    fn on_commit(&self, _commit: &mut Commit) {
+        #[cfg(feature = "test-utils")]
+        if let Some(hook) = &self.commit {
+            hook(_commit);
+        }
+    }
+
+    /// Applies the confirmation-tag hook, if any.
+    fn on_tag(&self, _tag: &mut Vec<u8>) {
+        #[cfg(feature = "test-utils")]
+        if let Some(hook) = &self.tag {
+            hook(_tag);
+        }
+    }
 }
 
 impl core::fmt::Debug for Hooks {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Hooks")
-            .field("commit", &self.commit.is_some())
-            .field("tag", &self.tag.is_some())
-            .finish()
+        f.debug_struct("Hooks").finish_non_exhaustive()
     }
 }
 
@@ -162,17 +181,18 @@ impl CommitBuilder {
         self
     }
 
-    /// For negative tests only: changes the commit after it is built and
-    /// before it is signed, as a faulty member could. The epoch and
-    /// confirmation tag still come from the unchanged commit.
-    #[doc(hidden)]
+    /// For negative tests only (feature `test-utils`): changes the commit
+    /// after it is built and before it is signed, as a faulty member could.
+    /// The epoch and confirmation tag still come from the unchanged commit.
+    #[cfg(feature = "test-utils")]
     pub fn tamper_commit(mut self, hook: CommitHook) -> Self {
         self.hooks.commit = Some(hook);
         self
     }
 
-    /// For negative tests only: changes the confirmation tag sent.
-    #[doc(hidden)]
+    /// For negative tests only (feature `test-utils`): changes the
+    /// confirmation tag sent.
+    #[cfg(feature = "test-utils")]
     pub fn tamper_confirmation_tag(mut self, hook: TagHook) -> Self {
         self.hooks.tag = Some(hook);
         self
@@ -431,6 +451,7 @@ impl Group {
         };
         let options = ListOptions {
             psk_usage,
+            policy: Some(self.config.proposal_policy.get()),
             ..Default::default()
         };
         validate_proposal_list_with(&check, &list, &options)?;
@@ -490,9 +511,7 @@ impl Group {
             proposals: VarVec(refs),
             path: path.clone(),
         };
-        if let Some(hook) = &builder.hooks.commit {
-            hook(&mut commit);
-        }
+        builder.hooks.on_commit(&mut commit);
         let wire_format = self.config.handshake_wire_format();
         let mut ac = self.sign_own::<P>(
             &cs,
@@ -533,34 +552,28 @@ impl Group {
         let (welcome_secret, secrets) = joiner.into_epoch(&cs, psk_secret.as_bytes(), &gc)?;
         let tag = confirmation_tag(&cs, &secrets.confirmation_key, &confirmed)?;
         let mut sent_tag = tag.clone();
-        if let Some(hook) = &builder.hooks.tag {
-            hook(&mut sent_tag);
-        }
+        builder.hooks.on_tag(&mut sent_tag);
         ac.auth.confirmation_tag = Some(sent_tag.into());
         let interim = interim_transcript_hash(&cs, &confirmed, &tag)?;
-
-        // GroupInfo of the new epoch, signed by this member.
-        let new_tree_nodes = diff.to_nodes_for_extension();
-        let mut gi_extensions = Extensions::default();
-        if self.config.ratchet_tree_extension {
-            gi_extensions.push(&RatchetTreeExtension(VarVec(new_tree_nodes)))?;
-        }
-        let (_, external_pub) = secrets.external_key_pair(&cs)?;
-        gi_extensions.push(&ExternalPub {
-            external_pub: external_pub.into(),
-        })?;
-        let mut group_info = GroupInfo {
-            group_context: context.clone(),
-            extensions: gi_extensions,
-            confirmation_tag: tag.clone().into(),
-            signer: self.own_leaf.0,
-            signature: VarBytes::default(),
-        };
-        sign_group_info(&cs, signer, &mut group_info)?;
 
         let welcome = if applied.added.is_empty() {
             None
         } else {
+            // The GroupInfo of the new epoch, signed by this member.
+            let tree_nodes = self
+                .config
+                .ratchet_tree_extension
+                .then(|| diff.encode_extension())
+                .transpose()?;
+            let group_info = signed_group_info(
+                &cs,
+                signer,
+                self.own_leaf,
+                context.clone(),
+                tree_nodes,
+                &secrets,
+                &tag,
+            )?;
             let encrypted_group_info =
                 crate::schedule::encrypt_group_info(&cs, &welcome_secret, &group_info)?;
             let prepared = prepare_group_secrets(&cs, &encrypted_group_info)?;
@@ -620,10 +633,73 @@ impl Group {
         let output = CommitOutput {
             commit: commit_msg,
             welcome,
-            group_info: MlsMessage::new(MlsMessageBody::GroupInfo(group_info)),
         };
         Ok((output, staged))
     }
+}
+
+impl Group {
+    /// A GroupInfo of the current epoch signed by this member (RFC 9420
+    /// section 12.4.3), for new members joining by external commit: it
+    /// carries the `external_pub` extension and, when `with_ratchet_tree`,
+    /// the tree in a `ratchet_tree` extension (otherwise the joiner gets the
+    /// tree out of band).
+    pub fn group_info<P: Provider>(
+        &self,
+        provider: &P,
+        signer: &dyn Signer,
+        with_ratchet_tree: bool,
+    ) -> Result<MlsMessage, Error> {
+        self.ensure_active()?;
+        let cs = self.cs(provider.crypto())?;
+        let tree_nodes = with_ratchet_tree
+            .then(|| self.tree.encode_extension())
+            .transpose()?;
+        let gi = signed_group_info(
+            &cs,
+            signer,
+            self.own_leaf,
+            self.context.clone(),
+            tree_nodes,
+            &self.keys.secrets,
+            &self.confirmation_tag,
+        )?;
+        Ok(MlsMessage::new(MlsMessageBody::GroupInfo(gi)))
+    }
+}
+
+/// A GroupInfo for `context` (RFC 9420 section 12.4.3): the ratchet tree
+/// extension when its encoded content `tree_nodes` is given, the epoch's `external_pub`, the
+/// confirmation tag, signed by the member at `leaf` (C-GI-04).
+fn signed_group_info<C: cohort_traits::Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    signer: &dyn Signer,
+    leaf: LeafIndex,
+    context: GroupContext,
+    tree_nodes: Option<Vec<u8>>,
+    secrets: &EpochSecrets,
+    tag: &[u8],
+) -> Result<GroupInfo, Error> {
+    let mut extensions = Extensions::default();
+    if let Some(nodes) = tree_nodes {
+        extensions.push_encoded(
+            <RatchetTreeExtension as ExtensionContent>::EXTENSION_TYPE,
+            nodes,
+        );
+    }
+    let (_, external_pub) = secrets.external_key_pair(cs)?;
+    extensions.push(&ExternalPub {
+        external_pub: external_pub.into(),
+    })?;
+    let mut group_info = GroupInfo {
+        group_context: context,
+        extensions,
+        confirmation_tag: tag.to_vec().into(),
+        signer: leaf.0,
+        signature: VarBytes::default(),
+    };
+    sign_group_info(cs, signer, &mut group_info)?;
+    Ok(group_info)
 }
 
 /// A PreSharedKey proposal for `psk` with `nonce`.

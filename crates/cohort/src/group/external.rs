@@ -6,6 +6,7 @@ use super::key_package::KeyPackageBundle;
 use super::proposals::{
     ListOptions, ProposalCheck, QueuedProposal, apply_proposals, validate_proposal_list_with,
 };
+use super::psk::{PskSources, fresh_nonce, resolve_psk_secret};
 use super::state::{EpochKeys, Group, GroupConfig};
 use crate::codec::{VarBytes, VarVec, encode};
 use crate::crypto::SuiteCrypto;
@@ -14,12 +15,12 @@ use crate::framing::{
     WireFormat,
 };
 use crate::messages::{
-    Add, Commit, ExternalInit, ExternalPub, GroupContext, GroupInfo, KeyPackage, Node, Proposal,
-    ProposalOrRef, Remove, RequiredCapabilities,
+    Add, Commit, ExternalInit, ExternalPub, GroupContext, GroupInfo, KeyPackage, Node,
+    PreSharedKey, PreSharedKeyId, Proposal, ProposalOrRef, Psk, Remove, RequiredCapabilities,
 };
 use crate::schedule::{
     JoinerSecret, confirmation_tag, external_init_send, interim_transcript_hash,
-    next_confirmed_transcript_hash, psk_secret,
+    next_confirmed_transcript_hash,
 };
 use crate::tree::math::LeafIndex;
 use crate::tree::{
@@ -29,7 +30,39 @@ use crate::{Error, MisuseError, ValidationError};
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
-use cohort_traits::{Ciphersuite, Crypto, Provider, Signer};
+use cohort_traits::{Ciphersuite, Crypto, Provider, Secret, Signer};
+
+/// Options of an external join ([`Group::join_external_with`]): a resync,
+/// and external PSKs to inject (RFC 9420 section 12.4.3.2).
+#[derive(Clone, Debug, Default)]
+pub struct ExternalJoinOptions {
+    resync: Option<LeafIndex>,
+    psks: Vec<(Vec<u8>, Secret)>,
+}
+
+impl ExternalJoinOptions {
+    /// No resync, no PSK: a plain join.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes the commit a resync that removes the joiner's old leaf `old`
+    /// (RFC 9420 section 12.4.3.2).
+    pub fn resync(mut self, old: LeafIndex) -> Self {
+        self.resync = Some(old);
+        self
+    }
+
+    /// Injects the external PSK `psk_id` with value `psk`, by value in a
+    /// PreSharedKey proposal with a fresh nonce (RFC 9420 sections 8.4,
+    /// 12.1.4, 12.4.3.2). Every member must hold the PSK, or it rejects the
+    /// commit (C-PSK-06). The PSKs are injected in the order given and kept
+    /// in the new group's external PSKs.
+    pub fn external_psk(mut self, psk_id: Vec<u8>, psk: Secret) -> Self {
+        self.psks.push((psk_id, psk));
+        self
+    }
+}
 
 impl Group {
     /// Joins a group by external commit (RFC 9420 section 12.4.3.2).
@@ -49,6 +82,8 @@ impl Group {
     /// derives a fresh leaf key). Returns the group in the new epoch and the
     /// commit to send; if the delivery service refuses the commit, drop the
     /// group and retry with a newer GroupInfo.
+    ///
+    /// [`Group::join_external_with`] also injects PSKs.
     pub fn join_external<P: Provider>(
         provider: &P,
         signer: &dyn Signer,
@@ -58,6 +93,36 @@ impl Group {
         config: GroupConfig,
         resync: Option<LeafIndex>,
     ) -> Result<(Group, MlsMessage), Error> {
+        let options = ExternalJoinOptions {
+            resync,
+            psks: Vec::new(),
+        };
+        Self::join_external_with(
+            provider,
+            signer,
+            group_info,
+            ratchet_tree,
+            own,
+            config,
+            options,
+        )
+    }
+
+    /// [`Group::join_external`] with `options`: a resync, and external PSKs
+    /// the commit injects by value after its ExternalInit and Remove (RFC
+    /// 9420 sections 8.4, 12.4.3.2). The joiner's own list passes the
+    /// checks the members will make (C-EXT-10 to C-EXT-15, C-PSK-01) and
+    /// `config`'s proposal policy (C-PROP-21).
+    pub fn join_external_with<P: Provider>(
+        provider: &P,
+        signer: &dyn Signer,
+        group_info: &GroupInfo,
+        ratchet_tree: Option<Vec<Option<Node>>>,
+        own: &KeyPackageBundle,
+        config: GroupConfig,
+        options: ExternalJoinOptions,
+    ) -> Result<(Group, MlsMessage), Error> {
+        let ExternalJoinOptions { resync, psks } = options;
         let context = &group_info.group_context;
         let kp = &own.key_package;
         if kp.cipher_suite != context.cipher_suite {
@@ -86,6 +151,21 @@ impl Group {
         }))];
         if let Some(old) = resync {
             list.push(by_value(Proposal::Remove(Remove { removed: old.0 })));
+        }
+        let mut psk_ids = Vec::with_capacity(psks.len());
+        let mut external_psks = BTreeMap::new();
+        for (psk_id, psk) in psks {
+            let id = PreSharedKeyId {
+                psk: Psk::External {
+                    psk_id: psk_id.clone().into(),
+                },
+                psk_nonce: fresh_nonce(&cs, provider.rand())?.into(),
+            };
+            list.push(by_value(Proposal::PreSharedKey(PreSharedKey {
+                psk: id.clone(),
+            })));
+            psk_ids.push(id);
+            external_psks.insert(psk_id, psk);
         }
         let new_epoch = context
             .epoch
@@ -123,6 +203,7 @@ impl Group {
         };
         let options = ListOptions {
             path_leaf: Some(pending.leaf_node()),
+            policy: Some(config.proposal_policy.get()),
             ..Default::default()
         };
         validate_proposal_list_with(&check, &list, &options)?;
@@ -184,8 +265,12 @@ impl Group {
             pending.commit_secret().as_bytes(),
             &gc,
         )?;
-        let no_psk = psk_secret(&cs, &[])?;
-        let (_, secrets) = joiner.into_epoch(&cs, no_psk.as_bytes(), &gc)?;
+        let sources = PskSources {
+            external: &external_psks,
+            groups: &[],
+        };
+        let psk_secret = resolve_psk_secret(&cs, &psk_ids, &sources)?;
+        let (_, secrets) = joiner.into_epoch(&cs, psk_secret.as_bytes(), &gc)?;
         let tag = confirmation_tag(&cs, &secrets.confirmation_key, &confirmed)?;
         ac.auth.confirmation_tag = Some(tag.clone().into());
         let new_interim = interim_transcript_hash(&cs, &confirmed, &tag)?;
@@ -214,7 +299,7 @@ impl Group {
             proposals: Vec::new(),
             past_epochs: VecDeque::new(),
             resumption_psks,
-            external_psks: BTreeMap::new(),
+            external_psks,
             config,
             active: true,
             pending_reinit: None,

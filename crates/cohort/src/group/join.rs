@@ -42,6 +42,10 @@ impl Group {
     /// `ratchet_tree` is the tree when it is not in the Welcome's GroupInfo;
     /// `psks` holds the external PSKs the Welcome may name. A Welcome naming
     /// a resumption PSK needs [`Group::join_with_resumption`].
+    ///
+    /// The client's other groups are not known here, so the check that the
+    /// group_id is new to the client (C-GI-03) is the caller's;
+    /// [`Group::join_from_storage`] makes it against the groups in storage.
     pub fn join<P: Provider>(
         provider: &P,
         welcome: &Welcome,
@@ -71,7 +75,9 @@ impl Group {
     /// and extensions (C-REINIT-06), and holds every member of the old group
     /// (C-REINIT-07). With a branch PSK: epoch 1 (C-REINIT-08), the old
     /// group's version and suite (C-REINIT-09), and only members of the old
-    /// group (C-REINIT-10). Members are matched by credential.
+    /// group (C-REINIT-10). Members are matched by credential. The new
+    /// group's id differs from `old_group`'s unless a ReInit closed it
+    /// (C-GI-03).
     pub fn join_with_resumption<P: Provider>(
         provider: &P,
         welcome: &Welcome,
@@ -139,6 +145,15 @@ fn join_inner<P: Provider>(
         return Err(ValidationError::WelcomeSuiteMismatch.into());
     }
     let tree = verified_tree(&cs, &group_info, ratchet_tree)?;
+    // C-GI-03: the only other group known here is `old_group`; one still in
+    // use (not closed by a ReInit) cannot share the new group's id.
+    if let Some(old) = old_group
+        && old.group_id() == context.group_id.as_slice()
+        && old.is_active()
+        && old.pending_reinit.is_none()
+    {
+        return Err(ValidationError::GroupIdInUse.into());
+    }
     check_joiner_supports(&kp.leaf_node.capabilities, &context)?;
 
     let own_leaf = (0..tree.n_leaves())

@@ -124,6 +124,10 @@ impl Group {
     /// storage by [`KeyPackageBundle::store`] (RFC 9420 sections 10,
     /// 12.4.3.1): the first entry of the Welcome whose `new_member` names a
     /// stored KeyPackage is used, with every check of [`Group::join`].
+    /// The group_id must differ from every group this client is in
+    /// (C-GI-03): a stored state of that id that is active and not closed
+    /// by a ReInit refuses the join, while the state of a group the client
+    /// was removed from (or that was reinitialized) is replaced.
     ///
     /// On success the new group's state record ([`Group::save`]) is written
     /// and the KeyPackage record deleted, unless the KeyPackage is last
@@ -132,8 +136,10 @@ impl Group {
     ///
     /// Errors: [`ValidationError::KeyPackageNotFound`] when no entry names a
     /// stored KeyPackage (never stored, or consumed by an earlier join);
-    /// storage errors of a damaged record as for [`KeyPackageBundle::load`];
-    /// every error of [`Group::join`].
+    /// [`ValidationError::GroupIdInUse`] when the client is already in the
+    /// Welcome's group; storage errors of a damaged KeyPackage record as for
+    /// [`KeyPackageBundle::load`], or of a damaged state record of the same
+    /// group id as for [`Group::load`]; every error of [`Group::join`].
     pub fn join_from_storage<P: Provider>(
         provider: &P,
         welcome: &Welcome,
@@ -165,6 +171,14 @@ impl Group {
         }
         let (kp_ref, bundle) = found.ok_or(ValidationError::KeyPackageNotFound)?;
         let group = Group::join(provider, welcome, &bundle, ratchet_tree, psks, config)?;
+        // The group_id is new to this client (RFC 9420 section 12.4.3.1;
+        // C-GI-03): a state of that id it still participates in stays.
+        if let Some(existing) = Group::load_as(provider, client_id, group.group_id())?
+            && existing.is_active()
+            && existing.pending_reinit().is_none()
+        {
+            return Err(ValidationError::GroupIdInUse.into());
+        }
         let mut batch = state_batch(provider.storage(), client_id, &group)?;
         if !bundle.last_resort {
             batch.push(StorageOp::Delete {

@@ -13,13 +13,19 @@ mod proposals;
 mod psk;
 mod resume;
 mod state;
+#[cfg(feature = "test-utils")]
+mod test_utils;
 
-pub use commit::{CommitBuilder, CommitHook, CommitOutput, TagHook};
+pub use commit::{CommitBuilder, CommitOutput};
+#[cfg(feature = "test-utils")]
+pub use commit::{CommitHook, TagHook};
+pub use external::ExternalJoinOptions;
 pub use external::{external_proposal, new_member_proposal};
 pub use key_package::*;
 pub use key_package_store::{KEY_PACKAGE_RECORD_VERSION, key_package_key};
 pub use persist::{GROUP_STATE_VERSION, PAST_EPOCH_VERSION, group_state_key, past_epoch_key};
 pub use process::{ProcessedMessage, StagedCommit};
 pub use proposals::*;
+#[cfg(feature = "test-utils")]
 pub use resume::ResumptionSpec;
 pub use state::{Group, GroupConfig, WireFormatPolicy};

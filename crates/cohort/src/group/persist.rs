@@ -34,7 +34,8 @@
 //! map<bytes id, bytes>                 external PSKs
 //! GroupConfig: u8 wire format, u64 padding block, u32 out-of-order
 //!          tolerance, u32 maximum forward distance, u64 max past epochs,
-//!          u8 ratchet tree extension
+//!          u8 ratchet tree extension (the proposal policy is runtime
+//!          configuration and is not stored)
 //! u8     active
 //! u8     has ReInit, [tls(ReInit)]
 //!
@@ -65,7 +66,7 @@
 //! (every single changed byte, for instance), not tampering: protecting
 //! secrets at rest is the storage backend's concern.
 
-use super::proposals::QueuedProposal;
+use super::proposals::{QueuedProposal, SharedPolicy};
 use super::state::{EpochKeys, Group, GroupConfig, PastEpoch, WireFormatPolicy};
 use crate::Error;
 use crate::codec::{decode_exact, encode, read_length, read_opaque, write_length, write_opaque};
@@ -212,6 +213,10 @@ impl Group {
     /// Loads the group `group_id` from `provider`'s storage, as
     /// [`Group::save`] wrote it; `None` when no such record exists.
     ///
+    /// The application's proposal policy is not stored: the loaded group
+    /// has [`DefaultProposalPolicy`](super::DefaultProposalPolicy) until
+    /// [`Group::set_proposal_policy`] installs the application's.
+    ///
     /// Errors: [`StorageError::UnsupportedVersion`] for a record of an
     /// unknown format version, [`StorageError::Corrupt`] for one that does
     /// not decode (both inside [`Error::Storage`]); a backend failure.
@@ -274,7 +279,7 @@ pub(crate) fn encode_group(g: &Group) -> Result<Vec<u8>, Error> {
     }
     w.extend_from_slice(&g.suite.0.to_be_bytes());
     put_tls(&g.context, &mut w)?;
-    put_tls(&g.tree.to_extension(), &mut w)?;
+    write_opaque(&g.tree.encode_extension()?, &mut w)?;
     w.extend_from_slice(&g.own_leaf.0.to_be_bytes());
     // Private keys.
     w.extend_from_slice(&g.private_keys.leaf.0.to_be_bytes());
@@ -683,6 +688,9 @@ where
         ratchet: r.ratchet_config()?,
         max_past_epochs: r.usize()?,
         ratchet_tree_extension: r.bool()?,
+        // Runtime configuration, not stored: the application installs its
+        // own after loading (Group::set_proposal_policy).
+        proposal_policy: SharedPolicy::default(),
     };
     let active = r.bool()?;
     let pending_reinit: Option<ReInit> = if r.bool()? { Some(r.tls()?) } else { None };

@@ -4,8 +4,8 @@
 //! [`StagedCommit`] to inspect and then [`Group::merge_staged_commit`].
 
 use super::proposals::{
-    AppliedProposals, ListOptions, ProposalCheck, QueuedProposal, apply_proposals, path_required,
-    proposal_ref, validate_proposal_list_with,
+    AppliedProposals, ListOptions, ProposalCheck, QueuedProposal, apply_proposals, check_policy,
+    path_required, proposal_ref, validate_proposal_list_with,
 };
 use super::psk::{PskSources, resolve_psk_secret};
 use super::state::{EpochKeys, Group, PastEpoch, WireFormatPolicy};
@@ -160,6 +160,9 @@ impl Group {
     /// group (C-FRAME-04), epoch (C-FRAME-05, C-PROP-01), protection
     /// (C-FRAME-16 to C-FRAME-22), sender rules (C-FRAME-09, C-FRAME-12 to
     /// C-FRAME-15) and the signature (C-FRAME-08, C-FRAME-10, C-FRAME-11).
+    /// Proposals, on their own or in a commit, are put to the group's
+    /// [`ProposalPolicy`](super::ProposalPolicy) (C-PROP-21, C-EXT-04); a
+    /// refused proposal is not cached.
     ///
     /// Once a commit with a ReInit is merged, only late application
     /// messages of earlier epochs are accepted (RFC 9420 section 12.4.2;
@@ -354,6 +357,16 @@ impl Group {
                     sender: ac.content.sender,
                     reference: Some(reference.clone()),
                 };
+                // The application's rules (C-PROP-21, C-EXT-04): a refused
+                // proposal is not cached, so no commit can include it.
+                check_policy(
+                    self.config.proposal_policy.get(),
+                    &self.context,
+                    &self.tree,
+                    core::slice::from_ref(&queued),
+                    None,
+                    None,
+                )?;
                 if let Some(u) = update {
                     self.keys.secret_tree.apply(u);
                 }
@@ -438,6 +451,7 @@ impl Group {
         };
         let options = ListOptions {
             path_leaf: commit.path.as_ref().map(|p| &p.leaf_node),
+            policy: Some(self.config.proposal_policy.get()),
             ..Default::default()
         };
         validate_proposal_list_with(&check, &list, &options)?;
@@ -605,6 +619,15 @@ impl Group {
         for leaf in staged.applied.updated.iter().chain(path_sender.iter()) {
             if let Some(node) = self.tree.leaf(*leaf) {
                 changed.insert(leaf.0, node.signature_key.0.clone());
+            }
+        }
+        // Earlier retained epochs had the same keys for these leaves as the
+        // epoch that ends now, unless a later commit changed them already.
+        for past in &mut self.past_epochs {
+            for (leaf, key) in &changed {
+                past.changed_signature_keys
+                    .entry(*leaf)
+                    .or_insert_with(|| key.clone());
             }
         }
         let new_keys =

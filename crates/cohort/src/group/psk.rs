@@ -3,7 +3,7 @@
 use super::state::Group;
 use crate::codec::encode;
 use crate::crypto::SuiteCrypto;
-use crate::messages::{PreSharedKeyId, Psk};
+use crate::messages::{PreSharedKeyId, Psk, ResumptionPskUsage};
 use crate::schedule::{PskInput, psk_secret};
 use crate::{Error, ValidationError};
 use alloc::collections::BTreeMap;
@@ -11,27 +11,39 @@ use alloc::vec::Vec;
 use cohort_traits::{Crypto, Secret};
 
 /// Where PSK values come from: external PSKs by id, and the resumption PSKs
-/// of the groups at hand (this group, or the old group of a reinit or
-/// branch) by group id and epoch.
+/// of the groups at hand by group id and epoch: the current group first (if
+/// any), then the old group of a reinit or branch.
 pub(crate) struct PskSources<'a> {
     pub external: &'a BTreeMap<Vec<u8>, Secret>,
     pub groups: &'a [&'a Group],
 }
 
-impl PskSources<'_> {
-    /// The value of `id`, if known.
-    fn value(&self, id: &PreSharedKeyId) -> Option<&Secret> {
+impl<'a> PskSources<'a> {
+    /// The value of `id`, if known. A reinitialized group may keep its old
+    /// group's id (RFC 9420 section 11.2), so a reinit or branch PSK, which
+    /// always names the old group, is looked up from the last group back,
+    /// and an application PSK from the current group on.
+    fn value(&self, id: &PreSharedKeyId) -> Option<&'a Secret> {
         match &id.psk {
             Psk::External { psk_id } => self.external.get(psk_id.as_slice()),
             Psk::Resumption {
+                usage,
                 psk_group_id,
                 psk_epoch,
-                ..
-            } => self
-                .groups
-                .iter()
-                .find(|g| g.group_id() == psk_group_id.as_slice())
-                .and_then(|g| g.resumption_psk(*psk_epoch)),
+            } => {
+                let value = |g: &&'a Group| -> Option<&'a Secret> {
+                    if g.group_id() == psk_group_id.as_slice() {
+                        g.resumption_psk(*psk_epoch)
+                    } else {
+                        None
+                    }
+                };
+                if *usage == ResumptionPskUsage::Application {
+                    self.groups.iter().find_map(value)
+                } else {
+                    self.groups.iter().rev().find_map(value)
+                }
+            }
         }
     }
 }

@@ -16,8 +16,8 @@ use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
 use cohort_traits::{Provider, Signer};
 
-/// What a resumed group is made of (see [`Group::create_resumed_unchecked`]).
-#[doc(hidden)]
+/// What a resumed group is made of (see `Group::create_resumed_unchecked`,
+/// feature `test-utils`).
 #[derive(Clone, Debug)]
 pub struct ResumptionSpec {
     /// `reinit` or `branch`.
@@ -80,7 +80,7 @@ impl Group {
             psk_epoch: self.epoch(),
             commits_before: 0,
         };
-        self.create_resumed_unchecked(provider, signer, own, &spec, members)
+        self.create_resumed(provider, signer, own, &spec, members)
     }
 
     /// Creates a subgroup of this group (RFC 9420 section 11.3): a new group
@@ -120,14 +120,26 @@ impl Group {
             psk_epoch: self.epoch(),
             commits_before: 0,
         };
-        self.create_resumed_unchecked(provider, signer, own, &spec, members)
+        self.create_resumed(provider, signer, own, &spec, members)
     }
 
     /// Creates a group resuming this one as `spec` says, without the checks
     /// of [`Group::reinit`] and [`Group::branch`]: for negative tests of
-    /// the joiners' checks.
-    #[doc(hidden)]
+    /// the joiners' checks (feature `test-utils`).
+    #[cfg(feature = "test-utils")]
     pub fn create_resumed_unchecked<P: Provider>(
+        &self,
+        provider: &P,
+        signer: &dyn Signer,
+        own: &KeyPackageBundle,
+        spec: &ResumptionSpec,
+        members: Vec<KeyPackage>,
+    ) -> Result<(Group, CommitOutput), Error> {
+        self.create_resumed(provider, signer, own, spec, members)
+    }
+
+    /// Creates a group resuming this one as `spec` says.
+    fn create_resumed<P: Provider>(
         &self,
         provider: &P,
         signer: &dyn Signer,

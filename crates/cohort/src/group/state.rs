@@ -11,7 +11,7 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use cohort_traits::{Ciphersuite, Crypto, Secret};
 
-use super::proposals::QueuedProposal;
+use super::proposals::{ProposalPolicy, QueuedProposal, SharedPolicy};
 
 /// Which wire format the group uses for its own handshake messages, and
 /// which it accepts (RFC 9420 section 6; C-FRAME-07).
@@ -26,7 +26,8 @@ pub enum WireFormatPolicy {
     MixedPublic,
 }
 
-/// Policy of a group, with safe defaults.
+/// Policy of a group, with safe defaults. Everything but the
+/// `proposal_policy` is saved with the group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupConfig {
     /// Handshake wire format.
@@ -42,6 +43,14 @@ pub struct GroupConfig {
     /// Whether Welcome messages carry the ratchet tree in a `ratchet_tree`
     /// extension (RFC 9420 section 12.4.3.3).
     pub ratchet_tree_extension: bool,
+    /// The application's rules on proposals (RFC 9420 sections 12.1.8,
+    /// 12.2; C-PROP-21, C-EXT-04). The default, [`DefaultProposalPolicy`],
+    /// accepts every proposal but refuses new members' self-Adds. Runtime
+    /// only: it is not saved with the group (see
+    /// [`Group::set_proposal_policy`]).
+    ///
+    /// [`DefaultProposalPolicy`]: super::DefaultProposalPolicy
+    pub proposal_policy: SharedPolicy,
 }
 
 impl Default for GroupConfig {
@@ -52,11 +61,18 @@ impl Default for GroupConfig {
             ratchet: RatchetConfig::default(),
             max_past_epochs: 3,
             ratchet_tree_extension: true,
+            proposal_policy: SharedPolicy::default(),
         }
     }
 }
 
 impl GroupConfig {
+    /// This configuration with `policy` as its proposal policy.
+    pub fn with_proposal_policy<T: ProposalPolicy + 'static>(mut self, policy: T) -> Self {
+        self.proposal_policy = SharedPolicy::new(policy);
+        self
+    }
+
     /// The wire format of handshake messages this member sends.
     pub fn handshake_wire_format(&self) -> WireFormat {
         match self.wire_format {
@@ -168,6 +184,15 @@ impl Group {
     /// The policy.
     pub fn config(&self) -> &GroupConfig {
         &self.config
+    }
+
+    /// Installs the application's proposal policy (C-PROP-21, C-EXT-04),
+    /// consulted from the next message on. A policy is runtime
+    /// configuration: [`Group::load`] gives a group with the default policy
+    /// ([`DefaultProposalPolicy`](super::DefaultProposalPolicy)), so an
+    /// application with rules of its own installs them after each load.
+    pub fn set_proposal_policy(&mut self, policy: SharedPolicy) {
+        self.config.proposal_policy = policy;
     }
 
     /// The epoch authenticator (RFC 9420 section 8.7).

@@ -103,6 +103,14 @@ impl Extensions {
         self.0.push(Extension::new(content)?);
         Ok(())
     }
+
+    /// Appends an extension whose content is already encoded.
+    pub fn push_encoded(&mut self, extension_type: ExtensionType, data: Vec<u8>) {
+        self.0.push(Extension {
+            extension_type,
+            extension_data: VarBytes(data),
+        });
+    }
 }
 
 impl From<Vec<Extension>> for Extensions {

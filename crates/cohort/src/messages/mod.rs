@@ -22,6 +22,7 @@
 //! [`DecodeError`](crate::DecodeError).
 
 mod credential;
+mod encode_into;
 mod extension;
 mod key_package;
 mod leaf_node;
@@ -31,6 +32,7 @@ mod psk;
 mod welcome;
 
 pub use credential::{Certificate, Credential};
+pub(crate) use encode_into::{EncodeInto, encode_nodes};
 pub use extension::{
     ApplicationId, Extension, ExtensionContent, Extensions, ExternalPub, ExternalSender,
     ExternalSenders, RatchetTreeExtension, RequiredCapabilities,

@@ -3,9 +3,9 @@
 //! a copy-on-write overlay that stages changes without copying the tree.
 
 use super::math::{self, LeafIndex};
-use crate::codec::{VarVec, append};
+use crate::codec::VarVec;
 use crate::crypto::SuiteCrypto;
-use crate::messages::{LeafNode, Node, ParentNode};
+use crate::messages::{EncodeInto, LeafNode, Node, ParentNode};
 use crate::{DecodeError, Error, MisuseError, ValidationError};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
@@ -133,7 +133,7 @@ pub fn node_hash<C: Crypto + ?Sized>(
         match node {
             Some(Node::Leaf(l)) => {
                 input.push(1);
-                append(&mut input, l)?;
+                l.encode_into(&mut input)?;
             }
             None => input.push(0),
             Some(Node::Parent(_)) => {
@@ -146,7 +146,7 @@ pub fn node_hash<C: Crypto + ?Sized>(
         match node {
             Some(Node::Parent(p)) => {
                 input.push(1);
-                append(&mut input, p)?;
+                p.encode_into(&mut input)?;
             }
             None => input.push(0),
             Some(Node::Leaf(_)) => {
@@ -292,6 +292,17 @@ impl RatchetTree {
         crate::messages::RatchetTreeExtension(VarVec(self.to_nodes()))
     }
 
+    /// The encoded `ratchet_tree` extension content (the encoding of
+    /// [`RatchetTree::to_extension`], written without copying the nodes).
+    pub fn encode_extension(&self) -> Result<Vec<u8>, Error> {
+        let end = self
+            .nodes
+            .iter()
+            .rposition(Option::is_some)
+            .map_or(0, |i| i + 1);
+        crate::messages::encode_nodes(self.nodes.iter().take(end).map(Option::as_ref))
+    }
+
     /// A diff over this tree to stage changes.
     pub fn diff(&self) -> TreeDiff<'_> {
         TreeDiff {
@@ -300,6 +311,7 @@ impl RatchetTree {
             nodes: BTreeMap::new(),
             dirty: BTreeSet::new(),
             hashes: BTreeMap::new(),
+            grown: None,
             blank_hint: 0,
         }
     }
@@ -347,6 +359,10 @@ pub struct TreeDiff<'a> {
     nodes: BTreeMap<u32, Option<Node>>,
     dirty: BTreeSet<u32>,
     hashes: BTreeMap<u32, Vec<u8>>,
+    /// Nodes `start..end` added by extending the tree, whose hashes are yet
+    /// to be computed (kept as a range rather than in `dirty`: doubling a
+    /// tree of N leaves adds 2N nodes).
+    grown: Option<(u32, u32)>,
     /// Every leaf below this index is known to be occupied, so the search
     /// for the leftmost blank leaf starts here: k adds in one diff cost
     /// O(N + k) leaf checks, not O(N * k).
@@ -370,6 +386,9 @@ impl TreeView for TreeDiff<'_> {
 
     fn known_hash(&self, index: u32) -> Option<&[u8]> {
         if self.dirty.contains(&index) || !math::in_tree(index, self.n_leaves) {
+            return None;
+        }
+        if matches!(self.grown, Some((start, end)) if (start..end).contains(&index)) {
             return None;
         }
         match self.hashes.get(&index) {
@@ -421,11 +440,15 @@ impl<'a> TreeDiff<'a> {
         let new_width = math::node_width(n).ok_or(MisuseError::NodeOutsideTree)?;
         self.n_leaves = n;
         for i in old_width..new_width {
-            // Nodes of the base tree beyond its width never exist; nodes the
-            // diff had beyond the old width were removed by truncation.
-            self.nodes.insert(i, None);
-            self.dirty.insert(i);
+            // The new nodes are blank. Nodes the diff had beyond the old
+            // width were removed by truncation; the base tree's nodes there
+            // (if this diff truncated it) must read as blank.
+            if self.base.node(i).is_some() {
+                self.nodes.insert(i, None);
+            }
         }
+        let start = self.grown.map_or(old_width, |(s, _)| s.min(old_width));
+        self.grown = Some((start, new_width));
         Ok(())
     }
 
@@ -442,6 +465,9 @@ impl<'a> TreeDiff<'a> {
             self.nodes.retain(|i, _| *i < width);
             self.hashes.retain(|i, _| *i < width);
             self.dirty.retain(|i| *i < width);
+            self.grown = self
+                .grown
+                .and_then(|(s, e)| (s < width).then_some((s, e.min(width))));
         }
     }
 
@@ -500,24 +526,51 @@ impl<'a> TreeDiff<'a> {
 
     /// Recomputes the hashes of every changed subtree, bottom-up.
     pub fn rehash<C: Crypto + ?Sized>(&mut self, cs: &SuiteCrypto<'_, C>) -> Result<(), Error> {
-        let mut dirty: Vec<u32> = core::mem::take(&mut self.dirty).into_iter().collect();
-        dirty.sort_by_key(|i| (math::level(*i), *i));
-        for i in dirty {
+        let grown = self.grown.take().unwrap_or((0, 0));
+        let (start, end) = grown;
+        let mut order: Vec<u32> = core::mem::take(&mut self.dirty).into_iter().collect();
+        order.extend(start..end);
+        order.sort_unstable_by_key(|i| (math::level(*i), *i));
+        order.dedup();
+        // Hashes of the grown range go to a dense scratch and into the map
+        // in one bulk append at the end.
+        let mut scratch: Vec<Vec<u8>> = alloc::vec![Vec::new(); end.saturating_sub(start) as usize];
+        for i in order {
             if !math::in_tree(i, self.n_leaves) {
                 continue;
             }
             let h = {
+                let hash_of = |c: u32| -> Result<&[u8], Error> {
+                    if (start..end).contains(&c) {
+                        scratch
+                            .get(c.saturating_sub(start) as usize)
+                            .map(Vec::as_slice)
+                            .filter(|h| !h.is_empty())
+                            .ok_or_else(|| MisuseError::NodeOutsideTree.into())
+                    } else {
+                        self.known_hash(c)
+                            .ok_or_else(|| MisuseError::NodeOutsideTree.into())
+                    }
+                };
                 let children = match (math::left(i), math::right(i)) {
-                    (Some(l), Some(r)) => Some((
-                        self.known_hash(l).ok_or(MisuseError::NodeOutsideTree)?,
-                        self.known_hash(r).ok_or(MisuseError::NodeOutsideTree)?,
-                    )),
+                    (Some(l), Some(r)) => Some((hash_of(l)?, hash_of(r)?)),
                     _ => None,
                 };
                 node_hash(cs, i, self.node(i), children)?
             };
-            self.hashes.insert(i, h);
+            if (start..end).contains(&i) {
+                if let Some(slot) = scratch.get_mut(i.saturating_sub(start) as usize) {
+                    *slot = h;
+                }
+            } else {
+                self.hashes.insert(i, h);
+            }
         }
+        let mut grown_hashes: BTreeMap<u32, Vec<u8>> = (start..)
+            .zip(scratch)
+            .filter(|(i, h)| !h.is_empty() && math::in_tree(*i, self.n_leaves))
+            .collect();
+        self.hashes.append(&mut grown_hashes);
         Ok(())
     }
 
@@ -531,6 +584,17 @@ impl<'a> TreeDiff<'a> {
             .known_hash(self.root())
             .ok_or(MisuseError::NodeOutsideTree)?
             .to_vec())
+    }
+
+    /// The encoded `ratchet_tree` extension content of the staged tree (the
+    /// encoding of [`TreeDiff::to_nodes_for_extension`], written without
+    /// copying the nodes).
+    pub fn encode_extension(&self) -> Result<Vec<u8>, Error> {
+        let end = (0..self.width())
+            .rev()
+            .find(|&i| self.node(i).is_some())
+            .map_or(0, |i| i.saturating_add(1));
+        crate::messages::encode_nodes((0..end).map(|i| self.node(i)))
     }
 
     /// The staged tree's nodes in `ratchet_tree` extension form (trailing

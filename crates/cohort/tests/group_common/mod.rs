@@ -7,7 +7,7 @@ use cohort::crypto::SuiteCrypto;
 use cohort::framing::{MlsMessage, MlsMessageBody, PublicMessage};
 use cohort::group::{
     CommitBuilder, CommitOutput, Group, GroupConfig, KeyPackageBuilder, KeyPackageBundle,
-    ProcessedMessage, StagedCommit,
+    ProcessedMessage, ProposalInfo, ProposalPolicy, StagedCommit,
 };
 use cohort::messages::{Credential, Extensions, GroupInfo, Welcome};
 use cohort_basic_credential::SignatureKeyPair;
@@ -349,4 +349,20 @@ pub fn reseal_group_info(
 pub fn resign_group_info(p: &TestProvider, gi: &mut GroupInfo, signer: &Signer) {
     let cs = cs(p, gi.group_context.cipher_suite);
     cohort::schedule::sign_group_info(&cs, signer, gi).unwrap();
+}
+
+/// A proposal policy that authorizes new members' self-Adds (C-EXT-04) and
+/// accepts every other proposal.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllowNewMembers;
+
+impl ProposalPolicy for AllowNewMembers {
+    fn allow_new_member_add(&self, _info: &ProposalInfo<'_>) -> bool {
+        true
+    }
+}
+
+/// The default config with [`AllowNewMembers`] as its proposal policy.
+pub fn open_config() -> GroupConfig {
+    GroupConfig::default().with_proposal_policy(AllowNewMembers)
 }
