@@ -190,6 +190,11 @@ pub enum ValidationError {
     /// (RFC 9420 section 7.3; C-LN-19).
     #[error("update reuses the replaced leaf's encryption key")]
     UpdateReusesEncryptionKey,
+    /// A commit applies an Update of this member's leaf whose private key
+    /// this member does not hold (it proposed no such Update this epoch, or
+    /// lost it) (RFC 9420 section 12.1.2).
+    #[error("a committed Update of this member's leaf has an unknown key")]
+    OwnUpdateKeyUnknown,
     /// A leaf's encryption key is not a public key of the suite's KEM
     /// (C-LN-05).
     #[error("invalid encryption key")]
@@ -616,6 +621,10 @@ pub enum MisuseError {
     /// The cipher suite is unknown or not supported by the crypto provider.
     #[error("unsupported cipher suite {0}")]
     UnsupportedCiphersuite(Ciphersuite),
+    /// The signer's public key is not the signature key of this member's
+    /// leaf.
+    #[error("the signer does not hold this member's signature key")]
+    SignerMismatch,
     /// A requested output length does not fit its field.
     #[error("requested length too large")]
     LengthTooLarge,

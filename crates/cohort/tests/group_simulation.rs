@@ -445,6 +445,7 @@ impl Sim {
         let mut joiners = Vec::new();
         let mut messages: Vec<(Option<usize>, MlsMessage)> = Vec::new();
         let mut removed: Vec<usize> = Vec::new();
+        let mut updated: Vec<usize> = Vec::new();
         let n = self.rng.between(1, 3);
         // A Welcome joiner does not hold this group's resumption PSKs, so a
         // step either injects them or adds members.
@@ -454,6 +455,20 @@ impl Sim {
         let can_remove = |sim: &Sim, removed: &[usize]| sim.members.len() - removed.len() > 2;
         for _ in 0..n {
             let proposer = self.random_member();
+            // An Update of the proposer's own leaf (never the committer's:
+            // its path replaces its leaf; at most one per member).
+            if proposer != committer
+                && !removed.contains(&proposer)
+                && !updated.contains(&proposer)
+                && self.rng.chance(25)
+            {
+                let m = &mut self.members[proposer];
+                let msg = m.group.propose_update(&self.p, &m.signer).unwrap();
+                updated.push(proposer);
+                messages.push((Some(proposer), msg));
+                self.count("update proposal");
+                continue;
+            }
             let proposal = match self.rng.below(4) {
                 0 if can_add(self, &joiners) => {
                     let j = self.joiner();
@@ -466,7 +481,7 @@ impl Sim {
                 1 if can_remove(self, &removed) => {
                     let target = self.removable(committer, 1);
                     match target.first() {
-                        Some(t) if !removed.contains(t) => {
+                        Some(t) if !removed.contains(t) && !updated.contains(t) => {
                             removed.push(*t);
                             Proposal::Remove(Remove {
                                 removed: self.members[*t].group.own_leaf().0,
@@ -494,6 +509,7 @@ impl Sim {
             let proposal = match target.first() {
                 Some(t)
                     if !removed.contains(t)
+                        && !updated.contains(t)
                         && can_remove(self, &removed)
                         && self.rng.chance(50) =>
                 {

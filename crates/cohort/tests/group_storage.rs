@@ -252,7 +252,7 @@ fn unknown_format_version_is_named() {
     let store = mem_store(2);
     let (id, rec) = small_record(&store);
     assert_eq!(rec[..2], GROUP_STATE_VERSION.to_be_bytes());
-    for v in [0u16, 1, 3, 0x1234, u16::MAX] {
+    for v in [0u16, 1, 2, 4, 0x1234, u16::MAX] {
         let mut bad = rec.clone();
         bad[..2].copy_from_slice(&v.to_be_bytes());
         assert_eq!(

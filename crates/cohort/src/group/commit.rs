@@ -8,7 +8,7 @@ use super::proposals::{
     validate_proposal_list_with,
 };
 use super::psk::{PskSources, fresh_nonce, resolve_psk_secret};
-use super::state::{EpochKeys, Group, GroupConfig};
+use super::state::{EpochKeys, Group, GroupConfig, PendingUpdate};
 use crate::codec::{VarBytes, VarVec, encode};
 use crate::crypto::SuiteCrypto;
 use crate::framing::{
@@ -17,8 +17,9 @@ use crate::framing::{
 };
 use crate::messages::{
     Add, Commit, ExtensionContent, Extensions, ExternalPub, GroupContext, GroupInfo, GroupSecrets,
-    KeyPackage, PathSecret, PreSharedKeyId, Proposal, ProposalOrRef, ProtocolVersion, Psk,
-    RatchetTreeExtension, ReInit, Remove, RequiredCapabilities, ResumptionPskUsage, Welcome,
+    KeyPackage, LeafNodeSource, PathSecret, PreSharedKeyId, Proposal, ProposalOrRef,
+    ProtocolVersion, Psk, RatchetTreeExtension, ReInit, Remove, RequiredCapabilities,
+    ResumptionPskUsage, Welcome,
 };
 use crate::schedule::{
     EpochSecrets, JoinerSecret, confirmation_tag, encrypt_group_secrets, interim_transcript_hash,
@@ -252,6 +253,7 @@ impl Group {
             config,
             active: true,
             pending_reinit: None,
+            pending_updates: Vec::new(),
         })
     }
 
@@ -366,6 +368,49 @@ impl Group {
             proposal,
             sender: Sender::Member(self.own_leaf.0),
             reference: Some(reference),
+        });
+        Ok(msg)
+    }
+
+    /// Proposes an Update of this member's leaf (RFC 9420 section 12.1.2):
+    /// a fresh HPKE key pair, with the credential, signature key,
+    /// capabilities and extensions of the current leaf. The private key is
+    /// kept until the epoch ends, so this member can process the commit of
+    /// another member that includes the Update. (A member's own commit
+    /// replaces its own Update by its UpdatePath.)
+    pub fn propose_update<P: Provider>(
+        &mut self,
+        provider: &P,
+        signer: &dyn Signer,
+    ) -> Result<MlsMessage, Error> {
+        self.ensure_can_send()?;
+        let cs = self.cs(provider.crypto())?;
+        let mut leaf = self
+            .tree
+            .leaf(self.own_leaf)
+            .ok_or(ValidationError::SenderNotMember)?
+            .clone();
+        if signer.public_key() != leaf.signature_key.as_slice() {
+            return Err(MisuseError::SignerMismatch.into());
+        }
+        let mut bytes = alloc::vec![0u8; cs.hash_len()];
+        provider.rand().fill(&mut bytes)?;
+        let ikm = Secret::new(bytes);
+        let (private_key, public_key) = cs.derive_key_pair(ikm.as_bytes())?;
+        leaf.encryption_key = public_key.clone().into();
+        leaf.leaf_node_source = LeafNodeSource::Update;
+        let tbs = leaf.to_be_signed(Some((self.context.group_id.as_slice(), self.own_leaf)))?;
+        leaf.signature = cs
+            .sign_with_label(signer, crate::tree::LEAF_LABEL, &tbs)?
+            .into();
+        let msg = self.propose(
+            provider,
+            signer,
+            Proposal::Update(crate::messages::Update { leaf_node: leaf }),
+        )?;
+        self.pending_updates.push(PendingUpdate {
+            encryption_key: public_key,
+            private_key,
         });
         Ok(msg)
     }

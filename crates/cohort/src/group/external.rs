@@ -303,6 +303,7 @@ impl Group {
             config,
             active: true,
             pending_reinit: None,
+            pending_updates: Vec::new(),
         };
         Ok((group, message))
     }

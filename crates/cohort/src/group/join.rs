@@ -210,6 +210,7 @@ fn join_inner<P: Provider>(
         config,
         active: true,
         pending_reinit: None,
+        pending_updates: Vec::new(),
     })
 }
 

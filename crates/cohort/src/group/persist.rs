@@ -9,7 +9,7 @@
 //! since expired, all in one [`Storage::apply`] batch: exactly the retained
 //! past epochs (at most `max_past_epochs`) have records.
 //!
-//! # Group state record layout (format version 2)
+//! # Group state record layout (format version 3)
 //!
 //! Integers are big-endian. `len` is an RFC 9420 variable-length header
 //! (section 2.1.2), `bytes` is `len` followed by that many bytes, `tls(T)` is
@@ -17,7 +17,7 @@
 //! `len` (the number of entries) followed by the entries in key order.
 //!
 //! ```text
-//! u16    format version (2)
+//! u16    format version (3)
 //! u64    FNV-1a-64 checksum of every byte after it
 //! len    n, then n x u64 epoch         the past-epoch records, ascending
 //! u16    cipher suite
@@ -38,6 +38,8 @@
 //!          configuration and is not stored)
 //! u8     active
 //! u8     has ReInit, [tls(ReInit)]
+//! len    n, then n x (bytes public key, bytes private key): the keys of
+//!          this member's Update proposals of the current epoch
 //!
 //! SecretTree: u32 n_leaves, u32 out-of-order tolerance, u32 maximum
 //!   forward distance, map<u32 node, bytes secret>,
@@ -67,7 +69,7 @@
 //! secrets at rest is the storage backend's concern.
 
 use super::proposals::{QueuedProposal, SharedPolicy};
-use super::state::{EpochKeys, Group, GroupConfig, PastEpoch, WireFormatPolicy};
+use super::state::{EpochKeys, Group, GroupConfig, PastEpoch, PendingUpdate, WireFormatPolicy};
 use crate::Error;
 use crate::codec::{decode_exact, encode, read_length, read_opaque, write_length, write_opaque};
 use crate::crypto::SuiteCrypto;
@@ -83,7 +85,7 @@ use tls_codec::{DeserializeBytes, SerializeBytes};
 use zeroize::{Zeroize, Zeroizing};
 
 /// The format version this build writes and reads.
-pub const GROUP_STATE_VERSION: u16 = 2;
+pub const GROUP_STATE_VERSION: u16 = 3;
 
 /// The format version of past-epoch records this build writes and reads.
 pub const PAST_EPOCH_VERSION: u16 = 1;
@@ -338,6 +340,11 @@ pub(crate) fn encode_group(g: &Group) -> Result<Vec<u8>, Error> {
             put_tls(r, &mut w)?;
         }
         None => w.push(0),
+    }
+    write_length(g.pending_updates.len(), &mut w)?;
+    for u in &g.pending_updates {
+        write_opaque(&u.encryption_key, &mut w)?;
+        put_secret(&u.private_key, &mut w)?;
     }
     write_checksum(&mut w);
     Ok(core::mem::take(&mut *w))
@@ -694,6 +701,13 @@ where
     };
     let active = r.bool()?;
     let pending_reinit: Option<ReInit> = if r.bool()? { Some(r.tls()?) } else { None };
+    let mut pending_updates = Vec::new();
+    for _ in 0..r.len()? {
+        pending_updates.push(PendingUpdate {
+            encryption_key: r.vec()?,
+            private_key: r.secret()?,
+        });
+    }
     if !r.bytes.is_empty() {
         return Err(CORRUPT.into());
     }
@@ -738,5 +752,6 @@ where
         config,
         active,
         pending_reinit,
+        pending_updates,
     })
 }

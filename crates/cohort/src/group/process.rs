@@ -501,7 +501,27 @@ impl Group {
                 path_leaf: commit.path.as_ref().map(|p| p.leaf_node.clone()),
             });
         }
-        let mut private_keys = Some(self.private_keys.clone());
+        // A commit of another member that applies this member's Update:
+        // its leaf key is the one kept when proposing (RFC 9420 section
+        // 12.1.2), and its direct path was blanked.
+        let own_keys = if applied.updated.contains(&self.own_leaf) {
+            let new_key = diff
+                .leaf(self.own_leaf)
+                .ok_or(ValidationError::BlankLeaf {
+                    leaf: self.own_leaf.0,
+                })?
+                .encryption_key
+                .as_slice();
+            let pending = self
+                .pending_updates
+                .iter()
+                .find(|u| u.encryption_key == new_key)
+                .ok_or(ValidationError::OwnUpdateKeyUnknown)?;
+            TreePrivateKeys::new(self.own_leaf, pending.private_key.clone())
+        } else {
+            self.private_keys.clone()
+        };
+        let mut private_keys = Some(own_keys.clone());
         let (commit_secret, path_leaf) = match &commit.path {
             Some(path) => {
                 let required = extensions.get::<RequiredCapabilities>()?;
@@ -531,15 +551,8 @@ impl Group {
                     ..self.context.clone()
                 };
                 let gc = encode(&provisional)?;
-                let (keys, _, commit_secret) = decrypt_path(
-                    cs,
-                    &diff,
-                    sender_leaf,
-                    path,
-                    &self.private_keys,
-                    &gc,
-                    &new_leaves,
-                )?;
+                let (keys, _, commit_secret) =
+                    decrypt_path(cs, &diff, sender_leaf, path, &own_keys, &gc, &new_leaves)?;
                 private_keys = Some(keys);
                 (commit_secret, Some(path.leaf_node.clone()))
             }
@@ -604,6 +617,7 @@ impl Group {
             // Removed: the group is over for this member.
             self.active = false;
             self.proposals.clear();
+            self.pending_updates.clear();
             return Ok(());
         };
         // Signature keys of members whose leaf this commit replaces or
@@ -658,6 +672,7 @@ impl Group {
         self.interim_transcript_hash = staged.interim_transcript_hash;
         self.confirmation_tag = staged.confirmation_tag;
         self.proposals.clear();
+        self.pending_updates.clear();
         self.pending_reinit = staged.applied.reinit;
         match staged.private_keys {
             Some(k) => self.private_keys = k,

@@ -128,6 +128,16 @@ pub(crate) struct PastEpoch {
     pub changed_signature_keys: BTreeMap<u32, Vec<u8>>,
 }
 
+/// The private key of a leaf this member proposed in an Update (RFC 9420
+/// section 12.1.2), kept until the epoch ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PendingUpdate {
+    /// The new leaf's HPKE public key.
+    pub encryption_key: Vec<u8>,
+    /// Its private key.
+    pub private_key: Secret,
+}
+
 /// A member's view of one MLS group.
 #[derive(Debug, Clone)]
 pub struct Group {
@@ -148,6 +158,8 @@ pub struct Group {
     /// The ReInit of the last merged commit: the group is closed and waits
     /// for the new group (RFC 9420 sections 11.2, 12.4.2).
     pub(crate) pending_reinit: Option<ReInit>,
+    /// Keys of this member's Update proposals of the current epoch.
+    pub(crate) pending_updates: Vec<PendingUpdate>,
 }
 
 impl Group {
