@@ -290,6 +290,50 @@ fn message_round(
     save_all(p, clients)
 }
 
+/// Client `from` proposes an Update of its leaf (a fresh encryption key);
+/// every other active member caches the proposal for the next commit.
+fn update_proposal_round(
+    p: &Provider<'_>,
+    clients: &mut [Client<'_>],
+    from: usize,
+) -> Result<(), String> {
+    let started = Instant::now();
+    let sender = clients.get_mut(from).ok_or("no such member")?;
+    let name = sender.name.clone();
+    let msg = sender
+        .group
+        .as_mut()
+        .ok_or("no group")?
+        .propose_update(p, &sender.signer)
+        .map_err(err)?;
+    report(
+        &format!("propose an Update of its leaf ({name})"),
+        started,
+        Some(size(&msg)?),
+    );
+    let started = Instant::now();
+    let mut received = 0;
+    for (i, c) in clients.iter_mut().enumerate() {
+        let Some(g) = c.group.as_mut().filter(|g| g.is_active()) else {
+            continue;
+        };
+        if i == from {
+            continue;
+        }
+        match g.process(p, &msg).map_err(err)? {
+            ProcessedMessage::Proposal { .. } => {}
+            _ => return Err("expected a proposal".into()),
+        }
+        received += 1;
+    }
+    report(
+        &format!("verify and cache it at {received} members (total)"),
+        started,
+        None,
+    );
+    save_all(p, clients)
+}
+
 /// Opens the storage `options` ask for; the guard removes a temporary file.
 fn open_storage(options: &StorageOptions) -> Result<(DemoStorage, Option<TempDb>, String), String> {
     if options.memory {
@@ -611,6 +655,14 @@ fn fresh(
         members - 1,
         "self-update of the last member",
         |g| g.commit().force_path(true),
+    )?;
+    update_proposal_round(p, &mut clients, if members > 4 { 4 } else { 1 })?;
+    commit_round(
+        p,
+        &mut clients,
+        0,
+        "commit the Update proposal (by reference)",
+        |g| g.commit(),
     )?;
     let removed = LeafIndex(3);
     commit_round(p, &mut clients, 0, "remove member-3", |g| {

@@ -695,9 +695,9 @@ fn node_key(node: &Node) -> &[u8] {
 /// `diff` holds the tree with the proposals applied; the committer's leaf
 /// and direct path, which the path replaces, do not count.
 ///
-/// One pass over the base tree's flat array, with a 16-bit filter on each
-/// key's last two bytes so that only candidate matches are compared; the
-/// leaves the proposals added or replaced are checked on their own.
+/// The base tree's nodes are found by their key tags (no pass over the
+/// nodes themselves); the leaves the proposals added or replaced are
+/// checked on their own.
 fn check_path_keys_fresh(
     diff: &TreeDiff<'_>,
     sender: LeafIndex,
@@ -711,40 +711,19 @@ fn check_path_keys_fresh(
     if keys.windows(2).any(|w| matches!(w, [a, b] if a == b)) {
         return Err(ValidationError::PathKeyNotFresh.into());
     }
-    let slot = |key: &[u8]| -> usize {
-        let n = key.len();
-        let hi = key.get(n.wrapping_sub(2)).copied().unwrap_or(0);
-        let lo = key.get(n.wrapping_sub(1)).copied().unwrap_or(0);
-        usize::from(u16::from_be_bytes([hi, lo]))
-    };
-    let mut filter = alloc::vec![0u64; 1024];
-    for k in &keys {
-        let s = slot(k);
-        if let Some(word) = filter.get_mut(s / 64) {
-            *word |= 1u64 << (s % 64);
-        }
-    }
-    let candidate = |key: &[u8]| -> bool {
-        let s = slot(key);
-        filter
-            .get(s / 64)
-            .is_some_and(|word| word & (1u64 << (s % 64)) != 0)
-            && keys.binary_search(&key).is_ok()
-    };
     let sender_node = sender.node_index().ok_or(MisuseError::NodeOutsideTree)?;
     let replaced = |i: u32| -> bool {
         i == sender_node || math::direct_path(sender_node, diff.n_leaves()).contains(&i)
     };
     let base = diff.base();
-    for i in 0..base.width() {
-        let Some(node) = base.node(i) else {
-            continue;
-        };
-        let key = node_key(node);
-        // A match counts only if the node is still there after the
+    for key in &keys {
+        // Nodes of the base tree with this key (found through its key
+        // tags): a match counts only if the node is still there after the
         // proposals (same key) and the path does not replace it.
-        if candidate(key) && diff.node(i).map(node_key) == Some(key) && !replaced(i) {
-            return Err(ValidationError::PathKeyNotFresh.into());
+        for i in base.nodes_with_encryption_key(key) {
+            if diff.node(i).map(node_key) == Some(*key) && !replaced(i) {
+                return Err(ValidationError::PathKeyNotFresh.into());
+            }
         }
     }
     let changed = applied
@@ -754,7 +733,7 @@ fn check_path_keys_fresh(
         .chain(applied.updated.iter().copied());
     for leaf in changed {
         if let Some(node) = diff.leaf(leaf)
-            && candidate(node.encryption_key.as_slice())
+            && keys.binary_search(&node.encryption_key.as_slice()).is_ok()
         {
             return Err(ValidationError::PathKeyNotFresh.into());
         }

@@ -709,24 +709,20 @@ fn check_key_uniqueness(tree: &RatchetTree, found: &Collected<'_>) -> Result<(),
             return Err(ValidationError::DuplicateEncryptionKey.into());
         }
     }
-    for l in 0..tree.n_leaves() {
-        if found.removed.contains(&l) {
-            continue;
-        }
-        let Some(leaf) = tree.leaf(LeafIndex(l)) else {
-            continue;
-        };
-        match signature_keys.get(leaf.signature_key.as_slice()) {
-            Some(Origin::Add) => return Err(ValidationError::AddOfExistingMember.into()),
-            Some(Origin::Update(s)) if *s != l => {
-                return Err(ValidationError::DuplicateSignatureKey.into());
+    // Against the tree: only the nodes holding one of the new keys are
+    // visited (found through the tree's key tags).
+    for (key, origin) in &signature_keys {
+        for l in tree.leaves_with_signature_key(key) {
+            if found.removed.contains(&l.0) {
+                continue;
             }
-            _ => {}
-        }
-        if !found.updated.contains_key(&l)
-            && encryption_keys.contains(leaf.encryption_key.as_slice())
-        {
-            return Err(ValidationError::DuplicateEncryptionKey.into());
+            match origin {
+                Origin::Add => return Err(ValidationError::AddOfExistingMember.into()),
+                Origin::Update(s) if *s != l.0 => {
+                    return Err(ValidationError::DuplicateSignatureKey.into());
+                }
+                _ => {}
+            }
         }
     }
     let mut blanked = BTreeSet::new();
@@ -735,12 +731,18 @@ fn check_key_uniqueness(tree: &RatchetTree, found: &Collected<'_>) -> Result<(),
             blanked.extend(math::direct_path(x, tree.n_leaves()));
         }
     }
-    for p in (1..tree.width()).step_by(2) {
-        if let Some(node) = tree.parent_node(p)
-            && !blanked.contains(&p)
-            && encryption_keys.contains(node.encryption_key.as_slice())
-        {
-            return Err(ValidationError::DuplicateEncryptionKey.into());
+    for key in &encryption_keys {
+        for i in tree.nodes_with_encryption_key(key) {
+            // Removed and updated leaves, and the direct paths they blank,
+            // no longer hold their keys.
+            let gone = if math::is_leaf(i) {
+                found.removed.contains(&(i / 2)) || found.updated.contains_key(&(i / 2))
+            } else {
+                blanked.contains(&i)
+            };
+            if !gone {
+                return Err(ValidationError::DuplicateEncryptionKey.into());
+            }
         }
     }
     Ok(())

@@ -165,6 +165,32 @@ pub struct RatchetTree {
     n_leaves: u32,
     nodes: Vec<Option<Node>>,
     hashes: Vec<Vec<u8>>,
+    /// A 64-bit tag of every node's encryption key and of every leaf's
+    /// signature key (0: blank). The key-uniqueness checks of every commit
+    /// (RFC 9420 sections 7.3, 12.2, 12.4.2) scan these contiguous arrays
+    /// instead of following a pointer per node, and compare whole keys only
+    /// where a tag matches.
+    encryption_tags: Vec<u64>,
+    signature_tags: Vec<u64>,
+}
+
+/// The tag of a key: its last eight bytes (public keys end in random-looking
+/// bytes for every suite), never 0.
+fn key_tag(key: &[u8]) -> u64 {
+    let mut tail = [0u8; 8];
+    let start = key.len().saturating_sub(8);
+    if let (Some(src), Some(dst)) = (key.get(start..), tail.get_mut(..key.len().min(8))) {
+        dst.copy_from_slice(src);
+    }
+    u64::from_le_bytes(tail).max(1)
+}
+
+/// The HPKE public key of a node.
+fn node_encryption_key(node: &Node) -> &[u8] {
+    match node {
+        Node::Leaf(l) => l.encryption_key.as_slice(),
+        Node::Parent(p) => p.encryption_key.as_slice(),
+    }
 }
 
 impl TreeView for RatchetTree {
@@ -234,9 +260,60 @@ impl RatchetTree {
             n_leaves,
             nodes,
             hashes: Vec::new(),
+            encryption_tags: Vec::new(),
+            signature_tags: Vec::new(),
         };
         tree.rehash_all(cs)?;
+        tree.encryption_tags = alloc::vec![0; width as usize];
+        tree.signature_tags = alloc::vec![0; n_leaves as usize];
+        for i in 0..width {
+            tree.retag(i);
+        }
         Ok(tree)
+    }
+
+    /// Recomputes the key tags of node `index`.
+    fn retag(&mut self, index: u32) {
+        let node = self.nodes.get(index as usize).and_then(Option::as_ref);
+        let enc = node.map_or(0, |n| key_tag(node_encryption_key(n)));
+        let sig = match node {
+            Some(Node::Leaf(l)) => key_tag(l.signature_key.as_slice()),
+            _ => 0,
+        };
+        if let Some(t) = self.encryption_tags.get_mut(index as usize) {
+            *t = enc;
+        }
+        if math::is_leaf(index)
+            && let Some(t) = self.signature_tags.get_mut((index / 2) as usize)
+        {
+            *t = sig;
+        }
+    }
+
+    /// The nodes whose HPKE public key is `key`, in index order.
+    pub fn nodes_with_encryption_key<'a>(
+        &'a self,
+        key: &'a [u8],
+    ) -> impl Iterator<Item = u32> + 'a {
+        let tag = key_tag(key);
+        (0u32..)
+            .zip(&self.encryption_tags)
+            .filter(move |(_, t)| **t == tag)
+            .map(|(i, _)| i)
+            .filter(move |&i| self.node(i).map(node_encryption_key) == Some(key))
+    }
+
+    /// The leaves whose signature key is `key`, in index order.
+    pub fn leaves_with_signature_key<'a>(
+        &'a self,
+        key: &'a [u8],
+    ) -> impl Iterator<Item = LeafIndex> + 'a {
+        let tag = key_tag(key);
+        (0u32..)
+            .zip(&self.signature_tags)
+            .filter(move |(_, t)| **t == tag)
+            .map(|(l, _)| LeafIndex(l))
+            .filter(move |&l| self.leaf(l).map(|n| n.signature_key.as_slice()) == Some(key))
     }
 
     /// Computes every tree hash bottom-up, one level at a time.
@@ -321,11 +398,14 @@ impl RatchetTree {
         let width = math::node_width(changes.n_leaves).unwrap_or(0) as usize;
         self.nodes.resize(width, None);
         self.hashes.resize(width, Vec::new());
+        self.encryption_tags.resize(width, 0);
+        self.signature_tags.resize(changes.n_leaves as usize, 0);
         self.n_leaves = changes.n_leaves;
         for (i, node) in changes.nodes {
             if let Some(slot) = self.nodes.get_mut(i as usize) {
                 *slot = node;
             }
+            self.retag(i);
         }
         for (i, h) in changes.hashes {
             if let Some(slot) = self.hashes.get_mut(i as usize) {
