@@ -661,7 +661,7 @@ fn fresh(
         p,
         &mut clients,
         0,
-        "commit the Update proposal (by reference)",
+        "commit the Update (by reference)",
         |g| g.commit(),
     )?;
     let removed = LeafIndex(3);
