@@ -34,6 +34,7 @@ mod error;
 pub mod framing;
 pub mod group;
 pub mod messages;
+mod par;
 pub mod schedule;
 pub mod tree;
 

@@ -626,8 +626,18 @@ impl Group {
                 .own_leaf
                 .node_index()
                 .ok_or(MisuseError::NodeOutsideTree)?;
-            let mut secrets_out = Vec::with_capacity(applied.added.len());
-            for (leaf, kp) in &applied.added {
+            // One HPKE encryption per new member, independent of each other
+            // (in parallel with the `parallel` feature), with randomness
+            // drawn in member order.
+            let rand_len = cs
+                .params()
+                .kem
+                .encap_randomness_len()
+                .ok_or(MisuseError::UnsupportedCiphersuite(self.suite))?;
+            let drawn = crate::par::predraw(provider.rand(), applied.added.len(), rand_len)?;
+            let jobs: Vec<(&(LeafIndex, KeyPackage), crate::par::Drawn)> =
+                applied.added.iter().zip(drawn).collect();
+            let secrets_out = crate::par::map(&jobs, |((leaf, kp), rand)| {
                 let path_secret = match &pending_path {
                     Some(p) => {
                         let their = leaf.node_index().ok_or(MisuseError::NodeOutsideTree)?;
@@ -643,15 +653,17 @@ impl Group {
                     path_secret,
                     psks: VarVec(applied.psks.clone()),
                 };
-                secrets_out.push(encrypt_group_secrets(
+                encrypt_group_secrets(
                     &cs,
-                    provider.rand(),
+                    rand,
                     &prepared,
                     key_package_ref(&cs, kp)?.into(),
                     kp.init_key.as_slice(),
                     &group_secrets,
-                )?);
-            }
+                )
+            })
+            .into_iter()
+            .collect::<Result<Vec<_>, Error>>()?;
             Some(MlsMessage::new(MlsMessageBody::Welcome(Welcome {
                 cipher_suite: self.suite,
                 secrets: VarVec(secrets_out),

@@ -191,24 +191,46 @@ impl PendingPath {
             .sender
             .node_index()
             .ok_or(MisuseError::NodeOutsideTree)?;
-        let mut nodes = Vec::with_capacity(self.filtered_path.len());
-        for ((&p, secret), pk) in self
-            .filtered_path
-            .iter()
-            .zip(&self.path_secrets)
-            .zip(&self.public_keys)
-        {
+        // One encryption per copath resolution node, independent of each
+        // other: listed first, then run (in parallel with the `parallel`
+        // feature) with randomness drawn in this order.
+        let mut tasks: Vec<(usize, &[u8])> = Vec::new();
+        for (i, &p) in self.filtered_path.iter().enumerate() {
             let (_, copath) =
                 children_towards(p, sender_node).ok_or(MisuseError::NodeOutsideTree)?;
-            let mut cts = Vec::new();
             for r in resolution_without(tree, copath, new_leaves) {
-                let key = node_key(tree, r)?;
-                cts.push(cs.encrypt_with_label_prepared(rand, key, &info, secret.as_bytes())?);
+                tasks.push((i, node_key(tree, r)?));
             }
-            nodes.push(UpdatePathNode {
+        }
+        let rand_len = cs
+            .params()
+            .kem
+            .encap_randomness_len()
+            .ok_or(MisuseError::UnsupportedCiphersuite(cs.suite()))?;
+        let drawn = crate::par::predraw(rand, tasks.len(), rand_len)?;
+        let jobs: Vec<((usize, &[u8]), crate::par::Drawn)> = tasks.into_iter().zip(drawn).collect();
+        let cts = crate::par::map(&jobs, |((i, key), r)| {
+            let secret = self
+                .path_secrets
+                .get(*i)
+                .ok_or(MisuseError::NodeOutsideTree)?;
+            cs.encrypt_with_label_prepared(r, key, &info, secret.as_bytes())
+        });
+        let mut nodes: Vec<UpdatePathNode> = self
+            .public_keys
+            .iter()
+            .map(|pk| UpdatePathNode {
                 encryption_key: pk.clone().into(),
-                encrypted_path_secret: VarVec(cts),
-            });
+                encrypted_path_secret: VarVec(Vec::new()),
+            })
+            .collect();
+        for (((i, _), _), ct) in jobs.iter().zip(cts) {
+            nodes
+                .get_mut(*i)
+                .ok_or(MisuseError::NodeOutsideTree)?
+                .encrypted_path_secret
+                .0
+                .push(ct?);
         }
         Ok(UpdatePath {
             leaf_node: self.leaf_node.clone(),

@@ -194,12 +194,13 @@ impl RatchetTree {
     ) -> Result<(), Error> {
         self.check_unmerged_leaves()?;
         self.check_unique_keys()?;
-        for l in 0..self.n_leaves() {
-            let index = LeafIndex(l);
-            if let Some(leaf) = self.leaf(index) {
-                validate_leaf_node(cs, leaf, LeafRole::Tree, Some((group_id, index)), policy)?;
-            }
-        }
+        let leaves: Vec<(LeafIndex, &LeafNode)> = (0..self.n_leaves())
+            .map(LeafIndex)
+            .filter_map(|l| self.leaf(l).map(|n| (l, n)))
+            .collect();
+        crate::par::check_all(&leaves, |(index, leaf)| {
+            validate_leaf_node(cs, leaf, LeafRole::Tree, Some((group_id, *index)), policy)
+        })?;
         self.check_parent_hashes(cs)
     }
 
