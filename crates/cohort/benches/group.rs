@@ -46,6 +46,7 @@ struct Counts {
     encap: AtomicU64,
     decap: AtomicU64,
     derive: AtomicU64,
+    signed_bytes: AtomicU64,
 }
 
 /// RustCrypto, counting its public-key operations.
@@ -64,6 +65,7 @@ impl Counting {
         for c in self.all() {
             c.store(0, Ordering::Relaxed);
         }
+        self.counts.signed_bytes.store(0, Ordering::Relaxed);
     }
 
     fn all(&self) -> [&AtomicU64; 5] {
@@ -73,7 +75,10 @@ impl Counting {
 
     fn summary(&self) -> String {
         let [s, v, e, d, k] = self.all().map(|c| c.load(Ordering::Relaxed));
-        format!("sign {s}, verify {v}, HPKE seal {e}, HPKE open {d}, DeriveKeyPair {k}")
+        let b = self.counts.signed_bytes.load(Ordering::Relaxed);
+        format!(
+            "sign {s} ({b} B signed), verify {v}, HPKE seal {e}, HPKE open {d}, DeriveKeyPair {k}"
+        )
     }
 }
 
@@ -167,6 +172,9 @@ impl Crypto for Counting {
         message: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
         Self::bump(&self.counts.sign);
+        self.counts
+            .signed_bytes
+            .fetch_add(message.len() as u64, Ordering::Relaxed);
         self.inner.sign(scheme, private_key, message)
     }
     fn verify(
@@ -256,6 +264,10 @@ fn crypto_baseline(c: &mut Criterion) {
     let sig = signer.sign(&msg).unwrap();
     g.bench_function("sign_1KiB", |b| {
         b.iter(|| black_box(signer.sign(&msg).unwrap()))
+    });
+    let big = vec![7u8; 1 << 20];
+    g.bench_function("sign_1MiB", |b| {
+        b.iter(|| black_box(signer.sign(&big).unwrap()))
     });
     g.bench_function("verify_1KiB", |b| {
         b.iter(|| {
