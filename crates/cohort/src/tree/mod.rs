@@ -7,7 +7,9 @@ mod treekem;
 mod validate;
 
 pub use leaf::{LeafPolicy, LeafRole, validate_leaf_node};
-pub use ratchet_tree::{RatchetTree, TreeChanges, TreeDiff, TreeView, node_hash};
+pub use ratchet_tree::{
+    CredentialSummary, RatchetTree, TreeChanges, TreeDiff, TreeView, node_hash,
+};
 pub use treekem::{PendingPath, TreePrivateKeys, create_path, decrypt_path, merge_path};
 pub(crate) use validate::LEAF_LABEL;
 pub use validate::{parent_hash, verify_leaf_signature};

@@ -172,6 +172,38 @@ pub struct RatchetTree {
     /// where a tag matches.
     encryption_tags: Vec<u64>,
     signature_tags: Vec<u64>,
+    /// Per leaf: its credential type and the credential types below 64 its
+    /// capabilities list, as a bit mask (`None`: blank). Checking that every
+    /// member supports the credential types in use (RFC 9420 section
+    /// 12.1.1) then reads one contiguous array.
+    credential_summaries: Vec<Option<CredentialSummary>>,
+}
+
+/// A leaf's credential type and supported credential types (see
+/// [`RatchetTree::credential_summary`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CredentialSummary {
+    /// The type of the leaf's credential.
+    pub credential_type: u16,
+    /// Bit `t` is set when `capabilities.credentials` lists type `t < 64`.
+    pub supported_below_64: u64,
+}
+
+impl CredentialSummary {
+    /// The summary of `leaf`.
+    pub fn of(leaf: &LeafNode) -> Self {
+        let supported_below_64 = leaf
+            .capabilities
+            .credentials
+            .0
+            .iter()
+            .filter(|t| t.0 < 64)
+            .fold(0u64, |m, t| m | (1u64 << t.0));
+        CredentialSummary {
+            credential_type: leaf.credential.credential_type().0,
+            supported_below_64,
+        }
+    }
 }
 
 /// The tag of a key: its last eight bytes (public keys end in random-looking
@@ -262,10 +294,12 @@ impl RatchetTree {
             hashes: Vec::new(),
             encryption_tags: Vec::new(),
             signature_tags: Vec::new(),
+            credential_summaries: Vec::new(),
         };
         tree.rehash_all(cs)?;
         tree.encryption_tags = alloc::vec![0; width as usize];
         tree.signature_tags = alloc::vec![0; n_leaves as usize];
+        tree.credential_summaries = alloc::vec![None; n_leaves as usize];
         for i in 0..width {
             tree.retag(i);
         }
@@ -288,6 +322,23 @@ impl RatchetTree {
         {
             *t = sig;
         }
+        if math::is_leaf(index) {
+            let summary = match node {
+                Some(Node::Leaf(l)) => Some(CredentialSummary::of(l)),
+                _ => None,
+            };
+            if let Some(c) = self.credential_summaries.get_mut((index / 2) as usize) {
+                *c = summary;
+            }
+        }
+    }
+
+    /// The credential summary of `leaf` (`None`: blank or outside).
+    pub fn credential_summary(&self, leaf: LeafIndex) -> Option<CredentialSummary> {
+        self.credential_summaries
+            .get(leaf.0 as usize)
+            .copied()
+            .flatten()
     }
 
     /// The nodes whose HPKE public key is `key`, in index order.
@@ -400,6 +451,8 @@ impl RatchetTree {
         self.hashes.resize(width, Vec::new());
         self.encryption_tags.resize(width, 0);
         self.signature_tags.resize(changes.n_leaves as usize, 0);
+        self.credential_summaries
+            .resize(changes.n_leaves as usize, None);
         self.n_leaves = changes.n_leaves;
         for (i, node) in changes.nodes {
             if let Some(slot) = self.nodes.get_mut(i as usize) {
