@@ -25,6 +25,15 @@ pub trait TreeView {
     /// The tree hash of `index` if it is known without computation.
     fn known_hash(&self, index: u32) -> Option<&[u8]>;
 
+    /// `Some(true)` if every node of the subtree under `index` is known to
+    /// be blank without visiting them, `Some(false)` if one is known not to
+    /// be, `None` if unknown (the caller visits the nodes). Resolutions use
+    /// it to skip large blank regions (the right end of a tree whose size is
+    /// not a power of two).
+    fn subtree_is_blank(&self, _index: u32) -> Option<bool> {
+        None
+    }
+
     /// The number of nodes.
     fn width(&self) -> u32 {
         math::node_width(self.n_leaves()).unwrap_or(0)
@@ -62,6 +71,9 @@ pub trait TreeView {
 
     /// Whether the resolution of `index` is empty (no non-blank node below).
     fn resolution_is_empty(&self, index: u32) -> bool {
+        if let Some(blank) = self.subtree_is_blank(index) {
+            return blank;
+        }
         match self.node(index) {
             Some(_) => false,
             None => match (math::left(index), math::right(index)) {
@@ -109,12 +121,22 @@ fn resolve<T: TreeView + ?Sized>(tree: &T, index: u32, out: &mut Vec<u32>) {
             out.extend(p.unmerged_leaves.0.iter().filter_map(|l| l.checked_mul(2)));
         }
         None => {
+            if tree.subtree_is_blank(index) == Some(true) {
+                return;
+            }
             if let (Some(l), Some(r)) = (math::left(index), math::right(index)) {
                 resolve(tree, l, out);
                 resolve(tree, r, out);
             }
         }
     }
+}
+
+/// The node indices `lo..=hi` of the subtree under `index` (a subtree is
+/// contiguous in the array layout).
+fn subtree_range(index: u32) -> (u32, u32) {
+    let half = (1u32 << math::level(index).min(31)).saturating_sub(1);
+    (index.saturating_sub(half), index.saturating_add(half))
 }
 
 /// The tree hash of one node from its content and its children's hashes
@@ -237,6 +259,11 @@ impl TreeView for RatchetTree {
     fn known_hash(&self, index: u32) -> Option<&[u8]> {
         self.hashes.get(index as usize).map(Vec::as_slice)
     }
+
+    fn subtree_is_blank(&self, index: u32) -> Option<bool> {
+        let (lo, hi) = subtree_range(index);
+        Some(self.range_is_blank(lo, hi))
+    }
 }
 
 impl RatchetTree {
@@ -306,6 +333,15 @@ impl RatchetTree {
         Ok(tree)
     }
 
+    /// Whether nodes `lo..=hi` are all blank (read from the key tags; nodes
+    /// beyond the tree count as blank).
+    fn range_is_blank(&self, lo: u32, hi: u32) -> bool {
+        let end = (hi as usize).min(self.encryption_tags.len().saturating_sub(1));
+        self.encryption_tags
+            .get(lo as usize..=end)
+            .is_none_or(|tags| tags.iter().all(|t| *t == 0))
+    }
+
     /// Recomputes the key tags of node `index`.
     fn retag(&mut self, index: u32) {
         let node = self.nodes.get(index as usize).and_then(Option::as_ref);
@@ -352,6 +388,22 @@ impl RatchetTree {
             .filter(move |(_, t)| **t == tag)
             .map(|(i, _)| i)
             .filter(move |&i| self.node(i).map(node_encryption_key) == Some(key))
+    }
+
+    /// The nodes whose HPKE public key is one of `keys`, in index order
+    /// (one pass over the key tags, whatever the number of keys).
+    pub fn nodes_with_any_encryption_key(&self, keys: &[&[u8]]) -> Vec<u32> {
+        let mut tags: Vec<u64> = keys.iter().map(|k| key_tag(k)).collect();
+        tags.sort_unstable();
+        (0u32..)
+            .zip(&self.encryption_tags)
+            .filter(|(_, t)| **t != 0 && tags.binary_search(t).is_ok())
+            .map(|(i, _)| i)
+            .filter(|&i| {
+                self.node(i)
+                    .is_some_and(|n| keys.contains(&node_encryption_key(n)))
+            })
+            .collect()
     }
 
     /// The leaves whose signature key is `key`, in index order.
@@ -527,6 +579,19 @@ impl TreeView for TreeDiff<'_> {
         match self.hashes.get(&index) {
             Some(h) => Some(h),
             None => self.base.known_hash(index),
+        }
+    }
+
+    fn subtree_is_blank(&self, index: u32) -> Option<bool> {
+        let (lo, hi) = subtree_range(index);
+        let mut changed = self.nodes.range(lo..=hi);
+        match changed.next() {
+            // Unchanged here: the base tree knows (nodes beyond its width
+            // are blank).
+            None => Some(self.base.range_is_blank(lo, hi)),
+            Some(_) if self.nodes.range(lo..=hi).any(|(_, n)| n.is_some()) => Some(false),
+            // Only blankings here: unknown without visiting.
+            Some(_) => None,
         }
     }
 }
