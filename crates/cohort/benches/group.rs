@@ -15,7 +15,9 @@ use cohort::crypto::SuiteCrypto;
 use cohort::framing::{MlsMessage, MlsMessageBody};
 use cohort::group::{Group, GroupConfig, KeyPackageBuilder, KeyPackageBundle, ProcessedMessage};
 use cohort::messages::{Credential, Extensions, Welcome};
+use cohort::messages::LeafNode;
 use cohort::tree::math::LeafIndex;
+use cohort::tree::{TreeView, verify_leaf_signature};
 use cohort_basic_credential::SignatureKeyPair;
 use cohort_memory_storage::MemoryStorage;
 use cohort_rust_crypto::{RustCrypto, SeededRand};
@@ -335,6 +337,34 @@ fn groups(c: &mut Criterion) {
                 )
             })
         });
+        // The join's unavoidable part, measured alone: every leaf signature
+        // of the tree (on one core, and on all cores with `parallel`).
+        let cs = SuiteCrypto::new(&p.crypto, SUITE).unwrap();
+        let leaves: Vec<(LeafIndex, &LeafNode)> = (0..creator.tree().n_leaves())
+            .map(LeafIndex)
+            .filter_map(|l| creator.tree().leaf(l).map(|n| (l, n)))
+            .collect();
+        let gid = creator.group_id();
+        g.bench_with_input(BenchmarkId::new("verify_leaf_signatures", n), &n, |b, _| {
+            b.iter(|| {
+                for (l, leaf) in &leaves {
+                    verify_leaf_signature(&cs, leaf, gid, *l).unwrap();
+                }
+            })
+        });
+        #[cfg(feature = "parallel")]
+        g.bench_with_input(
+            BenchmarkId::new("verify_leaf_signatures_parallel", n),
+            &n,
+            |b, _| {
+                use rayon::prelude::*;
+                b.iter(|| {
+                    leaves.par_iter().for_each(|(l, leaf)| {
+                        verify_leaf_signature(&cs, leaf, gid, *l).unwrap();
+                    })
+                })
+            },
+        );
         let second = Group::join(
             &p,
             &welcome,
