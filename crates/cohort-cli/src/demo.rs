@@ -823,8 +823,8 @@ mod tests {
             DemoStorage::Sqlite(db),
         );
         let g = Group::load_as(&p, b"newcomer", GROUP_ID).unwrap().unwrap();
-        // 6 epochs in the fresh run, 3 more per resume.
-        assert_eq!(g.epoch(), 12);
+        // 7 epochs in the fresh run, 3 more per resume.
+        assert_eq!(g.epoch(), 13);
     }
 
     #[test]

@@ -14,8 +14,8 @@
 use cohort::crypto::SuiteCrypto;
 use cohort::framing::{MlsMessage, MlsMessageBody};
 use cohort::group::{Group, GroupConfig, KeyPackageBuilder, KeyPackageBundle, ProcessedMessage};
-use cohort::messages::{Credential, Extensions, Welcome};
 use cohort::messages::LeafNode;
+use cohort::messages::{Credential, Extensions, Welcome};
 use cohort::tree::math::LeafIndex;
 use cohort::tree::{TreeView, verify_leaf_signature};
 use cohort_basic_credential::SignatureKeyPair;

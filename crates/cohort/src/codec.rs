@@ -119,6 +119,7 @@ pub(crate) fn to_codec_error(e: DecodeError) -> tls_codec::Error {
         DecodeError::InvalidNodeType(v) => (11, v.into()),
         DecodeError::InvalidProposalOrRefType(v) => (12, v.into()),
         DecodeError::NonZeroPadding => (13, 0),
+        DecodeError::KeyPackageVersionMismatch(v) => (14, v.into()),
         other => {
             return tls_codec::Error::DecodingError(alloc::string::ToString::to_string(&other));
         }
@@ -147,6 +148,7 @@ pub(crate) fn named_error(v: u64) -> Option<DecodeError> {
         11 => DecodeError::InvalidNodeType(byte),
         12 => DecodeError::InvalidProposalOrRefType(byte),
         13 => DecodeError::NonZeroPadding,
+        14 => DecodeError::KeyPackageVersionMismatch(value),
         _ => return None,
     })
 }
@@ -435,23 +437,38 @@ mod tests {
         }
     }
 
+    /// C-CODEC-02 (minimal headers), C-CODEC-03 (prefix 0b11), C-CODEC-04
+    /// (no header beyond 2^30 - 1).
     #[test]
     fn rejects_non_minimal_reserved_and_oversized_headers() {
-        // 0 encoded in two bytes: not minimal.
-        assert_eq!(read_length(&[0x40, 0x00]), Err(DecodeError::InvalidLength));
-        // 63 encoded in four bytes: not minimal.
-        assert_eq!(
-            read_length(&[0x80, 0, 0, 0x3f]),
-            Err(DecodeError::InvalidLength)
-        );
-        // The 8-byte form is reserved in MLS.
+        // C-CODEC-02: 0 and 5 encoded in two bytes, 63 and 64 in four: not
+        // minimal.
+        for bad in [
+            &[0x40, 0x00][..],
+            &[0x40, 0x05],
+            &[0x80, 0, 0, 0x3f],
+            &[0x80, 0, 0, 0x40],
+        ] {
+            assert_eq!(read_length(bad), Err(DecodeError::InvalidLength), "{bad:?}");
+        }
+        // C-CODEC-03: the 8-byte form (prefix 0b11) is reserved in MLS.
         assert_eq!(
             read_length(&[0xc0, 0, 0, 0, 0, 0, 0, 1]),
             Err(DecodeError::InvalidLength)
         );
+        assert_eq!(read_length(&[0xc0]), Err(DecodeError::InvalidLength));
         assert_eq!(read_length(&[0x80, 0x00]), Err(DecodeError::EndOfInput));
         assert_eq!(read_length(&[]), Err(DecodeError::EndOfInput));
-        assert!(write_length(MAX_VECTOR_LEN + 1, &mut Vec::new()).is_err());
+        // C-CODEC-04: a length of 2^30 or more cannot be encoded; the
+        // encoders of opaque data and vectors go through this header (the
+        // check runs before any byte is copied).
+        assert_eq!(
+            write_length(MAX_VECTOR_LEN + 1, &mut Vec::new()),
+            Err(Error::Misuse(MisuseError::LengthTooLarge))
+        );
+        let mut out = Vec::new();
+        write_length(MAX_VECTOR_LEN, &mut out).unwrap();
+        assert_eq!(out, [0xbf, 0xff, 0xff, 0xff]);
     }
 
     #[test]
@@ -473,7 +490,7 @@ mod tests {
             decode_exact::<VarVec<VarBytes>>(&long),
             Err(Error::Malformed(DecodeError::TrailingBytes))
         );
-        // An element that overruns the declared vector length.
+        // C-CODEC-08: an element that overruns the declared vector length.
         assert!(decode_exact::<VarVec<VarBytes>>(&[2, 2, 1, 2]).is_err());
     }
 
@@ -496,6 +513,7 @@ mod tests {
             DecodeError::InvalidNodeType(3),
             DecodeError::InvalidProposalOrRefType(7),
             DecodeError::NonZeroPadding,
+            DecodeError::KeyPackageVersionMismatch(2),
         ];
         for e in named {
             assert_eq!(DecodeError::from(to_codec_error(e.clone())), e);
@@ -507,6 +525,7 @@ mod tests {
         ));
     }
 
+    /// C-CODEC-01: an `optional<T>` presence octet other than 0 or 1.
     #[test]
     fn tls_codec_option_rejects_bad_presence_bytes_by_name() {
         assert_eq!(
@@ -539,7 +558,7 @@ mod tests {
         assert_eq!(encode(&VarVec(items.clone())).unwrap(), bytes);
         let (back, rest) = deserialize_vector::<u16>(&bytes).unwrap();
         assert_eq!((back, rest), (items, &[][..]));
-        // 3 bytes do not hold a whole number of u16s.
+        // C-CODEC-08: 3 bytes do not hold a whole number of u16s.
         assert!(deserialize_vector::<u16>(&[3, 0, 1, 0]).is_err());
     }
 }

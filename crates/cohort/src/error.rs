@@ -104,6 +104,11 @@ pub enum DecodeError {
     /// (RFC 9420 section 6.3.1).
     #[error("non-zero padding in PrivateMessageContent")]
     NonZeroPadding,
+    /// A KeyPackage carried in an MLSMessage has a version other than the
+    /// MLSMessage's (RFC 9420 section 10; C-KP-01). The value is the
+    /// KeyPackage's version.
+    #[error("KeyPackage version {0:#06x} differs from its MLSMessage's")]
+    KeyPackageVersionMismatch(u16),
 }
 
 impl From<tls_codec::Error> for DecodeError {
@@ -313,6 +318,14 @@ pub enum ValidationError {
     /// Two leaves share a signature key (C-LN-21).
     #[error("duplicate signature key")]
     DuplicateSignatureKey,
+    /// A leaf's `signature_key` is not a well-formed public key of the
+    /// group suite's signature scheme (RFC 9420 sections 5.1.1, 10;
+    /// C-LN-04): a key of another scheme, a compressed or off-curve point.
+    #[error("leaf {leaf} signature key is not a key of the suite's scheme")]
+    InvalidSignatureKey {
+        /// The leaf index.
+        leaf: u32,
+    },
     /// A leaf's signature does not verify (C-LN-01, C-LN-02, C-TREE-12).
     #[error("leaf {leaf} signature does not verify")]
     LeafSignatureInvalid {
@@ -376,9 +389,29 @@ pub enum ValidationError {
         extension_type: u16,
     },
 
+    // Credentials and the Authentication Service (RFC 9420 section 5.3).
+    /// The application's Authentication Service (its
+    /// [`CredentialValidator`](crate::group::CredentialValidator)) refuses
+    /// a credential entering the group (RFC 9420 section 5.3.1; C-LN-03,
+    /// C-CRED-03 to C-CRED-09). `event` says where it was met.
+    #[error("credential rejected by the Authentication Service ({event:?})")]
+    CredentialRejected {
+        /// The event of RFC 9420 section 5.3.1.
+        event: crate::group::CredentialEvent,
+    },
+    /// The new credential of the member at `leaf` (an Update or a commit
+    /// path) is not a valid successor of its old credential (RFC 9420
+    /// section 5.3.1; C-CRED-10).
+    #[error("new credential of member {leaf} is not a valid successor of its old one")]
+    InvalidCredentialSuccessor {
+        /// The member's leaf index.
+        leaf: u32,
+    },
+
     // Extensions and capabilities (RFC 9420 sections 7.2, 11.1, 13.4, 17.3).
     /// An extension list holds two extensions of one type (RFC 9420 section
-    /// 13.4; C-CAP-05 KeyPackage, C-CAP-06 LeafNode, C-CAP-07 GroupContext).
+    /// 13.4; C-CAP-05 KeyPackage, C-CAP-06 LeafNode, C-CAP-07 GroupContext,
+    /// C-CAP-08 GroupInfo).
     #[error("duplicate extension type {extension_type:#06x}")]
     DuplicateExtension {
         /// The repeated type.

@@ -43,7 +43,9 @@ fn encrypt_with_label_round_trips_and_rejects_tampering() {
             )
             .unwrap_err();
         assert_eq!(err, Error::Crypto(CryptoError::AeadOpenFailed), "{suite}");
-        // Another label or context is another key.
+        // Another label or context is another key (C-CRYPTO-03: a path
+        // secret opens only with "UpdatePathNode" and its own context;
+        // C-CRYPTO-04 likewise for "Welcome").
         for (label, context) in [
             (&b"UpdatePathNode"[..], &b"ctx"[..]),
             (b"Welcome", b"other"),
@@ -137,6 +139,8 @@ fn verify_with_label_names_a_bad_signature() {
     }
 }
 
+/// C-GREASE-12: the suites this client runs (its provider's) hold no
+/// GREASE value, so no GREASE suite can be negotiated or used.
 #[test]
 fn unknown_suite_is_misuse() {
     let crypto = RustCrypto::new();
@@ -146,6 +150,78 @@ fn unknown_suite_is_misuse() {
             Ciphersuite(0x0a0a)
         )))
     ));
+    for grease in (0..=0xffffu16).filter(|v| cohort::messages::is_grease(*v)) {
+        assert!(!crypto.supports(Ciphersuite(grease)), "{grease:#06x}");
+        assert_eq!(
+            SuiteCrypto::new(&crypto, Ciphersuite(grease)).map(|_| ()),
+            Err(Error::Misuse(MisuseError::UnsupportedCiphersuite(
+                Ciphersuite(grease)
+            )))
+        );
+    }
+}
+
+/// The (r, s) integers of a DER ECDSA signature, each left-padded to `n`
+/// bytes.
+fn der_to_raw(der: &[u8], n: usize) -> Vec<u8> {
+    assert_eq!(der[0], 0x30, "SEQUENCE");
+    let mut rest = &der[2..];
+    let mut raw = Vec::new();
+    for _ in 0..2 {
+        assert_eq!(rest[0], 0x02, "INTEGER");
+        let len = rest[1] as usize;
+        let int = &rest[2..2 + len];
+        let int = &int[int.iter().take_while(|b| **b == 0).count()..];
+        raw.extend(std::iter::repeat_n(0u8, n - int.len()));
+        raw.extend_from_slice(int);
+        rest = &rest[2 + len..];
+    }
+    raw
+}
+
+/// C-CRYPTO-02: signatures use the suite's encoding. In a P-256 suite the
+/// raw (r, s) form of a valid DER signature does not verify; in an Ed25519
+/// suite the 64-byte R || S verifies and the same bytes wrapped in DER do
+/// not.
+#[test]
+fn signatures_use_the_suite_encoding_c_crypto_02() {
+    let crypto = RustCrypto::new();
+    let bad = Err(Error::Validation(ValidationError::InvalidSignature));
+
+    let cs = SuiteCrypto::new(&crypto, Ciphersuite(2)).unwrap();
+    let (sk, pk) = crypto
+        .signature_key_generate(cs.params().signature, &crypto)
+        .unwrap();
+    let der = cs
+        .sign_with_label_key(sk.as_bytes(), b"LeafNodeTBS", b"content")
+        .unwrap();
+    cs.verify_with_label(&pk, b"LeafNodeTBS", b"content", &der)
+        .unwrap();
+    let raw = der_to_raw(&der, 32);
+    assert_eq!(raw.len(), 64);
+    assert_eq!(
+        cs.verify_with_label(&pk, b"LeafNodeTBS", b"content", &raw),
+        bad
+    );
+
+    let cs = SuiteCrypto::new(&crypto, Ciphersuite(1)).unwrap();
+    let (sk, pk) = crypto
+        .signature_key_generate(cs.params().signature, &crypto)
+        .unwrap();
+    let sig = cs
+        .sign_with_label_key(sk.as_bytes(), b"LeafNodeTBS", b"content")
+        .unwrap();
+    assert_eq!(sig.len(), 64);
+    cs.verify_with_label(&pk, b"LeafNodeTBS", b"content", &sig)
+        .unwrap();
+    let mut wrapped = vec![0x30, 68, 0x02, 32];
+    wrapped.extend_from_slice(&sig[..32]);
+    wrapped.extend_from_slice(&[0x02, 32]);
+    wrapped.extend_from_slice(&sig[32..]);
+    assert_eq!(
+        cs.verify_with_label(&pk, b"LeafNodeTBS", b"content", &wrapped),
+        bad
+    );
 }
 
 #[test]

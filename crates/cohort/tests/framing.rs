@@ -5,14 +5,17 @@
 use cohort::codec::{VarBytes, encode};
 use cohort::crypto::SuiteCrypto;
 use cohort::framing::{
-    self, AuthenticatedContent, FramedContent, FramedContentBody, PrivateMessage,
+    self, AuthenticatedContent, ContentType, FramedContent, FramedContentBody, PrivateMessage,
     PrivateMessageContent, PublicMessage, Sender, SenderData, WireFormat,
 };
 use cohort::messages::{GroupContext, Proposal, ProtocolVersion, Remove};
 use cohort::schedule::{ContentKind, RatchetConfig, SecretTree, sender_data_key_nonce};
 use cohort::{DecodeError, Error, MisuseError, ValidationError};
 use cohort_rust_crypto::RustCrypto;
-use cohort_traits::{Ciphersuite, Crypto, Secret, SignatureScheme, Signer, SignerError};
+use cohort_traits::{
+    Ciphersuite, Crypto, Rand, RandError, Secret, SignatureScheme, Signer, SignerError,
+};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 struct TestSigner {
     sk: Secret,
@@ -414,4 +417,168 @@ fn sender_types_send_only_their_content_c_frame_12_to_15() {
             }))
         );
     }
+}
+
+/// Seals `plaintext` by hand as leaf 1's PrivateMessage with header
+/// `content_type`, at the next generation of the ratchet for that type,
+/// with `reuse_guard`.
+fn seal_by_hand(
+    f: &Fixture,
+    tree: &SecretTree,
+    content_type: ContentType,
+    plaintext: &[u8],
+    reuse_guard: [u8; 4],
+) -> PrivateMessage {
+    let kind = if content_type == ContentType::Application {
+        ContentKind::Application
+    } else {
+        ContentKind::Handshake
+    };
+    let (keys, _) = tree.encryption_keys(&f.cs, 1, kind).unwrap();
+    let mut msg = PrivateMessage {
+        group_id: f.context.group_id.clone(),
+        epoch: f.context.epoch,
+        content_type,
+        authenticated_data: b"ad".to_vec().into(),
+        encrypted_sender_data: VarBytes::default(),
+        ciphertext: VarBytes::default(),
+    };
+    let aead = f.cs.params().aead;
+    let mut nonce = keys.nonce.as_bytes().to_vec();
+    for (b, g) in nonce.iter_mut().zip(reuse_guard) {
+        *b ^= g;
+    }
+    let aad = encode(&msg.content_aad()).unwrap();
+    msg.ciphertext = CRYPTO
+        .aead_seal(aead, keys.key.as_bytes(), &nonce, &aad, plaintext)
+        .unwrap()
+        .into();
+    let sender_data = SenderData {
+        leaf_index: 1,
+        generation: keys.generation,
+        reuse_guard,
+    };
+    reseal_sender_data(f, &mut msg, &sender_data);
+    msg
+}
+
+/// Encrypts `sender_data` into `msg` under the key its ciphertext selects.
+fn reseal_sender_data(f: &Fixture, msg: &mut PrivateMessage, sender_data: &SenderData) {
+    let (k, n) = sender_data_key_nonce(
+        &f.cs,
+        f.sender_data_secret.as_bytes(),
+        msg.ciphertext.as_slice(),
+    )
+    .unwrap();
+    let sd_aad = encode(&msg.sender_data_aad()).unwrap();
+    msg.encrypted_sender_data = CRYPTO
+        .aead_seal(
+            f.cs.params().aead,
+            k.as_bytes(),
+            n.as_bytes(),
+            &sd_aad,
+            &encode(sender_data).unwrap(),
+        )
+        .unwrap()
+        .into();
+}
+
+/// C-FRAME-21: the decrypted plaintext must parse as the content type the
+/// header names: application data under a commit header is malformed.
+#[test]
+fn plaintext_of_another_content_type_is_refused_c_frame_21() {
+    let f = Fixture::new();
+    let tree = f.tree(RatchetConfig::default());
+    let ac = f.application();
+    let plaintext = PrivateMessageContent {
+        body: ac.content.body.clone(),
+        auth: ac.auth.clone(),
+    }
+    .encode(0)
+    .unwrap();
+    let honest = seal_by_hand(&f, &tree, ContentType::Application, &plaintext, [0; 4]);
+    assert_eq!(f.open(&tree, &honest).unwrap(), ac);
+    // The application data's vector header (0x4400: 1024 bytes) is read as
+    // the commit's proposal list, whose first entry has type 7.
+    let lying = seal_by_hand(&f, &tree, ContentType::Commit, &plaintext, [0; 4]);
+    assert_eq!(
+        f.open(&tree, &lying),
+        Err(Error::Malformed(DecodeError::InvalidProposalOrRefType(7)))
+    );
+}
+
+/// A random source handing out 1, 2, 3, ...
+struct Counting(AtomicU8);
+
+impl Rand for Counting {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), RandError> {
+        for b in buf {
+            *b = self.0.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
+/// C-FRAME-23 (send): each PrivateMessage draws a fresh 4-byte reuse guard
+/// from the random source and carries it in its SenderData; the guard is
+/// XORed into the content nonce, so the receiver opens the content only
+/// with that guard.
+#[test]
+fn reuse_guard_is_fresh_and_bound_to_the_nonce_c_frame_23() {
+    let f = Fixture::new();
+    let mut sender = f.tree(RatchetConfig::default());
+    let rand = Counting(AtomicU8::new(1));
+    let mut sent = Vec::new();
+    for _ in 0..3 {
+        let (msg, update) = framing::protect_private(
+            &f.cs,
+            &rand,
+            &sender,
+            &f.sender_data_secret,
+            &f.application(),
+            0,
+        )
+        .unwrap();
+        sender.apply(update);
+        sent.push(msg);
+    }
+    let guards: Vec<[u8; 4]> = sent
+        .iter()
+        .map(|m| {
+            framing::decrypt_sender_data(&f.cs, &f.sender_data_secret, m)
+                .unwrap()
+                .reuse_guard
+        })
+        .collect();
+    assert_eq!(guards, [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]);
+
+    // The first message with another guard in its (re-encrypted) sender
+    // data: the content nonce is wrong.
+    let receiver = f.tree(RatchetConfig::default());
+    let mut forged = sent[0].clone();
+    let mut sd = framing::decrypt_sender_data(&f.cs, &f.sender_data_secret, &forged).unwrap();
+    sd.reuse_guard[0] ^= 1;
+    reseal_sender_data(&f, &mut forged, &sd);
+    assert_eq!(
+        f.open(&receiver, &forged),
+        Err(Error::Validation(ValidationError::ContentDecryptionFailed))
+    );
+    assert!(f.open(&receiver, &sent[0]).is_ok());
+}
+
+/// C-FRAME-24 (send): consecutive messages take consecutive generations of
+/// the sender's ratchet, so no key and nonce protect two messages.
+#[test]
+fn each_message_takes_a_new_generation_c_frame_24() {
+    let f = Fixture::new();
+    let mut sender = f.tree(RatchetConfig::default());
+    let generations: Vec<u32> = (0..4)
+        .map(|_| {
+            let msg = f.private(&mut sender);
+            framing::decrypt_sender_data(&f.cs, &f.sender_data_secret, &msg)
+                .unwrap()
+                .generation
+        })
+        .collect();
+    assert_eq!(generations, [0, 1, 2, 3]);
 }

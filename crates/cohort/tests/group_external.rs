@@ -835,3 +835,40 @@ fn new_member_proposal_can_only_add_c_frame_15() {
         }),
     );
 }
+
+/// C-CAP-08: an external joiner refuses a GroupInfo with two extensions of
+/// one type (two external_pub), even properly signed.
+#[test]
+fn duplicate_group_info_extension_c_cap_08() {
+    let p = provider(0xe9);
+    let mut members = group(&p, &["alice", "bob"]);
+    let mut gi = fresh_group_info(&p, &mut members, 0);
+    let external_pub = cohort::messages::ExtensionType::EXTERNAL_PUB;
+    let dup = gi
+        .extensions
+        .0
+        .iter()
+        .find(|e| e.extension_type == external_pub)
+        .unwrap()
+        .clone();
+    gi.extensions.0.push(dup);
+    resign_group_info(&p, &mut gi, &members[0].signer);
+    let (carol_signer, carol) = client(&p, SUITE, "carol");
+    let err = Group::join_external(
+        &p,
+        &carol_signer,
+        &gi,
+        None,
+        &carol,
+        GroupConfig::default(),
+        None,
+    )
+    .map(|_| ())
+    .unwrap_err();
+    assert_eq!(
+        err,
+        Error::Validation(ValidationError::DuplicateExtension {
+            extension_type: external_pub.0
+        })
+    );
+}

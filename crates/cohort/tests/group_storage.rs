@@ -444,7 +444,8 @@ fn past_epoch_records<S: Storage>(store: &Store<S>, group_id: &[u8], below: u64)
 /// Past epochs are records of their own, written and expired in the batch
 /// that saves the group: after k commits exactly min(k, max_past_epochs)
 /// exist, and a late message of the oldest one still decrypts after a
-/// reload while one of an expired epoch does not.
+/// reload while one of an expired epoch does not (C-FRAME-27: skipped keys
+/// are kept for a bounded number of epochs).
 #[test]
 fn past_epochs_kept_for_exactly_max_past_epochs() {
     let p = provider(71);

@@ -139,3 +139,60 @@ fn an_update_must_be_signed_by_the_leafs_own_key() {
     );
     assert!(bob.group.pending_proposals().is_empty());
 }
+
+/// C-PROP-11: of competing proposals for one leaf the committer picks the
+/// Remove; the Update is left out and the commit is valid.
+#[test]
+fn a_remove_wins_over_an_update_of_the_same_leaf_c_prop_11() {
+    let p = provider(36);
+    let mut members = group(&p, &["alice", "bob", "carol"]);
+    let bob_leaf = members[1].group.own_leaf();
+    let bob = &mut members[1];
+    let update = bob.group.propose_update(&p, &bob.signer).unwrap();
+    deliver_proposal(&p, &mut members, 1, &update);
+    let alice = &mut members[0];
+    let remove = alice
+        .group
+        .propose(
+            &p,
+            &alice.signer,
+            cohort::messages::Proposal::Remove(cohort::messages::Remove {
+                removed: bob_leaf.0,
+            }),
+        )
+        .unwrap();
+    deliver_proposal(&p, &mut members, 0, &remove);
+    commit_all(&p, &mut members, 2, |g| g.commit());
+    assert!(!members[1].group.is_active());
+    assert!(members[2].group.tree().leaf(bob_leaf).is_none());
+    all_agree(&p, &members);
+}
+
+/// C-PROP-11: of two Updates from one member the committer picks the newer.
+#[test]
+fn the_newest_update_of_a_member_is_committed_c_prop_11() {
+    let p = provider(37);
+    let mut members = group(&p, &["alice", "bob", "carol"]);
+    let bob_leaf = members[1].group.own_leaf();
+    for _ in 0..2 {
+        let bob = &mut members[1];
+        let msg = bob.group.propose_update(&p, &bob.signer).unwrap();
+        deliver_proposal(&p, &mut members, 1, &msg);
+    }
+    let newest = match &members[0].group.pending_proposals()[1].proposal {
+        cohort::messages::Proposal::Update(u) => u.leaf_node.encryption_key.clone(),
+        _ => panic!("expected an Update"),
+    };
+    commit_all(&p, &mut members, 2, |g| g.commit());
+    all_agree(&p, &members);
+    let key = &members[0]
+        .group
+        .tree()
+        .leaf(bob_leaf)
+        .unwrap()
+        .encryption_key;
+    assert_eq!(*key, newest);
+    // Bob holds the newer key: he decrypts the next path.
+    commit_all(&p, &mut members, 0, |g| g.commit().force_path(true));
+    all_agree(&p, &members);
+}

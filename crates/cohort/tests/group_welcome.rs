@@ -378,3 +378,28 @@ fn grease_in_the_group_context_c_grease_09() {
         })
     );
 }
+
+/// C-CAP-08: a GroupInfo with two extensions of one type (two ratchet_tree
+/// extensions), even properly signed.
+#[test]
+fn duplicate_group_info_extension_c_cap_08() {
+    let s = setup(0xb0, GroupConfig::default());
+    let alice = &s.members[0].signer;
+    let w = reseal_group_info(&s.p, &s.welcome, &s.dave, |gi| {
+        let tree = gi
+            .extensions
+            .0
+            .iter()
+            .find(|e| e.extension_type == ExtensionType::RATCHET_TREE)
+            .unwrap()
+            .clone();
+        gi.extensions.0.push(tree);
+        resign_group_info(&s.p, gi, alice);
+    });
+    assert_eq!(
+        join(&s, &w).map(|_| ()),
+        invalid(ValidationError::DuplicateExtension {
+            extension_type: ExtensionType::RATCHET_TREE.0
+        })
+    );
+}

@@ -8,8 +8,8 @@ use cohort::codec::{VarBytes, VarVec, decode_exact, encode};
 use cohort::crypto::SuiteCrypto;
 use cohort::group::{KeyPackageBundle, key_package_ref, validate_key_package};
 use cohort::messages::{
-    Capabilities, Credential, Extension, ExtensionType, Extensions, KeyPackage, LeafNodeSource,
-    Lifetime, ProposalType, ProtocolVersion,
+    Capabilities, Credential, CredentialType, Extension, ExtensionType, Extensions, KeyPackage,
+    LeafNodeSource, Lifetime, ProposalType, ProtocolVersion,
 };
 use cohort::tree::LeafPolicy;
 use cohort::{Error, MisuseError, ValidationError};
@@ -78,6 +78,9 @@ fn fresh() -> (KeyPackage, Keys) {
     (bundle(&cs, &signer, 2).key_package, signer)
 }
 
+/// C-CAP-03 (send): the builder lists what the KeyPackage itself uses
+/// (mls10, its suite, its credential type); C-CRYPTO-05: its reference
+/// hashes the encoded KeyPackage with the KeyPackage's own suite.
 #[test]
 fn build_then_validate_round_trips_in_every_suite() {
     for suite in Ciphersuite::RFC9420 {
@@ -141,7 +144,11 @@ fn builder_options_are_applied() {
         .capabilities(caps)
         .lifetime(lifetime)
         .extensions(Extensions(vec![ext(0x1A1A, b"grease")]))
-        .leaf_extensions(Extensions(vec![ext(0xF001, b"x"), ext(0x0001, b"app")]))
+        .leaf_extensions(Extensions(vec![
+            ext(0xF001, b"x"),
+            ext(0x0001, b"app"),
+            ext(0x2A2A, b""),
+        ]))
         .last_resort(true)
         .build(&cs, &SeededRand::from_u64(4), &signer)
         .unwrap();
@@ -152,8 +159,9 @@ fn builder_options_are_applied() {
         LeafNodeSource::KeyPackage(lifetime)
     );
     let caps = &kp.leaf_node.capabilities;
-    // Non-default extension types carried are listed; default ones are not.
-    for t in [0x1A1A, 0x000A, 0xF001] {
+    // Non-default extension types carried are listed, GREASE included
+    // (C-GREASE-06); default ones are not.
+    for t in [0x1A1A, 0x000A, 0xF001, 0x2A2A] {
         assert!(caps.extensions.0.contains(&ExtensionType(t)), "{t:#x}");
     }
     assert!(!caps.extensions.0.contains(&ExtensionType::APPLICATION_ID));
@@ -430,4 +438,116 @@ fn expired_key_package_with_a_clock() {
         validate_key_package(&cs, &kp, &policy),
         err(ValidationError::LifetimeInvalid)
     );
+}
+
+/// C-CAP-04 (send): a client advertises only what it can run: a cipher
+/// suite its crypto provider does not support, or a version other than
+/// mls10, is refused; GREASE values may be listed (RFC 9420 section 13.5).
+#[test]
+fn builder_advertises_only_what_the_client_runs_c_cap_04() {
+    let cs = cs(1);
+    let signer = signer(&cs, 12);
+    let build = |caps: Capabilities| {
+        KeyPackage::builder(Credential::basic("f"))
+            .capabilities(caps)
+            .build(&cs, &RustCrypto, &signer)
+    };
+    assert_eq!(
+        build(Capabilities {
+            cipher_suites: VarVec(vec![Ciphersuite(0x7777)]),
+            ..Default::default()
+        })
+        .unwrap_err(),
+        Error::Misuse(MisuseError::UnsupportedCiphersuite(Ciphersuite(0x7777)))
+    );
+    assert!(matches!(
+        build(Capabilities {
+            versions: VarVec(vec![ProtocolVersion(2)]),
+            ..Default::default()
+        })
+        .unwrap_err(),
+        Error::Misuse(MisuseError::InconsistentFields(_))
+    ));
+    // Every suite the provider runs, and GREASE values, are accepted.
+    let kp = build(Capabilities {
+        versions: VarVec(vec![ProtocolVersion(0x0A0A)]),
+        cipher_suites: VarVec(
+            Ciphersuite::RFC9420
+                .into_iter()
+                .chain([Ciphersuite(0x1A1A)])
+                .collect(),
+        ),
+        ..Default::default()
+    })
+    .unwrap()
+    .key_package;
+    validate(&kp).unwrap();
+}
+
+/// C-GREASE-01 (accept): unknown and GREASE values in every capabilities
+/// list are ignored.
+#[test]
+fn grease_in_capabilities_is_ignored_c_grease_01() {
+    let cs = cs(1);
+    let signer = signer(&cs, 13);
+    let kp = KeyPackage::builder(Credential::basic("g"))
+        .capabilities(Capabilities {
+            versions: VarVec(vec![ProtocolVersion(0x0A0A)]),
+            cipher_suites: VarVec(vec![Ciphersuite(1), Ciphersuite(0x0A0A)]),
+            extensions: VarVec(vec![ExtensionType(0x1A1A)]),
+            proposals: VarVec(vec![ProposalType(0x2A2A)]),
+            credentials: VarVec(vec![CredentialType(0x3A3A)]),
+        })
+        .build(&cs, &RustCrypto, &signer)
+        .unwrap()
+        .key_package;
+    validate(&kp).unwrap();
+}
+
+/// C-GREASE-11: a GREASE value gets no special handling on receipt; it is
+/// treated like any other unknown value (here 0x7777): accepted in
+/// capabilities and KeyPackage extensions, refused by name as a proposal
+/// or credential type.
+#[test]
+fn grease_behaves_like_any_unknown_value_c_grease_11() {
+    let cs = cs(1);
+    for v in [0x0A0Au16, 0x7777] {
+        let (mut kp, signer) = fresh();
+        kp.leaf_node
+            .capabilities
+            .cipher_suites
+            .0
+            .push(Ciphersuite(v));
+        kp.leaf_node
+            .capabilities
+            .versions
+            .0
+            .push(ProtocolVersion(v));
+        kp.leaf_node
+            .capabilities
+            .extensions
+            .0
+            .push(ExtensionType(v));
+        kp.leaf_node.capabilities.proposals.0.push(ProposalType(v));
+        kp.leaf_node
+            .capabilities
+            .credentials
+            .0
+            .push(CredentialType(v));
+        kp.extensions.0.push(ext(v, &[1, 2]));
+        let kp = resign(&cs, &signer, kp);
+        validate(&kp).unwrap();
+        let mut proposal = v.to_be_bytes().to_vec();
+        proposal.extend_from_slice(&[0, 0, 0, 0]);
+        assert_eq!(
+            decode_exact::<cohort::messages::Proposal>(&proposal).unwrap_err(),
+            Error::Malformed(cohort::DecodeError::UnknownProposalType(v))
+        );
+        let mut credential = v.to_be_bytes().to_vec();
+        credential.push(0);
+        assert_eq!(
+            decode_exact::<Credential>(&credential).unwrap_err(),
+            Error::Malformed(cohort::DecodeError::UnknownCredentialType(v))
+        );
+    }
 }

@@ -93,6 +93,47 @@ fn commit_leaf_bound_to_group_and_index_c_ln_02() {
     );
 }
 
+/// C-LN-04: a signature key that is not a key of the suite's scheme: a
+/// P-256 key in an Ed25519 suite, a compressed P-256 point in a P-256 suite.
+#[test]
+fn malformed_signature_key_is_refused_c_ln_04() {
+    use cohort_traits::{Crypto, SignatureScheme};
+    let (_, p256) = CRYPTO
+        .signature_key_generate(SignatureScheme::ECDSA_SECP256R1_SHA256, &CRYPTO)
+        .unwrap();
+    let mut leaf = kp_leaf();
+    leaf.signature_key = VarBytes(p256.clone());
+    assert_eq!(
+        check(&leaf, LeafRole::KeyPackage, &LeafPolicy::default()),
+        err(ValidationError::InvalidSignatureKey { leaf: 0 })
+    );
+
+    let cs2 = cs(2);
+    let mut leaf = leaf_node(&cs2, 0, LeafNodeSource::KeyPackage(FOREVER));
+    validate_leaf_node(
+        &cs2,
+        &leaf,
+        LeafRole::KeyPackage,
+        None,
+        &LeafPolicy::default(),
+    )
+    .unwrap();
+    let key = leaf.signature_key.0.clone();
+    let mut compressed = vec![0x02 | (key[64] & 1)];
+    compressed.extend_from_slice(&key[1..33]);
+    leaf.signature_key = VarBytes(compressed);
+    assert_eq!(
+        validate_leaf_node(
+            &cs2,
+            &leaf,
+            LeafRole::KeyPackage,
+            None,
+            &LeafPolicy::default()
+        ),
+        err(ValidationError::InvalidSignatureKey { leaf: 0 })
+    );
+}
+
 /// C-LN-05: a 31-byte X25519 key.
 #[test]
 fn short_encryption_key_is_refused_c_ln_05() {

@@ -11,9 +11,9 @@ use cohort::framing::{
     WireFormat,
 };
 use cohort::group::{
-    KeyPackageBuilder, ListOptions, ProposalCheck, ProposalInfo, ProposalPolicy, QueuedProposal,
-    apply_proposals, path_required, proposal_ref, validate_proposal_list,
-    validate_proposal_list_with,
+    CredentialInfo, CredentialValidator, KeyPackageBuilder, ListOptions, ProposalCheck,
+    ProposalInfo, ProposalPolicy, QueuedProposal, apply_proposals, path_required, proposal_ref,
+    validate_proposal_list, validate_proposal_list_with,
 };
 use cohort::messages::{
     Add, Capabilities, Certificate, Credential, CredentialType, Extension, ExtensionType,
@@ -1141,11 +1141,20 @@ fn resync_with_another_identity_c_ext_15() {
         g.check_with(Sender::NewMemberCommit, &list, &resync_options(&carol)),
         err(ValidationError::ResyncIdentityMismatch)
     );
-    // The application may accept another credential for the same client.
-    let lenient = |_: &Credential, _: &Credential| true;
+    // The application may accept another credential for the same client:
+    // its Authentication Service decides (C-CRED-10).
+    struct Lenient;
+    impl CredentialValidator for Lenient {
+        fn validate(&self, _: &CredentialInfo<'_>) -> bool {
+            true
+        }
+        fn valid_successor(&self, _: &LeafNode, _: &CredentialInfo<'_>) -> bool {
+            true
+        }
+    }
     let options = ListOptions {
         path_leaf: Some(&carol),
-        same_client: Some(&lenient),
+        credentials: Some(&Lenient),
         ..Default::default()
     };
     g.check_with(Sender::NewMemberCommit, &list, &options)
@@ -1175,6 +1184,8 @@ fn path_required_follows_the_registry() {
 
 // ---- references (5.2) ------------------------------------------------------
 
+/// C-CRYPTO-05: a ProposalRef hashes the whole AuthenticatedContent with
+/// the group's suite, not the bare Proposal.
 #[test]
 fn proposal_ref_hashes_the_authenticated_content() {
     let cs = cs(1);
@@ -1196,6 +1207,10 @@ fn proposal_ref_hashes_the_authenticated_content() {
     write_opaque(b"MLS 1.0 Proposal Reference", &mut input).unwrap();
     write_opaque(&cohort::codec::encode(&ac).unwrap(), &mut input).unwrap();
     assert_eq!(proposal_ref(&cs, &ac).unwrap(), cs.hash(&input).unwrap());
+    let bare = cs
+        .make_proposal_ref(&cohort::codec::encode(&remove(2)).unwrap())
+        .unwrap();
+    assert_ne!(proposal_ref(&cs, &ac).unwrap(), bare);
 }
 
 // ---- application (12.3) ----------------------------------------------------

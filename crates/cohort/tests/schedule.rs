@@ -83,6 +83,8 @@ fn generation_beyond_forward_limit_is_refused() {
     );
 }
 
+/// C-FRAME-27: the receiver keeps at most `out_of_order_tolerance` skipped
+/// keys per ratchet; an older generation is refused as consumed.
 #[test]
 fn out_of_order_window_keeps_exactly_the_configured_generations() {
     let crypto = RustCrypto::new();

@@ -358,6 +358,25 @@ fn corrupted_path_secret_is_refused_c_tree_15() {
     );
 }
 
+/// C-CRYPTO-03: a path secret opens only under the commit's provisional
+/// GroupContext; the same path decrypted with another epoch's context
+/// fails.
+#[test]
+fn path_secret_is_bound_to_the_provisional_context_c_crypto_03() {
+    let cs = cs(1);
+    let (tree, path, gc) = committed_path(8, 2);
+    let mut diff = tree.diff();
+    merge_path(&cs, &mut diff, LeafIndex(2), &path, &[]).unwrap();
+    let keys = private_keys(&cs, &tree, 3);
+    decrypt_path(&cs, &diff, LeafIndex(2), &path, &keys, &gc, &[]).unwrap();
+    let mut old_context = gc.clone();
+    old_context[0] ^= 1;
+    assert_eq!(
+        decrypt_path(&cs, &diff, LeafIndex(2), &path, &keys, &old_context, &[]).unwrap_err(),
+        Error::Validation(ValidationError::PathSecretUndecryptable)
+    );
+}
+
 #[test]
 fn add_update_remove_keep_hashes_consistent() {
     let cs = cs(1);

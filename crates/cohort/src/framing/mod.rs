@@ -703,9 +703,12 @@ impl MlsMessageBody {
 /// `MLSMessage` (RFC 9420 section 6): the unit of transmission.
 ///
 /// Decoding rejects a version other than mls10
-/// ([`DecodeError::UnsupportedVersion`]), since the layout of other versions
-/// is unknown, and a wire format other than the five of RFC 9420
-/// ([`DecodeError::UnknownWireFormat`]).
+/// ([`DecodeError::UnsupportedVersion`]; C-FRAME-01), since the layout of
+/// other versions is unknown, a wire format other than the five of RFC 9420
+/// ([`DecodeError::UnknownWireFormat`]; C-FRAME-02), and a KeyPackage whose
+/// version differs from the message's
+/// ([`DecodeError::KeyPackageVersionMismatch`]; RFC 9420 section 10,
+/// C-KP-01).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MlsMessage {
     /// The protocol version (mls10).
@@ -772,7 +775,17 @@ impl DeserializeBytes for MlsMessage {
             WireFormat::PRIVATE_MESSAGE => message(rest, MlsMessageBody::PrivateMessage)?,
             WireFormat::WELCOME => message(rest, MlsMessageBody::Welcome)?,
             WireFormat::GROUP_INFO => message(rest, MlsMessageBody::GroupInfo)?,
-            WireFormat::KEY_PACKAGE => message(rest, MlsMessageBody::KeyPackage)?,
+            WireFormat::KEY_PACKAGE => {
+                let (kp, rest) = KeyPackage::tls_deserialize_bytes(rest)?;
+                // The KeyPackage's version is the MLSMessage's (RFC 9420
+                // section 10; C-KP-01).
+                if kp.version != version {
+                    return Err(to_codec_error(DecodeError::KeyPackageVersionMismatch(
+                        kp.version.0,
+                    )));
+                }
+                (MlsMessageBody::KeyPackage(kp), rest)
+            }
             WireFormat(other) => {
                 return Err(to_codec_error(DecodeError::UnknownWireFormat(other)));
             }

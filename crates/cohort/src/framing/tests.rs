@@ -85,6 +85,8 @@ fn sample_messages() -> Vec<MlsMessage> {
     ]
 }
 
+/// C-CODEC-09: closed enums (SenderType, ContentType) reject reserved and
+/// unassigned values by name.
 #[test]
 fn enums() {
     for s in senders() {
@@ -321,7 +323,14 @@ fn mls_messages() {
         assert_eq!(encoded[..2], [0, 1]);
         assert_eq!(encoded[2..4], msg.wire_format().0.to_be_bytes());
         rejects_every_truncation::<MlsMessage>(&encoded);
-        // Any other version is rejected, whatever follows.
+        // C-CODEC-07: no byte may follow a complete message.
+        let mut long = encoded.clone();
+        long.push(0);
+        assert_eq!(
+            decode_exact::<MlsMessage>(&long),
+            Err(Error::Malformed(DecodeError::TrailingBytes))
+        );
+        // C-FRAME-01: any other version is rejected, whatever follows.
         for version in [0u16, 2, 0xffff] {
             let mut other = encoded.clone();
             other[..2].copy_from_slice(&version.to_be_bytes());
@@ -331,6 +340,7 @@ fn mls_messages() {
             );
         }
     }
+    // C-FRAME-02: a wire format outside the five defined.
     for wf in [0u16, 6, 0xf000] {
         let mut encoded = vec![0, 1];
         encoded.extend_from_slice(&wf.to_be_bytes());
@@ -338,6 +348,19 @@ fn mls_messages() {
         assert_eq!(
             decode_err::<MlsMessage>(&encoded),
             DecodeError::UnknownWireFormat(wf)
+        );
+    }
+    // C-KP-01: a KeyPackage whose version is not the MLSMessage's.
+    let mut encoded = encode(&MlsMessage::new(MlsMessageBody::KeyPackage(
+        sample_key_package(),
+    )))
+    .unwrap();
+    assert_eq!(encoded[4..6], [0, 1]);
+    for version in [0u16, 2, 0x0a0a] {
+        encoded[4..6].copy_from_slice(&version.to_be_bytes());
+        assert_eq!(
+            decode_err::<MlsMessage>(&encoded),
+            DecodeError::KeyPackageVersionMismatch(version)
         );
     }
     // A body that decodes as another wire format's type is not confused.

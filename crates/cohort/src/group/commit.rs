@@ -28,7 +28,7 @@ use crate::schedule::{
 use crate::tree::math::{self, LeafIndex};
 use crate::tree::{LeafPolicy, RatchetTree, TreePrivateKeys, TreeView, create_path};
 use crate::{Error, MisuseError, ValidationError};
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 #[cfg(feature = "test-utils")]
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -447,15 +447,57 @@ impl Group {
         let mut list: Vec<QueuedProposal> = Vec::new();
         let mut refs: Vec<ProposalOrRef> = Vec::new();
         if builder.include_pending {
-            for q in &self.proposals {
-                if let Some(r) = &q.reference {
+            // Competing proposals for one leaf (RFC 9420 section 12.2;
+            // C-PROP-11): a Remove wins over Updates, one Remove per leaf,
+            // and of several Updates from one member the newest.
+            let by_value_removes = builder.items.iter().filter_map(|i| match i {
+                Item::Proposal(p) => match p.as_ref() {
+                    Proposal::Remove(r) => Some(r.removed),
+                    _ => None,
+                },
+                _ => None,
+            });
+            let mut removed: BTreeSet<u32> = by_value_removes.collect();
+            let newest_update: BTreeMap<u32, usize> = self
+                .proposals
+                .iter()
+                .enumerate()
+                .filter_map(|(i, q)| match (&q.proposal, q.sender) {
+                    (Proposal::Update(_), Sender::Member(l)) => Some((l, i)),
+                    _ => None,
+                })
+                .collect();
+            let pending_removes: BTreeSet<u32> = self
+                .proposals
+                .iter()
+                .filter_map(|q| match &q.proposal {
+                    Proposal::Remove(r) => Some(r.removed),
+                    _ => None,
+                })
+                .collect();
+            for (i, q) in self.proposals.iter().enumerate() {
+                let Some(r) = &q.reference else { continue };
+                match &q.proposal {
                     // An Update from this member is replaced by the path.
-                    if q.sender == me && matches!(q.proposal, Proposal::Update(_)) {
-                        continue;
+                    Proposal::Update(_) if q.sender == me => continue,
+                    Proposal::Update(_) => {
+                        let keep = match q.sender {
+                            Sender::Member(l) => {
+                                !removed.contains(&l)
+                                    && !pending_removes.contains(&l)
+                                    && newest_update.get(&l) == Some(&i)
+                            }
+                            _ => true,
+                        };
+                        if !keep {
+                            continue;
+                        }
                     }
-                    list.push(q.clone());
-                    refs.push(ProposalOrRef::Reference(r.clone().into()));
+                    Proposal::Remove(rm) if !removed.insert(rm.removed) => continue,
+                    _ => {}
                 }
+                list.push(q.clone());
+                refs.push(ProposalOrRef::Reference(r.clone().into()));
             }
         }
         for item in builder.items {
@@ -497,6 +539,7 @@ impl Group {
         let options = ListOptions {
             psk_usage,
             policy: Some(self.config.proposal_policy.get()),
+            credentials: Some(self.config.credential_validator.get()),
             ..Default::default()
         };
         validate_proposal_list_with(&check, &list, &options)?;

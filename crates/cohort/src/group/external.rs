@@ -1,6 +1,7 @@
 //! Joining by external commit (RFC 9420 section 12.4.3.2) and proposals from
 //! non-members: external senders and new members (section 12.1.8).
 
+use super::credentials::check_group_credentials;
 use super::join::{check_joiner_supports, verified_tree};
 use super::key_package::KeyPackageBundle;
 use super::proposals::{
@@ -69,9 +70,12 @@ impl Group {
     ///
     /// The GroupInfo and its tree (from its `ratchet_tree` extension or
     /// `ratchet_tree`) are checked as for a Welcome (C-GI-01, C-GI-02,
-    /// C-TREE-*, C-CAP-11); the GroupInfo must carry `external_pub`
-    /// (C-EXT-16). The commit holds an ExternalInit (section 8.3) and, for a
-    /// resync, a Remove of the joiner's old leaf `resync`; it has a path
+    /// C-TREE-*, C-CAP-08, C-CAP-11), and every credential of the group
+    /// (its leaves and external senders) is put to `config`'s
+    /// [`CredentialValidator`](super::CredentialValidator) (C-CRED-04); the
+    /// GroupInfo must carry `external_pub` (C-EXT-16). The commit holds an
+    /// ExternalInit (section 8.3) and, for a resync, a Remove of the
+    /// joiner's old leaf `resync`; it has a path
     /// computed from the joiner's leaf, placed at the leftmost blank leaf
     /// after the Remove (C-EXT-06, C-EXT-18); it is signed by that leaf's
     /// key with sender `new_member_commit` (C-EXT-08, C-EXT-09) and sent as
@@ -134,6 +138,8 @@ impl Group {
         let cs = SuiteCrypto::new(provider.crypto(), context.cipher_suite)?;
         let tree = verified_tree(&cs, group_info, ratchet_tree)?;
         check_joiner_supports(&kp.leaf_node.capabilities, context)?;
+        // The credentials of the group joined (C-CRED-04).
+        check_group_credentials(config.credential_validator.get(), context, &tree)?;
         let external_pub = group_info
             .extensions
             .get::<ExternalPub>()?
@@ -204,6 +210,7 @@ impl Group {
         let options = ListOptions {
             path_leaf: Some(pending.leaf_node()),
             policy: Some(config.proposal_policy.get()),
+            credentials: Some(config.credential_validator.get()),
             ..Default::default()
         };
         validate_proposal_list_with(&check, &list, &options)?;

@@ -2,6 +2,7 @@
 //! the checks of a Welcome that resumes an old group by a reinit or branch
 //! PSK (sections 11.2, 11.3).
 
+use super::credentials::check_group_credentials;
 use super::key_package::{
     ExtensionContext, KeyPackageBundle, check_extension_list, key_package_ref,
 };
@@ -33,11 +34,15 @@ impl Group {
     /// branch PSK (C-PSK-08) and every PSK is known (C-PSK-07); the GroupInfo
     /// suite matches (C-WEL-05), its group context extensions are well
     /// formed (C-CAP-07, C-GREASE-09) and supported by the joiner
-    /// (C-CAP-11); a ratchet tree is at hand (C-WEL-06), valid (C-TREE-*)
-    /// and hashes to the GroupContext's tree hash (C-TREE-05); the GroupInfo
+    /// (C-CAP-11), its GroupInfo extensions unique (C-CAP-08); a ratchet
+    /// tree is at hand (C-WEL-06), valid (C-TREE-*) and hashes to the
+    /// GroupContext's tree hash (C-TREE-05); the GroupInfo
     /// signer is a member (C-GI-02) whose signature verifies (C-GI-01); the
     /// tree holds the joiner's leaf (C-WEL-07); the path secret matches the
-    /// tree (C-WEL-08); and the confirmation tag verifies (C-WEL-09).
+    /// tree (C-WEL-08); the confirmation tag verifies (C-WEL-09); and last
+    /// every credential of the group (each leaf, each external sender) is
+    /// valid for `config`'s
+    /// [`CredentialValidator`](super::CredentialValidator) (C-CRED-04).
     ///
     /// `ratchet_tree` is the tree when it is not in the Welcome's GroupInfo;
     /// `psks` holds the external PSKs the Welcome may name. A Welcome naming
@@ -186,6 +191,9 @@ fn join_inner<P: Provider>(
     if let (Some(usage), Some(old)) = (resumed, old_group) {
         check_resumed_group(usage, &context, &tree, old)?;
     }
+    // Last, once the group is authentic, the Authentication Service on
+    // every credential in it (C-CRED-04).
+    check_group_credentials(config.credential_validator.get(), &context, &tree)?;
     let interim = interim_transcript_hash(
         &cs,
         context.confirmed_transcript_hash.as_slice(),
@@ -340,7 +348,8 @@ pub(crate) fn check_joiner_supports(
 
 /// The ratchet tree of a GroupInfo, checked as a joiner must (RFC 9420
 /// sections 12.4.3.1, 12.4.3.2): the group context extensions are well
-/// formed (C-CAP-07, C-CAP-17, C-GREASE-09); the tree comes from the
+/// formed (C-CAP-07, C-CAP-17, C-GREASE-09) and the GroupInfo extensions
+/// hold each type at most once (C-CAP-08); the tree comes from the
 /// `ratchet_tree` extension or `ratchet_tree` (C-WEL-06), is valid
 /// (C-TREE-*) and hashes to the context's tree hash (C-TREE-05); the signer
 /// is a member (C-GI-02) whose signature verifies (C-GI-01).
@@ -351,6 +360,13 @@ pub(crate) fn verified_tree<C: Crypto + ?Sized>(
 ) -> Result<RatchetTree, Error> {
     let context = &group_info.group_context;
     check_extension_list(&context.extensions, ExtensionContext::GroupContext)?;
+    // C-CAP-08: at most one GroupInfo extension of each type.
+    if let Some(t) = group_info.extensions.duplicate() {
+        return Err(ValidationError::DuplicateExtension {
+            extension_type: t.0,
+        }
+        .into());
+    }
     let nodes = match (
         group_info.extensions.get::<RatchetTreeExtension>()?,
         ratchet_tree,

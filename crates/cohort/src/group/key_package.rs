@@ -88,9 +88,14 @@ impl KeyPackageBuilder {
 
     /// The leaf's capabilities. The builder adds what the KeyPackage itself
     /// needs if missing: mls10, the suite, the credential's type, and every
-    /// non-default extension type it carries (RFC 9420 sections 7.2, 10).
-    /// Listing a default proposal or extension type is refused at
-    /// [`KeyPackageBuilder::build`] (C-CAP-01, C-CAP-02).
+    /// non-default extension type it carries, GREASE included (RFC 9420
+    /// sections 7.2, 10, 13.5; C-GREASE-06). Everything else the client
+    /// supports (other suites, credential types, custom extension and
+    /// proposal types) is the application's to list (C-CAP-03). Listing a
+    /// default proposal or extension type (C-CAP-01, C-CAP-02), a cipher
+    /// suite the crypto provider does not support, or a version other than
+    /// mls10 (C-CAP-04; GREASE values excepted) is refused at
+    /// [`KeyPackageBuilder::build`].
     pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
         self.capabilities = Some(capabilities);
         self
@@ -208,8 +213,10 @@ fn fresh_key_pair<C: Crypto + ?Sized>(
 }
 
 /// Adds to `caps` what the KeyPackage needs (mls10, the suite, the
-/// credential type, the non-default extension types it carries) and refuses
-/// default types (RFC 9420 section 7.2; C-CAP-01, C-CAP-02).
+/// credential type, the non-default extension types it carries; C-CAP-03,
+/// C-GREASE-06) and refuses default types (RFC 9420 section 7.2; C-CAP-01,
+/// C-CAP-02) and versions or cipher suites this client cannot run (RFC 9420
+/// section 13.4; C-CAP-04). GREASE values are left as given.
 fn complete_capabilities<C: Crypto + ?Sized>(
     mut caps: Capabilities,
     cs: &SuiteCrypto<'_, C>,
@@ -221,6 +228,25 @@ fn complete_capabilities<C: Crypto + ?Sized>(
     }
     if let Some(t) = caps.proposals.0.iter().find(|t| t.is_default()) {
         return Err(MisuseError::DefaultTypeInCapabilities(t.0).into());
+    }
+    if let Some(s) = caps
+        .cipher_suites
+        .0
+        .iter()
+        .find(|s| !is_grease(s.0) && !cs.provider().supports(**s))
+    {
+        return Err(MisuseError::UnsupportedCiphersuite(*s).into());
+    }
+    if caps
+        .versions
+        .0
+        .iter()
+        .any(|v| !is_grease(v.0) && *v != ProtocolVersion::MLS10)
+    {
+        return Err(MisuseError::InconsistentFields(
+            "capabilities list a protocol version other than mls10",
+        )
+        .into());
     }
     push_missing(&mut caps.versions, ProtocolVersion::MLS10);
     push_missing(&mut caps.cipher_suites, cs.suite());

@@ -3,6 +3,7 @@
 //! reinitialization and branching.
 
 mod commit;
+mod credentials;
 mod external;
 mod join;
 mod key_package;
@@ -15,10 +16,16 @@ mod resume;
 mod state;
 #[cfg(feature = "test-utils")]
 mod test_utils;
+#[cfg(test)]
+mod tests;
 
 pub use commit::{CommitBuilder, CommitOutput};
 #[cfg(feature = "test-utils")]
 pub use commit::{CommitHook, TagHook};
+pub use credentials::{
+    CredentialEvent, CredentialInfo, CredentialValidator, DefaultCredentialValidator,
+    SharedCredentialValidator,
+};
 pub use external::ExternalJoinOptions;
 pub use external::{external_proposal, new_member_proposal};
 pub use key_package::*;

@@ -68,6 +68,7 @@
 //! (every single changed byte, for instance), not tampering: protecting
 //! secrets at rest is the storage backend's concern.
 
+use super::credentials::SharedCredentialValidator;
 use super::proposals::{QueuedProposal, SharedPolicy};
 use super::state::{EpochKeys, Group, GroupConfig, PastEpoch, PendingUpdate, WireFormatPolicy};
 use crate::Error;
@@ -215,9 +216,12 @@ impl Group {
     /// Loads the group `group_id` from `provider`'s storage, as
     /// [`Group::save`] wrote it; `None` when no such record exists.
     ///
-    /// The application's proposal policy is not stored: the loaded group
-    /// has [`DefaultProposalPolicy`](super::DefaultProposalPolicy) until
-    /// [`Group::set_proposal_policy`] installs the application's.
+    /// The application's proposal policy and credential validator are not
+    /// stored: the loaded group has
+    /// [`DefaultProposalPolicy`](super::DefaultProposalPolicy) and
+    /// [`DefaultCredentialValidator`](super::DefaultCredentialValidator)
+    /// until [`Group::set_proposal_policy`] and
+    /// [`Group::set_credential_validator`] install the application's.
     ///
     /// Errors: [`StorageError::UnsupportedVersion`] for a record of an
     /// unknown format version, [`StorageError::Corrupt`] for one that does
@@ -698,6 +702,8 @@ where
         // Runtime configuration, not stored: the application installs its
         // own after loading (Group::set_proposal_policy).
         proposal_policy: SharedPolicy::default(),
+        // Likewise (Group::set_credential_validator).
+        credential_validator: SharedCredentialValidator::default(),
     };
     let active = r.bool()?;
     let pending_reinit: Option<ReInit> = if r.bool()? { Some(r.tls()?) } else { None };

@@ -3,6 +3,7 @@
 //! fails or when it returns a commit: a commit comes back as a
 //! [`StagedCommit`] to inspect and then [`Group::merge_staged_commit`].
 
+use super::credentials::{CredentialEvent, check_proposal_credentials, check_replacement};
 use super::proposals::{
     AppliedProposals, ListOptions, ProposalCheck, QueuedProposal, apply_proposals, check_policy,
     path_required, proposal_ref, validate_proposal_list_with,
@@ -160,7 +161,10 @@ impl Group {
     /// group (C-FRAME-04), epoch (C-FRAME-05, C-PROP-01), protection
     /// (C-FRAME-16 to C-FRAME-22), sender rules (C-FRAME-09, C-FRAME-12 to
     /// C-FRAME-15) and the signature (C-FRAME-08, C-FRAME-10, C-FRAME-11).
-    /// Proposals, on their own or in a commit, are put to the group's
+    /// The credentials that proposals (on their own or in a commit) and a
+    /// commit's path bring in are put to the group's
+    /// [`CredentialValidator`](super::CredentialValidator) (RFC 9420
+    /// section 5.3.1; C-CRED-05 to C-CRED-10), and proposals to its
     /// [`ProposalPolicy`](super::ProposalPolicy) (C-PROP-21, C-EXT-04); a
     /// refused proposal is not cached.
     ///
@@ -357,8 +361,16 @@ impl Group {
                     sender: ac.content.sender,
                     reference: Some(reference.clone()),
                 };
-                // The application's rules (C-PROP-21, C-EXT-04): a refused
-                // proposal is not cached, so no commit can include it.
+                // The Authentication Service (C-CRED-05, C-CRED-06,
+                // C-CRED-08 to C-CRED-10) and the application's rules
+                // (C-PROP-21, C-EXT-04): a refused proposal is not cached,
+                // so no commit can include it.
+                check_proposal_credentials(
+                    self.config.credential_validator.get(),
+                    &self.context,
+                    &self.tree,
+                    core::slice::from_ref(&queued),
+                )?;
                 check_policy(
                     self.config.proposal_policy.get(),
                     &self.context,
@@ -394,9 +406,12 @@ impl Group {
     /// (RFC 9420 section 12.4.2), without changing the group (C-COMMIT-08):
     /// references resolve to proposals of this epoch (C-COMMIT-02; none in
     /// an external commit, C-EXT-07); the list is valid (C-PROP-*, C-EXT-10
-    /// to C-EXT-15); a path is present when required (C-COMMIT-03,
-    /// C-COMMIT-04, C-EXT-06), its leaf valid (C-LN-*, C-EXT-18) with a new
-    /// encryption key (C-COMMIT-05) and its keys new to the tree
+    /// to C-EXT-15) and the credentials it brings in are valid for the
+    /// application's Authentication Service (C-CRED-05 to C-CRED-09); a
+    /// path is present when required (C-COMMIT-03, C-COMMIT-04, C-EXT-06),
+    /// its leaf valid (C-LN-*, C-EXT-18) with a new encryption key
+    /// (C-COMMIT-05), a new credential valid and a valid successor
+    /// (C-CRED-07, C-CRED-10), and its keys new to the tree
     /// (C-COMMIT-06); every PSK is known (C-PSK-06); an external commit's
     /// init secret comes from its ExternalInit (C-EXT-17); and the
     /// confirmation tag verifies (C-COMMIT-07).
@@ -452,6 +467,7 @@ impl Group {
         let options = ListOptions {
             path_leaf: commit.path.as_ref().map(|p| &p.leaf_node),
             policy: Some(self.config.proposal_policy.get()),
+            credentials: Some(self.config.credential_validator.get()),
             ..Default::default()
         };
         validate_proposal_list_with(&check, &list, &options)?;
@@ -538,9 +554,23 @@ impl Group {
                 )?;
                 if let Some(old) = self.tree.leaf(sender_leaf)
                     && committer != Sender::NewMemberCommit
-                    && old.encryption_key == path.leaf_node.encryption_key
                 {
-                    return Err(ValidationError::UpdateReusesEncryptionKey.into());
+                    if old.encryption_key == path.leaf_node.encryption_key {
+                        return Err(ValidationError::UpdateReusesEncryptionKey.into());
+                    }
+                    // A new credential or signature key of the committer
+                    // (C-CRED-07, C-CRED-10); an external commit's leaf was
+                    // put to the validator with the proposal list.
+                    check_replacement(
+                        self.config.credential_validator.get(),
+                        CredentialEvent::CommitPath {
+                            leaf: sender_leaf.0,
+                        },
+                        sender_leaf.0,
+                        old,
+                        &path.leaf_node,
+                        &self.context,
+                    )?;
                 }
                 check_path_keys_fresh(&diff, sender_leaf, path, &applied)?;
                 merge_path(cs, &mut diff, sender_leaf, path, &new_leaves)?;
@@ -716,14 +746,16 @@ fn check_path_keys_fresh(
         i == sender_node || math::direct_path(sender_node, diff.n_leaves()).contains(&i)
     };
     let base = diff.base();
-    for key in &keys {
-        // Nodes of the base tree with this key (found through its key
-        // tags): a match counts only if the node is still there after the
-        // proposals (same key) and the path does not replace it.
-        for i in base.nodes_with_encryption_key(key) {
-            if diff.node(i).map(node_key) == Some(*key) && !replaced(i) {
-                return Err(ValidationError::PathKeyNotFresh.into());
-            }
+    // Nodes of the base tree with one of the keys (found through its key
+    // tags): a match counts only if the node is still there after the
+    // proposals (same key) and the path does not replace it.
+    for i in base.nodes_with_any_encryption_key(&keys) {
+        let same = match (diff.node(i), base.node(i)) {
+            (Some(now), Some(before)) => node_key(now) == node_key(before),
+            _ => false,
+        };
+        if same && !replaced(i) {
+            return Err(ValidationError::PathKeyNotFresh.into());
         }
     }
     let changed = applied

@@ -1,13 +1,17 @@
 //! Proposals: references, proposal-list validation and application
 //! (RFC 9420 sections 12.1 to 12.3).
 
+use super::credentials::{
+    CredentialEvent, CredentialValidator, check_new_member, check_proposal_credentials,
+    new_member_info, or_default, validate_credential,
+};
 use super::key_package::{ExtensionContext, check_extension_list, validate_key_package};
 use crate::codec::encode;
 use crate::crypto::SuiteCrypto;
 use crate::framing::{AuthenticatedContent, ContentType, Sender};
 use crate::messages::{
-    Capabilities, Credential, CredentialType, ExtensionType, Extensions, ExternalSenders,
-    GroupContext, KeyPackage, LeafNode, PreSharedKeyId, Proposal, ProposalType, Psk, ReInit,
+    Capabilities, CredentialType, ExtensionType, Extensions, ExternalSenders, GroupContext,
+    KeyPackage, LeafNode, PreSharedKeyId, Proposal, ProposalType, Psk, ReInit,
     RequiredCapabilities, ResumptionPskUsage,
 };
 use crate::tree::math::{self, LeafIndex};
@@ -69,26 +73,28 @@ pub struct ListOptions<'a> {
     /// commit with a Remove (a resync) it is checked against the removed
     /// leaf (RFC 9420 section 12.2; C-EXT-14, C-EXT-15).
     pub path_leaf: Option<&'a LeafNode>,
-    /// Whether the second credential presents an identity acceptable for
-    /// the member holding the first, for a resync (C-EXT-15). `None`
-    /// requires equal credentials.
-    pub same_client: Option<SameClient<'a>>,
+    /// The application's Authentication Service (RFC 9420 section 5.3.1;
+    /// C-CRED-03 to C-CRED-10): it validates the credentials the list
+    /// brings in (see [`CredentialValidator`]) and, for a resync, decides
+    /// whether the path leaf presents an identity acceptable for the
+    /// removed member (C-EXT-15). `None` applies
+    /// [`DefaultCredentialValidator`](super::DefaultCredentialValidator).
+    pub credentials: Option<&'a dyn CredentialValidator>,
     /// The application's proposal policy (C-PROP-21, C-EXT-04). `None`
     /// applies [`DefaultProposalPolicy`], which refuses new members'
     /// self-Adds.
     pub policy: Option<&'a dyn ProposalPolicy>,
 }
 
-/// Decides whether the second credential presents an identity acceptable
-/// for the member holding the first (RFC 9420 sections 5.3.1, 12.2).
-pub type SameClient<'a> = &'a dyn Fn(&Credential, &Credential) -> bool;
-
 impl core::fmt::Debug for ListOptions<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ListOptions")
             .field("psk_usage", &self.psk_usage)
             .field("path_leaf", &self.path_leaf)
-            .field("same_client", &self.same_client.map(|_| "fn"))
+            .field(
+                "credentials",
+                &self.credentials.map(|_| "dyn CredentialValidator"),
+            )
             .field("policy", &self.policy.map(|_| "dyn ProposalPolicy"))
             .finish()
     }
@@ -333,6 +339,15 @@ pub fn validate_proposal_list<C: Crypto + ?Sized>(
 /// extensions (C-CAP-13); non-default proposal types are supported by the
 /// members processing the commit (C-PROP-19).
 ///
+/// Then the Authentication Service, `options.credentials`
+/// ([`DefaultCredentialValidator`](super::DefaultCredentialValidator) when
+/// none is given; RFC 9420 section 5.3.1): each Add's credential
+/// (C-CRED-03, C-CRED-05), each Update's new credential and its successor
+/// rule (C-CRED-06, C-CRED-10), the external senders a
+/// GroupContextExtensions adds or changes (C-CRED-08, C-CRED-09), and an
+/// external commit's path leaf (C-CRED-07). (A member commit's path leaf
+/// is checked where the commit is processed, after the leaf itself.)
+///
 /// Last, the application's rules (C-PROP-21, C-EXT-04: who may add, which
 /// new members may add themselves): every proposal is put to
 /// `options.policy` (see [`check_policy`]), [`DefaultProposalPolicy`] when
@@ -391,6 +406,21 @@ pub fn validate_proposal_list_with<C: Crypto + ?Sized>(
     check_new_leaves(check, &found, &policy, &group_extensions)?;
     check_key_uniqueness(check.tree, &found)?;
     check_members(check.tree, &found, required.as_ref(), &group_extensions)?;
+    // The Authentication Service (C-CRED-03, C-CRED-05 to C-CRED-09), once
+    // everything else holds: a resync's path leaf was put to it above.
+    let validator = or_default(options.credentials);
+    check_proposal_credentials(validator, check.context, check.tree, list)?;
+    if external
+        && found.removed.is_empty()
+        && let Some(leaf) = options.path_leaf
+    {
+        check_new_member(
+            validator,
+            CredentialEvent::ExternalCommit,
+            leaf,
+            check.context,
+        )?;
+    }
     check_policy(
         options.policy.unwrap_or(&DEFAULT_POLICY),
         check.context,
@@ -575,8 +605,10 @@ fn collect<'l, C: Crypto + ?Sized>(
 
 /// For a resync (an external commit with a Remove), the path leaf must
 /// replace the removed leaf as an Update would: a new encryption key
-/// (C-EXT-14, C-LN-19) and an identity acceptable for the removed member
-/// (C-EXT-15) (RFC 9420 section 12.2).
+/// (C-EXT-14, C-LN-19), a credential the Authentication Service accepts
+/// (C-CRED-07) and an identity acceptable for the removed member, that is a
+/// valid successor of its credential (C-EXT-15, C-CRED-10) (RFC 9420
+/// sections 5.3.1, 12.2).
 fn check_resync<C: Crypto + ?Sized>(
     check: &ProposalCheck<'_, C>,
     options: &ListOptions<'_>,
@@ -592,11 +624,10 @@ fn check_resync<C: Crypto + ?Sized>(
     if path_leaf.encryption_key == old.encryption_key {
         return Err(ValidationError::UpdateReusesEncryptionKey.into());
     }
-    let same = match options.same_client {
-        Some(f) => f(&old.credential, &path_leaf.credential),
-        None => old.credential == path_leaf.credential,
-    };
-    if same {
+    let validator = or_default(options.credentials);
+    let info = new_member_info(CredentialEvent::ExternalCommit, path_leaf, check.context);
+    validate_credential(validator, &info)?;
+    if validator.valid_successor(old, &info) {
         Ok(())
     } else {
         Err(ValidationError::ResyncIdentityMismatch.into())
@@ -758,6 +789,87 @@ struct Member<'l> {
     added: bool,
 }
 
+/// The credential-type rule of RFC 9420 section 12.1.1 for a list that adds
+/// or updates leaves (and has no GCE or custom proposal types): every
+/// member supports every credential type in use after the commit. Same
+/// outcome, in the same order, as the member loop of [`check_members`], but
+/// the members the list leaves alone are read from the tree's credential
+/// summaries (one contiguous array) instead of their leaf nodes.
+fn check_credential_types(tree: &RatchetTree, found: &Collected<'_>) -> Result<(), Error> {
+    // The types in use: those below 64 as a mask, any other in a set.
+    let mut mask = 0u64;
+    let mut wide: BTreeSet<u16> = BTreeSet::new();
+    let mut note = |t: u16| {
+        if t < 64 {
+            mask |= 1u64 << t;
+        } else {
+            wide.insert(t);
+        }
+    };
+    for l in 0..tree.n_leaves() {
+        if found.removed.contains(&l) {
+            continue;
+        }
+        match found.updated.get(&l) {
+            Some(node) => note(node.credential.credential_type().0),
+            None => {
+                if let Some(s) = tree.credential_summary(LeafIndex(l)) {
+                    note(s.credential_type);
+                }
+            }
+        }
+    }
+    for kp in &found.adds {
+        note(kp.leaf_node.credential.credential_type().0);
+    }
+    let in_use: BTreeSet<CredentialType> = (0u16..64)
+        .filter(|t| mask & (1u64 << t) != 0)
+        .chain(wide.iter().copied())
+        .map(CredentialType)
+        .collect();
+    let lacking = |caps: &Capabilities| -> Option<CredentialType> {
+        in_use
+            .iter()
+            .find(|t| !caps.credentials.0.contains(t))
+            .copied()
+    };
+    for l in 0..tree.n_leaves() {
+        if found.removed.contains(&l) {
+            continue;
+        }
+        if let Some(node) = found.updated.get(&l) {
+            if let Some(t) = lacking(&node.capabilities) {
+                return Err(ValidationError::LeafLacksMemberCredentialType {
+                    credential_type: t.0,
+                }
+                .into());
+            }
+            continue;
+        }
+        let Some(summary) = tree.credential_summary(LeafIndex(l)) else {
+            continue;
+        };
+        let supported = if wide.is_empty() {
+            summary.supported_below_64 & mask == mask
+        } else {
+            tree.leaf(LeafIndex(l))
+                .is_none_or(|n| lacking(&n.capabilities).is_none())
+        };
+        if !supported {
+            return Err(ValidationError::CredentialTypeUnsupportedByMember { leaf: l }.into());
+        }
+    }
+    for kp in &found.adds {
+        if let Some(t) = lacking(&kp.leaf_node.capabilities) {
+            return Err(ValidationError::LeafLacksMemberCredentialType {
+                credential_type: t.0,
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// Checks across the members after the commit (RFC 9420 sections 7.3,
 /// 11.1, 12.1.7, 12.2, 13.4): credential types in use supported by all
 /// (C-LN-10, C-LN-11); a new `required_capabilities` and new extensions
@@ -771,8 +883,12 @@ fn check_members(
     group_extensions: &[ExtensionType],
 ) -> Result<(), Error> {
     let new_leaves = !found.adds.is_empty() || !found.updated.is_empty();
-    if !new_leaves && found.gce.is_none() && found.custom_types.is_empty() {
-        return Ok(());
+    if found.gce.is_none() && found.custom_types.is_empty() {
+        return if new_leaves {
+            check_credential_types(tree, found)
+        } else {
+            Ok(())
+        };
     }
     let existing = (0..tree.n_leaves())
         .filter(|l| !found.removed.contains(l))

@@ -9,8 +9,9 @@ use crate::tree::{RatchetTree, TreePrivateKeys};
 use crate::{Error, MisuseError};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
-use cohort_traits::{Ciphersuite, Crypto, Secret};
+use cohort_traits::{Ciphersuite, Crypto, Provider, Rand, Secret};
 
+use super::credentials::{CredentialValidator, SharedCredentialValidator};
 use super::proposals::{ProposalPolicy, QueuedProposal, SharedPolicy};
 
 /// Which wire format the group uses for its own handshake messages, and
@@ -27,7 +28,8 @@ pub enum WireFormatPolicy {
 }
 
 /// Policy of a group, with safe defaults. Everything but the
-/// `proposal_policy` is saved with the group.
+/// `proposal_policy` and the `credential_validator` is saved with the
+/// group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupConfig {
     /// Handshake wire format.
@@ -51,6 +53,17 @@ pub struct GroupConfig {
     ///
     /// [`DefaultProposalPolicy`]: super::DefaultProposalPolicy
     pub proposal_policy: SharedPolicy,
+    /// The application's Authentication Service (RFC 9420 section 5.3.1;
+    /// C-CRED-03 to C-CRED-10), consulted whenever a credential enters the
+    /// group or replaces another (see [`CredentialValidator`]). The
+    /// default, [`DefaultCredentialValidator`], accepts basic credentials,
+    /// refuses every other type and lets no member change its credential.
+    /// Runtime only: it is not saved with the group (see
+    /// [`Group::set_credential_validator`]).
+    ///
+    /// [`CredentialValidator`]: super::CredentialValidator
+    /// [`DefaultCredentialValidator`]: super::DefaultCredentialValidator
+    pub credential_validator: SharedCredentialValidator,
 }
 
 impl Default for GroupConfig {
@@ -62,6 +75,7 @@ impl Default for GroupConfig {
             max_past_epochs: 3,
             ratchet_tree_extension: true,
             proposal_policy: SharedPolicy::default(),
+            credential_validator: SharedCredentialValidator::default(),
         }
     }
 }
@@ -70,6 +84,16 @@ impl GroupConfig {
     /// This configuration with `policy` as its proposal policy.
     pub fn with_proposal_policy<T: ProposalPolicy + 'static>(mut self, policy: T) -> Self {
         self.proposal_policy = SharedPolicy::new(policy);
+        self
+    }
+
+    /// This configuration with `validator` as its Authentication Service
+    /// (RFC 9420 section 5.3.1).
+    pub fn with_credential_validator<T: CredentialValidator + 'static>(
+        mut self,
+        validator: T,
+    ) -> Self {
+        self.credential_validator = SharedCredentialValidator::new(validator);
         self
     }
 
@@ -163,6 +187,18 @@ pub struct Group {
 }
 
 impl Group {
+    /// A fresh group id for [`Group::create`]: `KDF.Nh` bytes of `suite`
+    /// from the provider's random source, so that group ids are unique
+    /// with overwhelming probability (RFC 9420 section 11; C-GRP-02).
+    /// `Group::create` takes any id; an application without unique ids of
+    /// its own should use this one.
+    pub fn fresh_group_id<P: Provider>(provider: &P, suite: Ciphersuite) -> Result<Vec<u8>, Error> {
+        let cs = SuiteCrypto::new(provider.crypto(), suite)?;
+        let mut id = alloc::vec![0u8; cs.hash_len()];
+        provider.rand().fill(&mut id)?;
+        Ok(id)
+    }
+
     /// The cipher suite.
     pub fn ciphersuite(&self) -> Ciphersuite {
         self.suite
@@ -205,6 +241,17 @@ impl Group {
     /// application with rules of its own installs them after each load.
     pub fn set_proposal_policy(&mut self, policy: SharedPolicy) {
         self.config.proposal_policy = policy;
+    }
+
+    /// Installs the application's credential validator, its
+    /// Authentication Service (RFC 9420 section 5.3.1; C-CRED-03 to
+    /// C-CRED-10), consulted from the next message on. Like the proposal
+    /// policy it is runtime configuration: [`Group::load`] gives a group
+    /// with the [`DefaultCredentialValidator`](super::DefaultCredentialValidator),
+    /// so an application with a validator of its own installs it again
+    /// after each load.
+    pub fn set_credential_validator(&mut self, validator: SharedCredentialValidator) {
+        self.config.credential_validator = validator;
     }
 
     /// The epoch authenticator (RFC 9420 section 8.7).

@@ -282,7 +282,8 @@ fn credentials() {
     };
     assert_eq!(x509.credential_type(), CredentialType::X509);
     round_trip(&x509);
-    // Unknown and GREASE credential types have no known layout.
+    // Unknown and GREASE credential types have no known layout
+    // (C-GREASE-08: a GREASE credential type is unsupported).
     assert_eq!(
         decode_err::<Credential>(&[0, 3, 0]),
         DecodeError::UnknownCredentialType(3)
@@ -312,6 +313,7 @@ fn leaf_nodes_and_sources() {
         let encoded = round_trip(&leaf);
         rejects_every_truncation::<LeafNode>(&encoded);
     }
+    // C-CODEC-09: LeafNodeSource is a closed enum.
     for bad in [0u8, 4, 255] {
         assert_eq!(
             decode_err::<LeafNodeSource>(&[bad]),
@@ -374,11 +376,13 @@ fn nodes_and_ratchet_tree() {
     for node in tree.0.0.iter().flatten() {
         round_trip(node);
     }
-    // optional<Node>: a presence byte other than 0 or 1 is malformed.
+    // C-CODEC-01: optional<Node>: a presence byte other than 0 or 1 is
+    // malformed.
     assert_eq!(
         decode_err::<RatchetTreeExtension>(&[1, 2]),
         DecodeError::InvalidOptional
     );
+    // C-CODEC-09: NodeType is a closed enum.
     assert_eq!(decode_err::<Node>(&[0]), DecodeError::InvalidNodeType(0));
     assert_eq!(decode_err::<Node>(&[3]), DecodeError::InvalidNodeType(3));
     let Some(Node::Parent(parent)) = &tree.0.0[1] else {
@@ -388,8 +392,11 @@ fn nodes_and_ratchet_tree() {
         parent.unmerged().collect::<Vec<_>>(),
         [LeafIndex(1), LeafIndex(0x1234_5678)]
     );
-    // unmerged_leaves<V> counts bytes: 3 bytes is not a whole number of u32s.
+    // C-CODEC-08: unmerged_leaves<V> counts bytes: 3 or 5 bytes are not a
+    // whole number of u32s.
     assert!(decode_exact::<ParentNode>(&[0, 0, 3, 0, 0, 0]).is_err());
+    assert!(decode_exact::<ParentNode>(&[0, 0, 5, 0, 0, 0, 1, 0]).is_err());
+    decode_exact::<ParentNode>(&[0, 0, 4, 0, 0, 0, 1]).unwrap();
 }
 
 #[test]
@@ -490,6 +497,7 @@ fn psks() {
         encode(&label).unwrap(),
         [1, 1, 0xaa, 2, 0xbb, 0xcc, 1, 2, 3, 4]
     );
+    // C-CODEC-09: PSKType and ResumptionPSKUsage are closed enums.
     assert_eq!(
         decode_err::<PreSharedKeyId>(&[0, 0, 0]),
         DecodeError::InvalidPskType(0)
@@ -540,7 +548,9 @@ fn proposals_and_commits() {
         path: None,
     };
     assert_eq!(round_trip(&empty), [0, 0]);
+    // C-CODEC-01: the optional path's presence byte.
     assert_eq!(decode_err::<Commit>(&[0, 2]), DecodeError::InvalidOptional);
+    // C-CODEC-09: ProposalOrRefType is a closed enum.
     assert_eq!(
         decode_err::<ProposalOrRef>(&[0, 0]),
         DecodeError::InvalidProposalOrRefType(0)

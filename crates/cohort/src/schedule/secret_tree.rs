@@ -411,3 +411,36 @@ pub fn sender_data_key_nonce<C: Crypto + ?Sized>(
         cs.expand_with_label(sender_data_secret, b"nonce", sample, nn)?,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cohort_rust_crypto::RustCrypto;
+    use cohort_traits::Ciphersuite;
+
+    /// C-FRAME-28 (send), with C-FRAME-24: each generation's key and nonce
+    /// protect one message, and a sender ratchet stops before its
+    /// generation counter would wrap, so encryption in an epoch ends with
+    /// [`MisuseError::RatchetExhausted`] instead of reusing a key.
+    #[test]
+    fn sender_ratchet_stops_at_its_last_generation_c_frame_28() {
+        let crypto = RustCrypto::new();
+        let cs = SuiteCrypto::new(&crypto, Ciphersuite(1)).unwrap();
+        let mut r = SenderRatchet::from_parts(
+            Secret::new(alloc::vec![1; 32]),
+            u32::MAX - 2,
+            BTreeMap::new(),
+        );
+        let a = r.next_keys(&cs).unwrap();
+        let b = r.next_keys(&cs).unwrap();
+        assert_eq!((a.generation, b.generation), (u32::MAX - 2, u32::MAX - 1));
+        assert_ne!(a.key, b.key);
+        assert_ne!(a.nonce, b.nonce);
+        let before = r.clone();
+        assert_eq!(
+            r.next_keys(&cs),
+            Err(Error::Misuse(MisuseError::RatchetExhausted))
+        );
+        assert_eq!(r, before);
+    }
+}

@@ -10,7 +10,7 @@ use crate::messages::{LeafNode, LeafNodeSource, Node};
 use crate::{Error, ValidationError};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
-use cohort_traits::Crypto;
+use cohort_traits::{Crypto, CryptoError};
 
 /// The `SignWithLabel` label of LeafNodeTBS.
 pub(crate) const LEAF_LABEL: &[u8] = b"LeafNodeTBS";
@@ -24,7 +24,9 @@ pub(crate) fn in_subtree(x: u32, top: u32) -> bool {
 
 /// Verifies a leaf's signature (RFC 9420 section 7.3; C-LN-01, C-LN-02):
 /// leaves from updates and commits are signed with the group id and their
-/// leaf index.
+/// leaf index. A `signature_key` that is not a well-formed key of the
+/// suite's signature scheme (RFC 9420 sections 5.1.1, 10; C-LN-04), as the
+/// provider judges it, is [`ValidationError::InvalidSignatureKey`].
 pub fn verify_leaf_signature<C: Crypto + ?Sized>(
     cs: &SuiteCrypto<'_, C>,
     leaf: &LeafNode,
@@ -41,6 +43,9 @@ pub fn verify_leaf_signature<C: Crypto + ?Sized>(
     .map_err(|e| match e {
         Error::Validation(ValidationError::InvalidSignature) => {
             ValidationError::LeafSignatureInvalid { leaf: index.0 }.into()
+        }
+        Error::Crypto(CryptoError::InvalidPublicKey) => {
+            ValidationError::InvalidSignatureKey { leaf: index.0 }.into()
         }
         other => other,
     })
