@@ -571,6 +571,11 @@ fn count_ops<T>(p: &P, label: &str, n: usize, op: impl FnOnce() -> T) -> T {
 }
 
 fn steady(c: &mut Criterion) {
+    // `COHORT_BENCH_STEADY=0` skips the steady-state groups (their set-up
+    // runs whatever criterion's filter says).
+    if std::env::var("COHORT_BENCH_STEADY").is_ok_and(|v| v == "0") {
+        return;
+    }
     let p = provider();
     let mut g = c.benchmark_group("group_steady/0x0001");
     g.sample_size(10);
