@@ -806,11 +806,14 @@ fn check_credential_types(tree: &RatchetTree, found: &Collected<'_>) -> Result<(
             wide.insert(t);
         }
     };
+    // The common case (only adds) reads the summaries without a lookup per
+    // leaf.
+    let untouched = found.removed.is_empty() && found.updated.is_empty();
     for l in 0..tree.n_leaves() {
-        if found.removed.contains(&l) {
+        if !untouched && found.removed.contains(&l) {
             continue;
         }
-        match found.updated.get(&l) {
+        match found.updated.get(&l).filter(|_| !untouched) {
             Some(node) => note(node.credential.credential_type().0),
             None => {
                 if let Some(s) = tree.credential_summary(LeafIndex(l)) {
@@ -834,10 +837,10 @@ fn check_credential_types(tree: &RatchetTree, found: &Collected<'_>) -> Result<(
             .copied()
     };
     for l in 0..tree.n_leaves() {
-        if found.removed.contains(&l) {
+        if !untouched && found.removed.contains(&l) {
             continue;
         }
-        if let Some(node) = found.updated.get(&l) {
+        if let Some(node) = found.updated.get(&l).filter(|_| !untouched) {
             if let Some(t) = lacking(&node.capabilities) {
                 return Err(ValidationError::LeafLacksMemberCredentialType {
                     credential_type: t.0,

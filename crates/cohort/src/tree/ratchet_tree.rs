@@ -669,14 +669,43 @@ impl<'a> TreeDiff<'a> {
         }
     }
 
+    /// The leftmost blank leaf at or after the hint: the base tree's blank
+    /// leaves are found in its signature-key tags (no visit of occupied
+    /// leaves), the leaves this diff blanked in its own map.
+    fn leftmost_blank_leaf(&self) -> Option<LeafIndex> {
+        let mut from = self.blank_hint;
+        while from < self.n_leaves {
+            let in_base = self
+                .base
+                .signature_tags
+                .get(from as usize..)
+                .and_then(|tags| tags.iter().position(|t| *t == 0))
+                .map_or(self.base.n_leaves.max(from), |p| {
+                    from.saturating_add(u32::try_from(p).unwrap_or(u32::MAX))
+                });
+            let blanked_here = self
+                .nodes
+                .range(from.saturating_mul(2)..)
+                .find(|(i, n)| math::is_leaf(**i) && n.is_none())
+                .map_or(u32::MAX, |(i, _)| i / 2);
+            let candidate = in_base.min(blanked_here);
+            if candidate >= self.n_leaves {
+                return None;
+            }
+            if self.leaf(LeafIndex(candidate)).is_none() {
+                return Some(LeafIndex(candidate));
+            }
+            // Blank in the base but filled by this diff.
+            from = candidate.saturating_add(1);
+        }
+        None
+    }
+
     /// Adds `leaf` at the leftmost blank leaf, extending the tree if there is
     /// none, and records it as unmerged at every non-blank parent on its
     /// direct path (RFC 9420 section 12.1.1). Returns its index.
     pub fn add_leaf(&mut self, leaf: LeafNode) -> Result<LeafIndex, Error> {
-        let index = match (self.blank_hint..self.n_leaves)
-            .map(LeafIndex)
-            .find(|l| self.leaf(*l).is_none())
-        {
+        let index = match self.leftmost_blank_leaf() {
             Some(i) => i,
             None => {
                 let i = LeafIndex(self.n_leaves);
