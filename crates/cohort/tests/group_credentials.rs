@@ -351,14 +351,12 @@ fn received_add_by_value_is_validated_c_cred_05() {
     let commit = build(&p, &mut members, 1, |g| {
         g.commit().add_member(mallory.key_package.clone())
     });
-    members[0]
-        .group
-        .set_credential_validator(refusing(&["mallory"]));
-    refused(
+    refused_by(
         &p,
-        &mut members[0].group,
+        &mut members[0],
+        &["mallory"],
         &commit,
-        rejected(CredentialEvent::Add),
+        CredentialEvent::Add,
     );
     // carol's Authentication Service accepts it.
     stage(&p, &mut members[2].group, &commit);
@@ -381,14 +379,12 @@ fn received_add_by_reference_is_validated_c_cred_05() {
         )
         .unwrap();
     // On its own: refused, and not cached.
-    members[0]
-        .group
-        .set_credential_validator(refusing(&["mallory"]));
-    refused(
+    refused_by(
         &p,
-        &mut members[0].group,
+        &mut members[0],
+        &["mallory"],
         &proposal,
-        rejected(CredentialEvent::Add),
+        CredentialEvent::Add,
     );
     assert!(members[0].group.pending_proposals().is_empty());
 
@@ -401,14 +397,12 @@ fn received_add_by_reference_is_validated_c_cred_05() {
     take_proposal(&p, &mut members[0].group, &proposal);
     take_proposal(&p, &mut members[2].group, &proposal);
     let commit = build(&p, &mut members, 2, |g| g.commit());
-    members[0]
-        .group
-        .set_credential_validator(refusing(&["mallory"]));
-    refused(
+    refused_by(
         &p,
-        &mut members[0].group,
+        &mut members[0],
+        &["mallory"],
         &commit,
-        rejected(CredentialEvent::Add),
+        CredentialEvent::Add,
     );
     members[0]
         .group
@@ -438,19 +432,46 @@ fn new_member_self_add_is_validated_c_cred_05() {
         &mallory.key_package,
     )
     .unwrap();
-    members[0]
-        .group
-        .set_credential_validator(refusing(&["mallory"]));
-    refused(
+    refused_by(
         &p,
-        &mut members[0].group,
+        &mut members[0],
+        &["mallory"],
         &msg,
-        rejected(CredentialEvent::Add),
+        CredentialEvent::Add,
     );
     take_proposal(&p, &mut members[1].group, &msg);
 }
 
 // ---- C-CRED-04: joining from a GroupInfo -----------------------------------
+
+/// `member`, whose Authentication Service now refuses `names`, refuses
+/// `msg` as `event` with its group unchanged.
+fn refused_by(
+    p: &TestProvider,
+    member: &mut Member,
+    names: &[&'static str],
+    msg: &MlsMessage,
+    event: CredentialEvent,
+) {
+    member.group.set_credential_validator(refusing(names));
+    refused(p, &mut member.group, msg, rejected(event));
+}
+
+/// A GroupInfo with the ratchet tree, as `member` publishes it.
+fn published_group_info(p: &TestProvider, member: &Member) -> MlsMessage {
+    member.group.group_info(p, &member.signer, true).unwrap()
+}
+
+/// A join by external commit from `gi` (no PSK, no resync) with `config`.
+fn join_externally(
+    p: &TestProvider,
+    signer: &Signer,
+    gi: &MlsMessage,
+    kp: &KeyPackageBundle,
+    config: GroupConfig,
+) -> Result<(Group, MlsMessage), cohort::Error> {
+    Group::join_external(p, signer, group_info_of(gi), None, kp, config, None)
+}
 
 /// alice, bob and mallory, and a Welcome of alice adding dave.
 fn welcome_for_dave(p: &TestProvider) -> (Vec<Member>, KeyPackageBundle, MlsMessage) {
@@ -557,22 +578,9 @@ fn join_with_resumption_validates_every_leaf_c_cred_04() {
 fn join_by_external_commit_validates_every_leaf_c_cred_04() {
     let p = provider(0xc9);
     let members = group(&p, &["alice", "bob", "mallory"]);
-    let gi = members[0]
-        .group
-        .group_info(&p, &members[0].signer, true)
-        .unwrap();
+    let gi = published_group_info(&p, &members[0]);
     let (carol_signer, carol) = client(&p, SUITE, "carol");
-    let join = |config| {
-        Group::join_external(
-            &p,
-            &carol_signer,
-            group_info_of(&gi),
-            None,
-            &carol,
-            config,
-            None,
-        )
-    };
+    let join = |config| join_externally(&p, &carol_signer, &gi, &carol, config);
     assert_eq!(
         join(config_with(refusing(&["mallory"]))).map(|_| ()),
         Err(rejected(CredentialEvent::Join { leaf: 2 }))
@@ -728,36 +736,21 @@ fn path_leaf_with_a_rejected_credential_c_cred_07() {
 fn external_commit_leaf_is_validated_c_cred_07() {
     let p = provider(0xcf);
     let mut members = group(&p, &["alice", "bob"]);
-    let gi = members[0]
-        .group
-        .group_info(&p, &members[0].signer, true)
-        .unwrap();
+    let gi = published_group_info(&p, &members[0]);
     let (carol_signer, carol) = client(&p, SUITE, "carol");
-    let join = |config| {
-        Group::join_external(
-            &p,
-            &carol_signer,
-            group_info_of(&gi),
-            None,
-            &carol,
-            config,
-            None,
-        )
-    };
+    let join = |config| join_externally(&p, &carol_signer, &gi, &carol, config);
     // The joiner checks its own leaf as the members will.
     assert_eq!(
         join(config_with(refusing(&["carol"]))).map(|_| ()),
         Err(rejected(CredentialEvent::ExternalCommit))
     );
     let (_, commit) = join(GroupConfig::default()).unwrap();
-    members[0]
-        .group
-        .set_credential_validator(refusing(&["carol"]));
-    refused(
+    refused_by(
         &p,
-        &mut members[0].group,
+        &mut members[0],
+        &["carol"],
         &commit,
-        rejected(CredentialEvent::ExternalCommit),
+        CredentialEvent::ExternalCommit,
     );
     stage(&p, &mut members[1].group, &commit);
 }
@@ -769,10 +762,7 @@ fn external_commit_leaf_is_validated_c_cred_07() {
 fn resync_identity_is_the_validators_call_c_cred_10() {
     let p = provider(0xd0);
     let mut members = group(&p, &["alice", "bob", "carol"]);
-    let gi = members[0]
-        .group
-        .group_info(&p, &members[0].signer, true)
-        .unwrap();
+    let gi = published_group_info(&p, &members[0]);
     let (robert_signer, robert) = client(&p, SUITE, "robert");
     let (_, commit) = Group::join_external(
         &p,
@@ -790,14 +780,12 @@ fn resync_identity_is_the_validators_call_c_cred_10() {
         &commit,
         Error::Validation(ValidationError::ResyncIdentityMismatch),
     );
-    members[0]
-        .group
-        .set_credential_validator(refusing(&["robert"]));
-    refused(
+    refused_by(
         &p,
-        &mut members[0].group,
+        &mut members[0],
+        &["robert"],
         &commit,
-        rejected(CredentialEvent::ExternalCommit),
+        CredentialEvent::ExternalCommit,
     );
     members[0].group.set_credential_validator(lenient());
     stage(&p, &mut members[0].group, &commit);
@@ -850,14 +838,12 @@ fn gce_adding_external_senders_c_cred_08() {
     let commit = build(&p, &mut members, 0, |g| {
         g.commit().group_context_extensions(extensions.clone())
     });
-    members[1]
-        .group
-        .set_credential_validator(refusing(&["mallory-ds"]));
-    refused(
+    refused_by(
         &p,
-        &mut members[1].group,
+        &mut members[1],
+        &["mallory-ds"],
         &commit,
-        rejected(CredentialEvent::ExternalSender { index: 0 }),
+        CredentialEvent::ExternalSender { index: 0 },
     );
 }
 
