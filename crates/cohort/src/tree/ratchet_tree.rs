@@ -813,23 +813,14 @@ impl<'a> TreeDiff<'a> {
             .to_vec())
     }
 
-    /// The encoded `ratchet_tree` extension content of the staged tree (the
-    /// encoding of [`TreeDiff::to_nodes_for_extension`], written without
-    /// copying the nodes).
+    /// The encoded `ratchet_tree` extension content of the staged tree
+    /// (trailing blanks removed), written without copying the nodes.
     pub fn encode_extension(&self) -> Result<Vec<u8>, Error> {
         let end = (0..self.width())
             .rev()
             .find(|&i| self.node(i).is_some())
             .map_or(0, |i| i.saturating_add(1));
         crate::messages::encode_nodes((0..end).map(|i| self.node(i)))
-    }
-
-    /// The staged tree's nodes in `ratchet_tree` extension form (trailing
-    /// blanks removed).
-    pub fn to_nodes_for_extension(&self) -> Vec<Option<Node>> {
-        let nodes: Vec<Option<Node>> = (0..self.width()).map(|i| self.node(i).cloned()).collect();
-        let end = nodes.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
-        nodes.into_iter().take(end).collect()
     }
 
     /// Detaches the staged changes, hashes up to date, for
