@@ -925,20 +925,7 @@ fn duplicate_application_ids_are_accepted_c_cred_13() {
     });
     let welcome = welcome_of(out.welcome.as_ref().unwrap());
     for (name, s, kp) in [("bob", bob_signer, bob), ("carol", carol_signer, carol)] {
-        let group = Group::join(
-            &p,
-            welcome,
-            &kp,
-            None,
-            BTreeMap::new(),
-            GroupConfig::default(),
-        )
-        .unwrap();
-        members.push(Member {
-            name: name.into(),
-            signer: s,
-            group,
-        });
+        members.push(welcomed(&p, welcome, name, s, &kp, GroupConfig::default()));
     }
     all_agree(&p, &members);
     let tree = members[0].group.tree();

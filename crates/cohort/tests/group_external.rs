@@ -621,20 +621,14 @@ fn external_sender_proposals_are_committed_by_reference() {
     .unwrap();
     deliver_proposal(&p, &mut members, &msg, Sender::External(1));
     let out = commit_all(&p, &mut members, 0, |g| g.commit());
-    let dave = Group::join(
+    members.push(welcomed(
         &p,
         welcome_of(out.welcome.as_ref().unwrap()),
+        "dave",
+        dave_signer,
         &dave_kp,
-        None,
-        Default::default(),
         GroupConfig::default(),
-    )
-    .unwrap();
-    members.push(Member {
-        name: "dave".into(),
-        signer: dave_signer,
-        group: dave,
-    });
+    ));
     all_agree(&p, &members);
 }
 
@@ -757,20 +751,14 @@ fn a_new_member_proposes_to_add_itself() {
     assert!(public_of(&msg).membership_tag.is_none());
     deliver_proposal(&p, &mut members, &msg, Sender::NewMemberProposal);
     let out = commit_all(&p, &mut members, 1, |g| g.commit());
-    let erin = Group::join(
+    members.push(welcomed(
         &p,
         welcome_of(out.welcome.as_ref().unwrap()),
+        "erin",
+        erin_signer,
         &erin_kp,
-        None,
-        Default::default(),
         GroupConfig::default(),
-    )
-    .unwrap();
-    members.push(Member {
-        name: "erin".into(),
-        signer: erin_signer,
-        group: erin,
-    });
+    ));
     all_agree(&p, &members);
 }
 

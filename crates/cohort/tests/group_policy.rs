@@ -237,20 +237,14 @@ fn the_admins_rule_accepts_what_it_allows() {
     let (dave_signer, dave) = client(&p, SUITE, "dave");
     let kp = dave.key_package.clone();
     let out = commit_all(&p, &mut members, 0, move |g| g.commit().add_member(kp));
-    let dave_group = Group::join(
+    members.push(welcomed(
         &p,
         welcome_of(out.welcome.as_ref().unwrap()),
+        "dave",
+        dave_signer,
         &dave,
-        None,
-        Default::default(),
         config.clone(),
-    )
-    .unwrap();
-    members.push(Member {
-        name: "dave".into(),
-        signer: dave_signer,
-        group: dave_group,
-    });
+    ));
     all_agree(&p, &members);
 
     // Alice proposes erin; bob (no permission) commits it by reference.
@@ -270,20 +264,14 @@ fn the_admins_rule_accepts_what_it_allows() {
         m.group.process(&p, &proposal).unwrap();
     }
     let out = commit_all(&p, &mut members, 1, |g| g.commit());
-    let erin_group = Group::join(
+    members.push(welcomed(
         &p,
         welcome_of(out.welcome.as_ref().unwrap()),
+        "erin",
+        erin_signer,
         &erin,
-        None,
-        Default::default(),
         config,
-    )
-    .unwrap();
-    members.push(Member {
-        name: "erin".into(),
-        signer: erin_signer,
-        group: erin_group,
-    });
+    ));
     all_agree(&p, &members);
 
     // Carol removes dave and updates.
@@ -375,20 +363,14 @@ fn authorized_self_add_is_committed() {
         m.group.process(&p, &msg).unwrap();
     }
     let out = commit_all(&p, &mut members, 0, |g| g.commit());
-    let erin = Group::join(
+    members.push(welcomed(
         &p,
         welcome_of(out.welcome.as_ref().unwrap()),
+        "erin",
+        erin_signer,
         &erin_kp,
-        None,
-        Default::default(),
         config,
-    )
-    .unwrap();
-    members.push(Member {
-        name: "erin".into(),
-        signer: erin_signer,
-        group: erin,
-    });
+    ));
     all_agree(&p, &members);
 }
 

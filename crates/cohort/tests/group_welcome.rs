@@ -255,20 +255,14 @@ fn one_welcome_covers_every_new_member_c_wel_10() {
     let welcome = welcome_of(out.welcome.as_ref().unwrap());
     assert_eq!(welcome.secrets.0.len(), 3);
     for ((signer, kp), name) in new.into_iter().zip(["carol", "dave", "erin"]) {
-        let group = Group::join(
+        members.push(welcomed(
             &p,
             welcome,
-            &kp,
-            None,
-            BTreeMap::new(),
-            GroupConfig::default(),
-        )
-        .unwrap();
-        members.push(Member {
-            name: name.into(),
+            name,
             signer,
-            group,
-        });
+            &kp,
+            GroupConfig::default(),
+        ));
     }
     all_agree(&p, &members);
     assert_eq!(members[0].group.tree().members().len(), 5);

@@ -366,3 +366,21 @@ impl ProposalPolicy for AllowNewMembers {
 pub fn open_config() -> GroupConfig {
     GroupConfig::default().with_proposal_policy(AllowNewMembers)
 }
+
+/// The member `name` made by joining with `welcome` (no PSKs, the tree in
+/// the Welcome) under `config`.
+pub fn welcomed(
+    p: &TestProvider,
+    welcome: &Welcome,
+    name: &str,
+    signer: Signer,
+    kp: &KeyPackageBundle,
+    config: GroupConfig,
+) -> Member {
+    let group = Group::join(p, welcome, kp, None, Default::default(), config).unwrap();
+    Member {
+        name: name.into(),
+        signer,
+        group,
+    }
+}
