@@ -533,6 +533,7 @@ impl Group {
             committer: me,
             leaf_policy: LeafPolicy {
                 required: required.as_ref(),
+                now: self.config.clock.now(),
                 ..Default::default()
             },
         };

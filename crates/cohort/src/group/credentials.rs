@@ -219,11 +219,7 @@ impl From<Arc<dyn CredentialValidator>> for SharedCredentialValidator {
 
 impl PartialEq for SharedCredentialValidator {
     fn eq(&self, other: &Self) -> bool {
-        match (&self.0, &other.0) {
-            (None, None) => true,
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        }
+        super::clock::same_hook(&self.0, &other.0)
     }
 }
 

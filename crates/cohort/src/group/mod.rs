@@ -2,6 +2,7 @@
 //! proposals, commits, Welcome, external joins and proposals, PSKs,
 //! reinitialization and branching.
 
+mod clock;
 mod commit;
 mod credentials;
 mod external;
@@ -19,6 +20,7 @@ mod test_utils;
 #[cfg(test)]
 mod tests;
 
+pub use clock::{Clock, SharedClock};
 pub use commit::{CommitBuilder, CommitOutput};
 #[cfg(feature = "test-utils")]
 pub use commit::{CommitHook, TagHook};

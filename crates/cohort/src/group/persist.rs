@@ -704,6 +704,8 @@ where
         proposal_policy: SharedPolicy::default(),
         // Likewise (Group::set_credential_validator).
         credential_validator: SharedCredentialValidator::default(),
+        // Likewise (Group::set_clock).
+        clock: super::SharedClock::default(),
     };
     let active = r.bool()?;
     let pending_reinit: Option<ReInit> = if r.bool()? { Some(r.tls()?) } else { None };

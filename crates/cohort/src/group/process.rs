@@ -461,6 +461,7 @@ impl Group {
             committer,
             leaf_policy: LeafPolicy {
                 required: required.as_ref(),
+                now: self.config.clock.now(),
                 ..Default::default()
             },
         };

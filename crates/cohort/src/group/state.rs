@@ -28,8 +28,8 @@ pub enum WireFormatPolicy {
 }
 
 /// Policy of a group, with safe defaults. Everything but the
-/// `proposal_policy` and the `credential_validator` is saved with the
-/// group.
+/// `proposal_policy`, the `credential_validator` and the `clock` is saved
+/// with the group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupConfig {
     /// Handshake wire format.
@@ -64,6 +64,13 @@ pub struct GroupConfig {
     /// [`CredentialValidator`]: super::CredentialValidator
     /// [`DefaultCredentialValidator`]: super::DefaultCredentialValidator
     pub credential_validator: SharedCredentialValidator,
+    /// The application's clock for KeyPackage lifetimes (RFC 9420 section
+    /// 7.3; C-LN-14, C-LN-15): with one, Adds outside their KeyPackage's
+    /// lifetime are neither sent nor accepted. The core has no time source,
+    /// so the default has no clock and checks no lifetime. Leaves of a tree
+    /// being joined are not checked (members' KeyPackages expire while they
+    /// stay members). Runtime only (see [`Group::set_clock`]).
+    pub clock: super::SharedClock,
 }
 
 impl Default for GroupConfig {
@@ -76,11 +83,18 @@ impl Default for GroupConfig {
             ratchet_tree_extension: true,
             proposal_policy: SharedPolicy::default(),
             credential_validator: SharedCredentialValidator::default(),
+            clock: super::SharedClock::default(),
         }
     }
 }
 
 impl GroupConfig {
+    /// This configuration with `clock` for KeyPackage lifetimes.
+    pub fn with_clock<T: super::Clock + 'static>(mut self, clock: T) -> Self {
+        self.clock = super::SharedClock::new(clock);
+        self
+    }
+
     /// This configuration with `policy` as its proposal policy.
     pub fn with_proposal_policy<T: ProposalPolicy + 'static>(mut self, policy: T) -> Self {
         self.proposal_policy = SharedPolicy::new(policy);
@@ -241,6 +255,12 @@ impl Group {
     /// application with rules of its own installs them after each load.
     pub fn set_proposal_policy(&mut self, policy: SharedPolicy) {
         self.config.proposal_policy = policy;
+    }
+
+    /// Installs the application's clock for KeyPackage lifetimes (see
+    /// [`GroupConfig::clock`]); runtime configuration, not saved.
+    pub fn set_clock(&mut self, clock: super::SharedClock) {
+        self.config.clock = clock;
     }
 
     /// Installs the application's credential validator, its
