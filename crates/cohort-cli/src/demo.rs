@@ -10,8 +10,10 @@
 use cohort::codec::encode;
 use cohort::crypto::SuiteCrypto;
 use cohort::framing::{MlsMessage, MlsMessageBody};
-use cohort::group::{Group, GroupConfig, KeyPackageBuilder, KeyPackageBundle, ProcessedMessage};
-use cohort::messages::{Credential, Extensions, PreSharedKeyId, Psk};
+use cohort::group::{
+    Clock, Group, GroupConfig, KeyPackageBuilder, KeyPackageBundle, ProcessedMessage, SharedClock,
+};
+use cohort::messages::{Credential, Extensions, Lifetime, PreSharedKeyId, Psk};
 use cohort::tree::TreeView;
 use cohort::tree::math::LeafIndex;
 use cohort_basic_credential::SignatureKeyPair;
@@ -23,7 +25,7 @@ use cohort_traits::{
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 type Provider<'a> = ProviderBundle<&'a dyn Crypto, &'a dyn Rand, DemoStorage>;
 
@@ -167,6 +169,32 @@ struct Client<'a> {
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
+}
+
+/// The system clock, so members check KeyPackage lifetimes (RFC 9420
+/// section 7.3).
+struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+}
+
+/// The demo's group policy: the defaults, with the system clock.
+fn config() -> GroupConfig {
+    GroupConfig::default().with_clock(SystemClock)
+}
+
+/// A KeyPackage lifetime from an hour ago to 30 days from now.
+fn lifetime() -> Lifetime {
+    let now = SystemClock.now();
+    Lifetime {
+        not_before: now.saturating_sub(3600),
+        not_after: now.saturating_add(30 * 24 * 3600),
+    }
 }
 
 fn size(msg: &MlsMessage) -> Result<usize, String> {
@@ -437,7 +465,11 @@ fn resume(p: &Provider<'_>, crypto: &dyn Crypto, described: &str) -> Result<(), 
     found.sort_by_key(|(index, _, _)| *index);
     let mut clients = Vec::with_capacity(found.len());
     for (_, name, key) in found {
-        let group = Group::load_as(p, name.as_bytes(), GROUP_ID).map_err(err)?;
+        let mut group = Group::load_as(p, name.as_bytes(), GROUP_ID).map_err(err)?;
+        // The clock is runtime configuration: installed again after a load.
+        if let Some(g) = group.as_mut() {
+            g.set_clock(SharedClock::new(SystemClock));
+        }
         let suite = group
             .as_ref()
             .map_or(Ciphersuite(1), |g: &Group| g.ciphersuite());
@@ -531,6 +563,7 @@ fn fresh(
         let name = format!("member-{i}");
         bundles.push(
             KeyPackageBuilder::new(Credential::basic(name.clone()))
+                .lifetime(lifetime())
                 .build(&cs, rand, &signer)
                 .map_err(err)?,
         );
@@ -551,14 +584,8 @@ fn fresh(
 
     let started = Instant::now();
     let first = bundles.first().ok_or("no KeyPackage")?;
-    let group = Group::create(
-        p,
-        first,
-        GROUP_ID.to_vec(),
-        Extensions::default(),
-        GroupConfig::default(),
-    )
-    .map_err(err)?;
+    let group =
+        Group::create(p, first, GROUP_ID.to_vec(), Extensions::default(), config()).map_err(err)?;
     if let Some(c) = clients.first_mut() {
         c.group = Some(group);
     }
@@ -591,17 +618,7 @@ fn fresh(
     };
     let started = Instant::now();
     for (c, b) in clients.iter_mut().zip(&bundles).skip(1) {
-        c.group = Some(
-            Group::join(
-                p,
-                &welcome,
-                b,
-                None,
-                BTreeMap::new(),
-                GroupConfig::default(),
-            )
-            .map_err(err)?,
-        );
+        c.group = Some(Group::join(p, &welcome, b, None, BTreeMap::new(), config()).map_err(err)?);
     }
     report(
         &format!("{} members join by Welcome (total)", members - 1),
@@ -701,18 +718,12 @@ fn fresh(
     let started = Instant::now();
     let signer = SignatureKeyPair::generate(crypto, cs.params().signature, rand).map_err(err)?;
     let bundle = KeyPackageBuilder::new(Credential::basic("newcomer"))
+        .lifetime(lifetime())
         .build(&cs, rand, &signer)
         .map_err(err)?;
-    let (group, commit) = Group::join_external(
-        p,
-        &signer,
-        &group_info,
-        None,
-        &bundle,
-        GroupConfig::default(),
-        None,
-    )
-    .map_err(err)?;
+    let (group, commit) =
+        Group::join_external(p, &signer, &group_info, None, &bundle, config(), None)
+            .map_err(err)?;
     report(
         "external join: create external commit (newcomer)",
         started,
