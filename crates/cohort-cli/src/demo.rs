@@ -274,29 +274,26 @@ fn commit_round(
     Ok(())
 }
 
-/// Client `from` sends `data`; every other active member decrypts it.
-fn message_round(
+/// Client `from` sends the message `send` makes (reported as `sent`); every
+/// other active member processes it, `expected` must hold of each result
+/// (reported as `received`), and every client is saved.
+fn broadcast_round(
     p: &Provider<'_>,
     clients: &mut [Client<'_>],
     from: usize,
-    data: &[u8],
+    sent: &str,
+    received: &str,
+    send: impl FnOnce(&mut Group, &dyn cohort_traits::Signer) -> Result<MlsMessage, cohort::Error>,
+    expected: impl Fn(&ProcessedMessage) -> bool,
 ) -> Result<(), String> {
     let started = Instant::now();
     let sender = clients.get_mut(from).ok_or("no such member")?;
     let name = sender.name.clone();
-    let msg = sender
-        .group
-        .as_mut()
-        .ok_or("no group")?
-        .encrypt(p, &sender.signer, data, b"")
-        .map_err(err)?;
-    report(
-        &format!("encrypt an application message ({name})"),
-        started,
-        Some(size(&msg)?),
-    );
+    let group = sender.group.as_mut().ok_or("no group")?;
+    let msg = send(group, &sender.signer).map_err(err)?;
+    report(&format!("{sent} ({name})"), started, Some(size(&msg)?));
     let started = Instant::now();
-    let mut received = 0;
+    let mut count = 0;
     for (i, c) in clients.iter_mut().enumerate() {
         let Some(g) = c.group.as_mut().filter(|g| g.is_active()) else {
             continue;
@@ -304,18 +301,35 @@ fn message_round(
         if i == from {
             continue;
         }
-        match g.process(p, &msg).map_err(err)? {
-            ProcessedMessage::Application { data: got, .. } if got == data => {}
-            _ => return Err("application message not delivered".into()),
+        if !expected(&g.process(p, &msg).map_err(err)?) {
+            return Err(format!("{sent}: not received as expected"));
         }
-        received += 1;
+        count += 1;
     }
     report(
-        &format!("decrypt it at {received} members (total)"),
+        &format!("{received} at {count} members (total)"),
         started,
         None,
     );
     save_all(p, clients)
+}
+
+/// Client `from` sends `data`; every other active member decrypts it.
+fn message_round(
+    p: &Provider<'_>,
+    clients: &mut [Client<'_>],
+    from: usize,
+    data: &[u8],
+) -> Result<(), String> {
+    broadcast_round(
+        p,
+        clients,
+        from,
+        "encrypt an application message",
+        "decrypt it",
+        |g, s| g.encrypt(p, s, data, b""),
+        |r| matches!(r, ProcessedMessage::Application { data: got, .. } if got == data),
+    )
 }
 
 /// Client `from` proposes an Update of its leaf (a fresh encryption key);
@@ -325,41 +339,15 @@ fn update_proposal_round(
     clients: &mut [Client<'_>],
     from: usize,
 ) -> Result<(), String> {
-    let started = Instant::now();
-    let sender = clients.get_mut(from).ok_or("no such member")?;
-    let name = sender.name.clone();
-    let msg = sender
-        .group
-        .as_mut()
-        .ok_or("no group")?
-        .propose_update(p, &sender.signer)
-        .map_err(err)?;
-    report(
-        &format!("propose an Update of its leaf ({name})"),
-        started,
-        Some(size(&msg)?),
-    );
-    let started = Instant::now();
-    let mut received = 0;
-    for (i, c) in clients.iter_mut().enumerate() {
-        let Some(g) = c.group.as_mut().filter(|g| g.is_active()) else {
-            continue;
-        };
-        if i == from {
-            continue;
-        }
-        match g.process(p, &msg).map_err(err)? {
-            ProcessedMessage::Proposal { .. } => {}
-            _ => return Err("expected a proposal".into()),
-        }
-        received += 1;
-    }
-    report(
-        &format!("verify and cache it at {received} members (total)"),
-        started,
-        None,
-    );
-    save_all(p, clients)
+    broadcast_round(
+        p,
+        clients,
+        from,
+        "propose an Update of its leaf",
+        "verify and cache it",
+        |g, s| g.propose_update(p, s),
+        |r| matches!(r, ProcessedMessage::Proposal { .. }),
+    )
 }
 
 /// Opens the storage `options` ask for; the guard removes a temporary file.

@@ -521,7 +521,7 @@ impl Group {
         // A commit of another member that applies this member's Update:
         // its leaf key is the one kept when proposing (RFC 9420 section
         // 12.1.2), and its direct path was blanked.
-        let own_keys = if applied.updated.contains(&self.own_leaf) {
+        let updated_keys = if applied.updated.contains(&self.own_leaf) {
             let new_key = diff
                 .leaf(self.own_leaf)
                 .ok_or(ValidationError::BlankLeaf {
@@ -534,10 +534,14 @@ impl Group {
                 .iter()
                 .find(|u| u.encryption_key == new_key)
                 .ok_or(ValidationError::OwnUpdateKeyUnknown)?;
-            TreePrivateKeys::new(self.own_leaf, pending.private_key.clone())
+            Some(TreePrivateKeys::new(
+                self.own_leaf,
+                pending.private_key.clone(),
+            ))
         } else {
-            self.private_keys.clone()
+            None
         };
+        let own_keys = updated_keys.as_ref().unwrap_or(&self.private_keys);
         let mut private_keys = Some(own_keys.clone());
         let (commit_secret, path_leaf) = match &commit.path {
             Some(path) => {
@@ -583,7 +587,7 @@ impl Group {
                 };
                 let gc = encode(&provisional)?;
                 let (keys, _, commit_secret) =
-                    decrypt_path(cs, &diff, sender_leaf, path, &own_keys, &gc, &new_leaves)?;
+                    decrypt_path(cs, &diff, sender_leaf, path, own_keys, &gc, &new_leaves)?;
                 private_keys = Some(keys);
                 (commit_secret, Some(path.leaf_node.clone()))
             }
