@@ -2,6 +2,7 @@ use alloc::vec::Vec;
 
 /// A failure of the storage backend or of a stored record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StorageError {
     /// The backend failed (I/O, database error).
     #[error("storage backend failed: {0}")]
@@ -12,6 +13,11 @@ pub enum StorageError {
     /// A record could not be decoded.
     #[error("corrupt record")]
     Corrupt,
+    /// A record decodes but a field is outside its documented range (a
+    /// count that does not match the data it describes, a configuration
+    /// value beyond its limit): the field's name.
+    #[error("record field {0} out of range")]
+    OutOfRange(&'static str),
 }
 
 /// The kinds of record a backend stores. Each kind is its own key space.

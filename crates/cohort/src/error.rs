@@ -25,6 +25,57 @@ pub enum Error {
     /// The storage backend failed.
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
+    /// Input exceeds a configured limit ([`Limits`](crate::group::Limits)).
+    #[error("limit exceeded: {0}")]
+    Limit(#[from] LimitError),
+}
+
+/// A configured limit that input exceeds (see
+/// [`Limits`](crate::group::Limits)). Each is checked before the work the
+/// input would cost.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LimitError {
+    /// A received ratchet tree, or the tree a commit would grow, has more
+    /// leaves than `max_leaves`.
+    #[error("tree of {leaves} leaves exceeds the limit of {max}")]
+    TooManyLeaves {
+        /// The leaves the tree has or would have (at least).
+        leaves: u64,
+        /// The limit.
+        max: u32,
+    },
+    /// A message is larger than `max_message_size`.
+    #[error("message of {size} bytes exceeds the limit of {max}")]
+    MessageTooLarge {
+        /// The message's encoded size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A LeafNode or KeyPackage carries more extensions than
+    /// `max_extensions_per_leaf`.
+    #[error("{count} extensions exceed the limit of {max}")]
+    TooManyExtensions {
+        /// The number of extensions.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A commit holds more proposals than `max_proposals_per_commit`.
+    #[error("commit of {count} proposals exceeds the limit of {max}")]
+    TooManyProposals {
+        /// The number of proposals.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The epoch's proposal cache already holds `max_cached_proposals`.
+    #[error("proposal cache full ({max} proposals)")]
+    ProposalCacheFull {
+        /// The limit.
+        max: usize,
+    },
 }
 
 impl From<RandError> for Error {
@@ -731,4 +782,20 @@ pub enum MisuseError {
     /// The signer's public key is not the leaf's signature key.
     #[error("signer does not hold the leaf's signature key")]
     SignerKeyMismatch,
+    /// A configuration value is outside its documented range (see
+    /// [`GroupConfig`](crate::group::GroupConfig)): the field's name.
+    #[error("configuration value {field} out of range")]
+    ConfigOutOfRange {
+        /// The field.
+        field: &'static str,
+    },
+    /// A staged commit is merged into a group it was not staged for: another
+    /// group, another epoch (a commit merged twice, or a competing commit
+    /// after the winner), or another transcript (a forked state). Nothing
+    /// changed.
+    #[error("staged commit does not belong to this group state: {what} differs")]
+    StagedCommitMismatch {
+        /// What differs: `"group id"`, `"epoch"` or `"transcript hash"`.
+        what: &'static str,
+    },
 }

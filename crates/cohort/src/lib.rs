@@ -40,4 +40,4 @@ pub mod tree;
 
 pub use cohort_traits as traits;
 pub use cohort_traits::{Ciphersuite, Crypto, Provider, Rand, Secret, SignatureScheme, Signer};
-pub use error::{DecodeError, Error, MisuseError, ValidationError};
+pub use error::{DecodeError, Error, LimitError, MisuseError, ValidationError};

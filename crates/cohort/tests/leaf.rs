@@ -175,7 +175,7 @@ fn required_capabilities_are_enforced_c_ln_07_08_09() {
         },
     ] {
         let policy = LeafPolicy {
-            required: Some(&req),
+            required: Some(&cohort::tree::RequiredSet::new(&req)),
             ..Default::default()
         };
         assert_eq!(

@@ -18,8 +18,7 @@ use crate::framing::{
 use crate::messages::{
     Add, Commit, ExtensionContent, Extensions, ExternalPub, GroupContext, GroupInfo, GroupSecrets,
     KeyPackage, LeafNodeSource, PathSecret, PreSharedKeyId, Proposal, ProposalOrRef,
-    ProtocolVersion, Psk, RatchetTreeExtension, ReInit, Remove, RequiredCapabilities,
-    ResumptionPskUsage, Welcome,
+    ProtocolVersion, Psk, RatchetTreeExtension, ReInit, Remove, ResumptionPskUsage, Welcome,
 };
 use crate::schedule::{
     EpochSecrets, JoinerSecret, confirmation_tag, encrypt_group_secrets, interim_transcript_hash,
@@ -214,7 +213,7 @@ impl Group {
         let suite = own.key_package.cipher_suite;
         let cs = SuiteCrypto::new(provider.crypto(), suite)?;
         let tree = RatchetTree::new(&cs, own.key_package.leaf_node.clone())?;
-        let required = extensions.get::<RequiredCapabilities>()?;
+        let required = crate::tree::RequiredSet::of(&extensions)?;
         let policy = LeafPolicy {
             required: required.as_ref(),
             ..Default::default()
@@ -525,7 +524,7 @@ impl Group {
             });
             refs.push(ProposalOrRef::Proposal(alloc::boxed::Box::new(p)));
         }
-        let required = self.context.extensions.get::<RequiredCapabilities>()?;
+        let required = crate::tree::RequiredSet::of(&self.context.extensions)?;
         let check = ProposalCheck {
             cs: &cs,
             context: &self.context,

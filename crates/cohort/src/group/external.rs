@@ -17,7 +17,7 @@ use crate::framing::{
 };
 use crate::messages::{
     Add, Commit, ExternalInit, ExternalPub, GroupContext, GroupInfo, KeyPackage, Node,
-    PreSharedKey, PreSharedKeyId, Proposal, ProposalOrRef, Psk, Remove, RequiredCapabilities,
+    PreSharedKey, PreSharedKeyId, Proposal, ProposalOrRef, Psk, Remove,
 };
 use crate::schedule::{
     JoinerSecret, confirmation_tag, external_init_send, interim_transcript_hash,
@@ -195,7 +195,7 @@ impl Group {
 
         // The joiner checks what the members will (C-EXT-10 to C-EXT-15),
         // and that its own leaf suits the group.
-        let required = context.extensions.get::<RequiredCapabilities>()?;
+        let required = crate::tree::RequiredSet::of(&context.extensions)?;
         let policy = LeafPolicy {
             required: required.as_ref(),
             ..Default::default()

@@ -12,7 +12,7 @@ use crate::codec::encode;
 use crate::crypto::SuiteCrypto;
 use crate::messages::{
     Capabilities, GroupContext, GroupInfo, Node, PreSharedKeyId, Psk, RatchetTreeExtension,
-    RequiredCapabilities, ResumptionPskUsage, Welcome,
+    ResumptionPskUsage, Welcome,
 };
 use crate::schedule::{
     JoinerSecret, decrypt_group_info, decrypt_group_secrets, interim_transcript_hash,
@@ -332,12 +332,14 @@ pub(crate) fn check_joiner_supports(
     caps: &Capabilities,
     context: &GroupContext,
 ) -> Result<(), Error> {
-    match context
-        .extensions
-        .iter()
-        .map(|e| e.extension_type)
-        .find(|t| !t.is_default() && !caps.extensions.0.contains(t))
-    {
+    let group_extensions = crate::tree::SortedSet::new(
+        context
+            .extensions
+            .iter()
+            .map(|e| e.extension_type)
+            .filter(|t| !t.is_default()),
+    );
+    match group_extensions.first_missing_from(&caps.extensions.0) {
         Some(t) => Err(ValidationError::LeafLacksGroupExtension {
             extension_type: t.0,
         }
@@ -379,7 +381,7 @@ pub(crate) fn verified_tree<C: Crypto + ?Sized>(
     if tree.tree_hash() != context.tree_hash.as_slice() {
         return Err(ValidationError::TreeHashMismatch.into());
     }
-    let required = context.extensions.get::<RequiredCapabilities>()?;
+    let required = crate::tree::RequiredSet::of(&context.extensions)?;
     let policy = LeafPolicy {
         required: required.as_ref(),
         ..Default::default()

@@ -288,15 +288,24 @@ pub fn validate_key_package<C: Crypto + ?Sized>(
     if kp.init_key == kp.leaf_node.encryption_key {
         return Err(ValidationError::InitKeyEqualsEncryptionKey.into());
     }
+    if kp.extensions.len() > policy.max_extensions {
+        return Err(crate::LimitError::TooManyExtensions {
+            count: kp.extensions.len(),
+            max: policy.max_extensions,
+        }
+        .into());
+    }
     check_extension_list(&kp.extensions, ExtensionContext::KeyPackage)?;
     let caps = &kp.leaf_node.capabilities;
-    if let Some(e) = kp
-        .extensions
-        .iter()
-        .find(|e| !e.extension_type.is_default() && !caps.extensions.0.contains(&e.extension_type))
-    {
+    let carried = crate::tree::SortedSet::new(
+        kp.extensions
+            .iter()
+            .map(|e| e.extension_type)
+            .filter(|t| !t.is_default()),
+    );
+    if let Some(t) = carried.first_missing_from(&caps.extensions.0) {
         return Err(ValidationError::UnsupportedKeyPackageExtension {
-            extension_type: e.extension_type.0,
+            extension_type: t.0,
         }
         .into());
     }

@@ -698,6 +698,7 @@ where
         padding_block: r.usize()?,
         ratchet: r.ratchet_config()?,
         max_past_epochs: r.usize()?,
+        limits: super::Limits::default(),
         ratchet_tree_extension: r.bool()?,
         // Runtime configuration, not stored: the application installs its
         // own after loading (Group::set_proposal_policy).

@@ -18,7 +18,7 @@ use crate::framing::{
 };
 use crate::messages::{
     Commit, ExternalSenders, GroupContext, LeafNode, Node, Proposal, ProposalOrRef, ReInit,
-    RequiredCapabilities, UpdatePath,
+    UpdatePath,
 };
 use crate::schedule::{
     EpochSecrets, JoinerSecret, SecretTreeUpdate, external_init_receive, interim_transcript_hash,
@@ -453,7 +453,7 @@ impl Group {
                 ),
             }
         }
-        let required = self.context.extensions.get::<RequiredCapabilities>()?;
+        let required = crate::tree::RequiredSet::of(&self.context.extensions)?;
         let check = ProposalCheck {
             cs,
             context: &self.context,
@@ -545,7 +545,7 @@ impl Group {
         let mut private_keys = Some(own_keys.clone());
         let (commit_secret, path_leaf) = match &commit.path {
             Some(path) => {
-                let required = extensions.get::<RequiredCapabilities>()?;
+                let required = crate::tree::RequiredSet::of(&extensions)?;
                 let policy = LeafPolicy {
                     required: required.as_ref(),
                     ..Default::default()

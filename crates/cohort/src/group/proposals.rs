@@ -15,7 +15,7 @@ use crate::messages::{
     RequiredCapabilities, ResumptionPskUsage,
 };
 use crate::tree::math::{self, LeafIndex};
-use crate::tree::{LeafPolicy, LeafRole, RatchetTree, TreeDiff, TreeView, validate_leaf_node};
+use crate::tree::{LeafPolicy, LeafRole, RatchetTree, RequiredSet, SortedSet, TreeDiff, TreeView};
 use crate::{Error, MisuseError, ValidationError};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::sync::Arc;
@@ -389,12 +389,13 @@ pub fn validate_proposal_list_with<C: Crypto + ?Sized>(
     }
 
     let extensions = found.gce.unwrap_or(&check.context.extensions);
-    let required = extensions.get::<RequiredCapabilities>()?;
-    let group_extensions: Vec<ExtensionType> = extensions
-        .iter()
-        .map(|e| e.extension_type)
-        .filter(|t| !t.is_default())
-        .collect();
+    let required = crate::tree::RequiredSet::of(extensions)?;
+    let group_extensions: SortedSet<ExtensionType> = SortedSet::new(
+        extensions
+            .iter()
+            .map(|e| e.extension_type)
+            .filter(|t| !t.is_default()),
+    );
     let policy = LeafPolicy {
         required: required.as_ref(),
         ..check.leaf_policy
@@ -508,8 +509,8 @@ struct Collected<'l> {
     removed: BTreeSet<u32>,
     updated: BTreeMap<u32, &'l LeafNode>,
     adds: Vec<&'l KeyPackage>,
-    psks: Vec<&'l PreSharedKeyId>,
-    custom_types: Vec<ProposalType>,
+    psks: BTreeSet<&'l PreSharedKeyId>,
+    custom_types: BTreeSet<ProposalType>,
 }
 
 /// The per-proposal checks of RFC 9420 section 12.1 and the counting rules
@@ -565,10 +566,9 @@ fn collect<'l, C: Crypto + ?Sized>(
                 }
                 .into());
             }
-            if found.psks.contains(&id) {
+            if !found.psks.insert(id) {
                 return Err(ValidationError::DuplicatePsk.into());
             }
-            found.psks.push(id);
         }
         Proposal::ReInit(reinit) => {
             if reinit.version.0 < check.context.version.0 {
@@ -594,7 +594,7 @@ fn collect<'l, C: Crypto + ?Sized>(
     }
     let proposal_type = q.proposal.proposal_type();
     if !proposal_type.is_default() {
-        found.custom_types.push(proposal_type);
+        found.custom_types.insert(proposal_type);
     }
     Ok(())
 }
@@ -632,32 +632,13 @@ fn check_resync<C: Crypto + ?Sized>(
 
 /// The first non-default group context extension type `leaf` does not
 /// support (RFC 9420 section 13.4).
-fn unsupported_extension(caps: &Capabilities, group_extensions: &[ExtensionType]) -> Option<u16> {
+fn unsupported_extension(
+    caps: &Capabilities,
+    group_extensions: &SortedSet<ExtensionType>,
+) -> Option<u16> {
     group_extensions
-        .iter()
-        .find(|t| !caps.extensions.0.contains(t))
+        .first_missing_from(&caps.extensions.0)
         .map(|t| t.0)
-}
-
-/// Whether `caps` meet `required` (RFC 9420 section 11.1): default proposal
-/// and extension types count as supported, credential types do not
-/// (C-CAP-14).
-fn meets_required(caps: &Capabilities, required: &RequiredCapabilities) -> bool {
-    required
-        .extension_types
-        .0
-        .iter()
-        .all(|e| e.is_default() || caps.extensions.0.contains(e))
-        && required
-            .proposal_types
-            .0
-            .iter()
-            .all(|p| p.is_default() || caps.proposals.0.contains(p))
-        && required
-            .credential_types
-            .0
-            .iter()
-            .all(|c| caps.credentials.0.contains(c))
 }
 
 /// Validates each added KeyPackage (C-PROP-04) and updated leaf (C-PROP-05)
@@ -667,7 +648,7 @@ fn check_new_leaves<C: Crypto + ?Sized>(
     check: &ProposalCheck<'_, C>,
     found: &Collected<'_>,
     policy: &LeafPolicy<'_>,
-    group_extensions: &[ExtensionType],
+    group_extensions: &SortedSet<ExtensionType>,
 ) -> Result<(), Error> {
     let unsupported = |caps: &Capabilities| -> Result<(), Error> {
         match unsupported_extension(caps, group_extensions) {
@@ -687,7 +668,7 @@ fn check_new_leaves<C: Crypto + ?Sized>(
             .leaf(LeafIndex(s))
             .ok_or(ValidationError::SenderNotMember)?;
         check_extension_list(&leaf.extensions, ExtensionContext::LeafNode)?;
-        validate_leaf_node(
+        crate::tree::validate_leaf_node(
             check.cs,
             leaf,
             LeafRole::Update { replaced },
@@ -821,16 +802,14 @@ fn check_credential_types(tree: &RatchetTree, found: &Collected<'_>) -> Result<(
     for kp in &found.adds {
         note(kp.leaf_node.credential.credential_type().0);
     }
-    let in_use: BTreeSet<CredentialType> = (0u16..64)
-        .filter(|t| mask & (1u64 << t) != 0)
-        .chain(wide.iter().copied())
-        .map(CredentialType)
-        .collect();
+    let in_use: SortedSet<CredentialType> = SortedSet::new(
+        (0u16..64)
+            .filter(|t| mask & (1u64 << t) != 0)
+            .chain(wide.iter().copied())
+            .map(CredentialType),
+    );
     let lacking = |caps: &Capabilities| -> Option<CredentialType> {
-        in_use
-            .iter()
-            .find(|t| !caps.credentials.0.contains(t))
-            .copied()
+        in_use.first_missing_from(&caps.credentials.0)
     };
     for l in 0..tree.n_leaves() {
         if !untouched && found.removed.contains(&l) {
@@ -878,8 +857,8 @@ fn check_credential_types(tree: &RatchetTree, found: &Collected<'_>) -> Result<(
 fn check_members(
     tree: &RatchetTree,
     found: &Collected<'_>,
-    required: Option<&RequiredCapabilities>,
-    group_extensions: &[ExtensionType],
+    required: Option<&RequiredSet>,
+    group_extensions: &SortedSet<ExtensionType>,
 ) -> Result<(), Error> {
     let new_leaves = !found.adds.is_empty() || !found.updated.is_empty();
     if found.gce.is_none() && found.custom_types.is_empty() {
@@ -913,13 +892,15 @@ fn check_members(
     });
     let members: Vec<Member<'_>> = existing.chain(added).collect();
 
-    let mut in_use: BTreeSet<CredentialType> = BTreeSet::new();
-    if new_leaves {
-        in_use.extend(members.iter().map(|m| m.node.credential.credential_type()));
-    }
+    let in_use: SortedSet<CredentialType> = if new_leaves {
+        SortedSet::new(members.iter().map(|m| m.node.credential.credential_type()))
+    } else {
+        SortedSet::default()
+    };
+    let custom_types: SortedSet<ProposalType> = SortedSet::new(found.custom_types.iter().copied());
     for m in &members {
         let caps = &m.node.capabilities;
-        if let Some(t) = in_use.iter().find(|t| !caps.credentials.0.contains(t)) {
+        if let Some(t) = in_use.first_missing_from(&caps.credentials.0) {
             return Err(if m.new {
                 ValidationError::LeafLacksMemberCredentialType {
                     credential_type: t.0,
@@ -930,7 +911,7 @@ fn check_members(
             .into());
         }
         if found.gce.is_some() && !m.new {
-            if required.is_some_and(|r| !meets_required(caps, r)) {
+            if required.is_some_and(|r| !r.met_by(caps)) {
                 return Err(ValidationError::GceRequiredCapabilitiesUnmet { leaf: m.leaf }.into());
             }
             if unsupported_extension(caps, group_extensions).is_some() {
@@ -938,10 +919,7 @@ fn check_members(
             }
         }
         if !m.added
-            && let Some(t) = found
-                .custom_types
-                .iter()
-                .find(|t| !caps.proposals.0.contains(t))
+            && let Some(t) = custom_types.first_missing_from(&caps.proposals.0)
         {
             return Err(ValidationError::UnsupportedProposalType { proposal_type: t.0 }.into());
         }

@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 use cohort_traits::{Ciphersuite, Crypto, Provider, Rand, Secret};
 
 use super::credentials::{CredentialValidator, SharedCredentialValidator};
+use super::limits::{Limits, check_range};
 use super::proposals::{ProposalPolicy, QueuedProposal, SharedPolicy};
 
 /// Which wire format the group uses for its own handshake messages, and
@@ -30,18 +31,30 @@ pub enum WireFormatPolicy {
 /// Policy of a group, with safe defaults. Everything but the
 /// `proposal_policy`, the `credential_validator` and the `clock` is saved
 /// with the group.
+///
+/// Every numeric field has a documented range, checked by
+/// [`GroupConfig::validate`] wherever a configuration enters a group
+/// (create, joins, load): outside it,
+/// [`MisuseError::ConfigOutOfRange`] names the field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupConfig {
     /// Handshake wire format.
     pub wire_format: WireFormatPolicy,
     /// PrivateMessage contents are padded with zeros to a multiple of this
-    /// many bytes (0 or 1: no padding) (RFC 9420 section 6.3.1).
+    /// many bytes (0 or 1: no padding) (RFC 9420 section 6.3.1). Range 0 to
+    /// 2^20 (1 MiB).
     pub padding_block: usize,
-    /// Out-of-order tolerance of sender ratchets.
+    /// Out-of-order tolerance of sender ratchets:
+    /// `out_of_order_tolerance` 0 to 4,096 skipped keys kept per ratchet,
+    /// `maximum_forward_distance` 0 to 65,536 generations (each skipped
+    /// generation costs three key derivations).
     pub ratchet: RatchetConfig,
     /// How many past epochs keep their secrets so late application messages
-    /// still decrypt (RFC 9420 section 15.3).
+    /// still decrypt (RFC 9420 section 15.3). Range 0 to 256.
     pub max_past_epochs: usize,
+    /// Limits on received input (tree size, message size, extensions,
+    /// proposals); see [`Limits`].
+    pub limits: Limits,
     /// Whether Welcome messages carry the ratchet tree in a `ratchet_tree`
     /// extension (RFC 9420 section 12.4.3.3).
     pub ratchet_tree_extension: bool,
@@ -80,6 +93,7 @@ impl Default for GroupConfig {
             padding_block: 32,
             ratchet: RatchetConfig::default(),
             max_past_epochs: 3,
+            limits: Limits::default(),
             ratchet_tree_extension: true,
             proposal_policy: SharedPolicy::default(),
             credential_validator: SharedCredentialValidator::default(),
@@ -89,6 +103,53 @@ impl Default for GroupConfig {
 }
 
 impl GroupConfig {
+    /// The largest `padding_block`.
+    pub const MAX_PADDING_BLOCK: usize = 1 << 20;
+    /// The largest `ratchet.out_of_order_tolerance`.
+    pub const MAX_OUT_OF_ORDER_TOLERANCE: u32 = 4096;
+    /// The largest `ratchet.maximum_forward_distance`.
+    pub const MAX_FORWARD_DISTANCE: u32 = 1 << 16;
+    /// The largest `max_past_epochs`.
+    pub const MAX_PAST_EPOCHS: usize = 256;
+
+    /// Checks every numeric field against its documented range.
+    ///
+    /// Errors: [`MisuseError::ConfigOutOfRange`] naming the first field
+    /// outside its range.
+    pub fn validate(&self) -> Result<(), Error> {
+        check_range(
+            "padding_block",
+            self.padding_block as u64,
+            0,
+            Self::MAX_PADDING_BLOCK as u64,
+        )?;
+        check_range(
+            "ratchet.out_of_order_tolerance",
+            self.ratchet.out_of_order_tolerance.into(),
+            0,
+            Self::MAX_OUT_OF_ORDER_TOLERANCE.into(),
+        )?;
+        check_range(
+            "ratchet.maximum_forward_distance",
+            self.ratchet.maximum_forward_distance.into(),
+            0,
+            Self::MAX_FORWARD_DISTANCE.into(),
+        )?;
+        check_range(
+            "max_past_epochs",
+            self.max_past_epochs as u64,
+            0,
+            Self::MAX_PAST_EPOCHS as u64,
+        )?;
+        self.limits.validate()
+    }
+
+    /// This configuration with `limits`.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// This configuration with `clock` for KeyPackage lifetimes.
     pub fn with_clock<T: super::Clock + 'static>(mut self, clock: T) -> Self {
         self.clock = super::SharedClock::new(clock);

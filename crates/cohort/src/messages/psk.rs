@@ -30,7 +30,7 @@ closed_u8!(
 
 /// The `psktype` of a `PreSharedKeyID` with the fields that `select` on it
 /// (RFC 9420 section 8.4).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Psk {
     /// `external`
     External {
@@ -116,7 +116,9 @@ impl DeserializeBytes for Psk {
 }
 
 /// `PreSharedKeyID` (RFC 9420 section 8.4).
-#[derive(Clone, Debug, PartialEq, Eq, TlsSize, TlsSerializeBytes, TlsDeserializeBytes)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, TlsSize, TlsSerializeBytes, TlsDeserializeBytes,
+)]
 pub struct PreSharedKeyId {
     /// The PSK type and its identifying fields.
     pub psk: Psk,

@@ -6,7 +6,8 @@ use super::math::{self, LeafIndex};
 use crate::codec::VarVec;
 use crate::crypto::SuiteCrypto;
 use crate::messages::{EncodeInto, LeafNode, Node, ParentNode};
-use crate::{DecodeError, Error, MisuseError, ValidationError};
+use crate::{DecodeError, Error, LimitError, MisuseError, ValidationError};
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use cohort_traits::Crypto;
@@ -132,6 +133,21 @@ fn resolve<T: TreeView + ?Sized>(tree: &T, index: u32, out: &mut Vec<u32>) {
     }
 }
 
+/// Refuses `count` nodes when the smallest full tree holding them has more
+/// than `max_leaves` leaves (the count is of a tree's array form, whose
+/// leaves number `count / 2 + 1`).
+fn check_node_count(count: usize, max_leaves: u32) -> Result<(), Error> {
+    let leaves = (count as u64 / 2).saturating_add(1);
+    if leaves > u64::from(max_leaves) {
+        return Err(LimitError::TooManyLeaves {
+            leaves,
+            max: max_leaves,
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// The node indices `lo..=hi` of the subtree under `index` (a subtree is
 /// contiguous in the array layout).
 fn subtree_range(index: u32) -> (u32, u32) {
@@ -182,11 +198,18 @@ pub fn node_hash<C: Crypto + ?Sized>(
 }
 
 /// A ratchet tree with the tree hash of every node cached.
+///
+/// Memory is a small constant per node position: a pointer per node (the
+/// nodes themselves are boxed, so a blank costs 8 bytes), the hashes in one
+/// flat array of `KDF.Nh` bytes per node, and 64-bit key tags.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RatchetTree {
     n_leaves: u32,
-    nodes: Vec<Option<Node>>,
-    hashes: Vec<Vec<u8>>,
+    /// `KDF.Nh` of the suite: the length of every tree hash.
+    hash_len: usize,
+    nodes: Vec<Option<Box<Node>>>,
+    /// The tree hash of node `i` at `i * hash_len..(i + 1) * hash_len`.
+    hashes: Vec<u8>,
     /// A 64-bit tag of every node's encryption key and of every leaf's
     /// signature key (0: blank). The key-uniqueness checks of every commit
     /// (RFC 9420 sections 7.3, 12.2, 12.4.2) scan these contiguous arrays
@@ -253,11 +276,12 @@ impl TreeView for RatchetTree {
     }
 
     fn node(&self, index: u32) -> Option<&Node> {
-        self.nodes.get(index as usize).and_then(Option::as_ref)
+        self.nodes.get(index as usize).and_then(|n| n.as_deref())
     }
 
     fn known_hash(&self, index: u32) -> Option<&[u8]> {
-        self.hashes.get(index as usize).map(Vec::as_slice)
+        let start = (index as usize).checked_mul(self.hash_len)?;
+        self.hashes.get(start..start.checked_add(self.hash_len)?)
     }
 
     fn subtree_is_blank(&self, index: u32) -> Option<bool> {
@@ -273,24 +297,94 @@ impl RatchetTree {
     }
 
     /// Builds a tree from the nodes of a `ratchet_tree` extension (RFC 9420
-    /// section 12.4.3.3), checking its shape: non-empty, last node non-blank
-    /// (C-TREE-02), leaves at even and parents at odd positions (C-TREE-03),
-    /// rightmost node a leaf (C-TREE-04), unmerged leaves sorted (C-TREE-01).
-    /// The tree is extended with blanks to the next full size and every tree
-    /// hash is computed. Signatures and parent hashes are checked by
-    /// [`RatchetTree::validate`].
+    /// section 12.4.3.3), as [`RatchetTree::decode_extension`] does, with
+    /// the largest leaf limit ([`Limits::MAX_LEAVES_CEILING`]).
+    ///
+    /// [`Limits::MAX_LEAVES_CEILING`]: crate::group::Limits::MAX_LEAVES_CEILING
     pub fn from_nodes<C: Crypto + ?Sized>(
         cs: &SuiteCrypto<'_, C>,
-        mut nodes: Vec<Option<Node>>,
+        nodes: Vec<Option<Node>>,
+    ) -> Result<Self, Error> {
+        Self::from_nodes_limited(cs, nodes, crate::group::Limits::MAX_LEAVES_CEILING)
+    }
+
+    /// [`RatchetTree::from_nodes`] refusing a tree of more than
+    /// `max_leaves` leaves ([`LimitError::TooManyLeaves`]) before any
+    /// allocation or hash.
+    pub fn from_nodes_limited<C: Crypto + ?Sized>(
+        cs: &SuiteCrypto<'_, C>,
+        nodes: Vec<Option<Node>>,
+        max_leaves: u32,
+    ) -> Result<Self, Error> {
+        check_node_count(nodes.len(), max_leaves)?;
+        Self::build(
+            cs,
+            nodes.into_iter().map(|n| n.map(Box::new)).collect(),
+            max_leaves,
+        )
+    }
+
+    /// Decodes the content of a `ratchet_tree` extension (`optional<Node>
+    /// ratchet_tree<V>`, RFC 9420 section 12.4.3.3) straight into a tree,
+    /// refusing one wider than `max_leaves` leaves
+    /// ([`LimitError::TooManyLeaves`]) as soon as the count passes it, so
+    /// a blank node (one byte of input) costs a pointer, not a decoded
+    /// node. Decoding is as strict as the codec's (minimal length, presence
+    /// byte 0 or 1, no trailing bytes). The shape checks and hashes are
+    /// [`RatchetTree::from_nodes`]'s.
+    pub fn decode_extension<C: Crypto + ?Sized>(
+        cs: &SuiteCrypto<'_, C>,
+        data: &[u8],
+        max_leaves: u32,
+    ) -> Result<Self, Error> {
+        let (len, rest) = crate::codec::read_length(data)?;
+        let mut body = rest.get(..len).ok_or(DecodeError::EndOfInput)?;
+        if rest.len() > len {
+            return Err(DecodeError::TrailingBytes.into());
+        }
+        let mut nodes: Vec<Option<Box<Node>>> = Vec::new();
+        while let Some((&presence, after)) = body.split_first() {
+            check_node_count(nodes.len().saturating_add(1), max_leaves)?;
+            match presence {
+                0 => {
+                    nodes.push(None);
+                    body = after;
+                }
+                1 => {
+                    let (node, after) =
+                        <Node as tls_codec::DeserializeBytes>::tls_deserialize_bytes(after)
+                            .map_err(DecodeError::from)?;
+                    nodes.push(Some(Box::new(node)));
+                    body = after;
+                }
+                _ => return Err(DecodeError::InvalidOptional.into()),
+            }
+        }
+        Self::build(cs, nodes, max_leaves)
+    }
+
+    /// The shape checks of a received tree: non-empty, last node non-blank
+    /// (C-TREE-02), leaves at even and parents at odd positions (C-TREE-03),
+    /// rightmost node a leaf (C-TREE-04), unmerged leaves sorted
+    /// (C-TREE-01). The tree is extended with blanks to the next full size
+    /// (at most `max_leaves` leaves) and every tree hash is computed.
+    /// Signatures and parent hashes are checked by
+    /// [`RatchetTree::validate`].
+    fn build<C: Crypto + ?Sized>(
+        cs: &SuiteCrypto<'_, C>,
+        mut nodes: Vec<Option<Box<Node>>>,
+        max_leaves: u32,
     ) -> Result<Self, Error> {
         match nodes.last() {
             None | Some(None) => return Err(ValidationError::TreeTrailingBlank.into()),
-            Some(Some(Node::Parent(_))) => return Err(ValidationError::TreeMalformed.into()),
-            Some(Some(Node::Leaf(_))) => {}
+            Some(Some(n)) if matches!(**n, Node::Parent(_)) => {
+                return Err(ValidationError::TreeMalformed.into());
+            }
+            Some(Some(_)) => {}
         }
         let len = u32::try_from(nodes.len()).map_err(|_| ValidationError::TreeMalformed)?;
         for (i, node) in (0u32..).zip(&nodes) {
-            match node {
+            match node.as_deref() {
                 Some(Node::Leaf(_)) if !math::is_leaf(i) => {
                     return Err(ValidationError::TreeMalformed.into());
                 }
@@ -313,10 +407,18 @@ impl RatchetTree {
         let n_leaves = leaves_needed
             .checked_next_power_of_two()
             .ok_or(ValidationError::TreeMalformed)?;
+        if n_leaves > max_leaves {
+            return Err(LimitError::TooManyLeaves {
+                leaves: n_leaves.into(),
+                max: max_leaves,
+            }
+            .into());
+        }
         let width = math::node_width(n_leaves).ok_or(ValidationError::TreeMalformed)?;
         nodes.resize(width as usize, None);
         let mut tree = RatchetTree {
             n_leaves,
+            hash_len: cs.hash_len(),
             nodes,
             hashes: Vec::new(),
             encryption_tags: Vec::new(),
@@ -344,7 +446,7 @@ impl RatchetTree {
 
     /// Recomputes the key tags of node `index`.
     fn retag(&mut self, index: u32) {
-        let node = self.nodes.get(index as usize).and_then(Option::as_ref);
+        let node = self.nodes.get(index as usize).and_then(|n| n.as_deref());
         let enc = node.map_or(0, |n| key_tag(node_encryption_key(n)));
         let sig = match node {
             Some(Node::Leaf(l)) => key_tag(l.signature_key.as_slice()),
@@ -419,10 +521,11 @@ impl RatchetTree {
             .filter(move |&l| self.leaf(l).map(|n| n.signature_key.as_slice()) == Some(key))
     }
 
-    /// Computes every tree hash bottom-up, one level at a time.
+    /// Computes every tree hash bottom-up, one level at a time, into the
+    /// flat hash array.
     fn rehash_all<C: Crypto + ?Sized>(&mut self, cs: &SuiteCrypto<'_, C>) -> Result<(), Error> {
         let width = self.width();
-        let mut hashes: Vec<Vec<u8>> = alloc::vec![Vec::new(); width as usize];
+        self.hashes = alloc::vec![0u8; (width as usize).saturating_mul(self.hash_len)];
         let top = math::level(self.root());
         for level in 0..=top {
             let step = 1u32 << (level + 1);
@@ -430,26 +533,30 @@ impl RatchetTree {
             while i < width {
                 let children = match (math::left(i), math::right(i)) {
                     (Some(l), Some(r)) => Some((
-                        hashes
-                            .get(l as usize)
-                            .map(Vec::as_slice)
-                            .unwrap_or_default(),
-                        hashes
-                            .get(r as usize)
-                            .map(Vec::as_slice)
-                            .unwrap_or_default(),
+                        self.known_hash(l).unwrap_or_default(),
+                        self.known_hash(r).unwrap_or_default(),
                     )),
                     _ => None,
                 };
                 let h = node_hash(cs, i, self.node(i), children)?;
-                if let Some(slot) = hashes.get_mut(i as usize) {
-                    *slot = h;
-                }
+                self.set_hash(i, &h);
                 i = i.saturating_add(step);
             }
         }
-        self.hashes = hashes;
         Ok(())
+    }
+
+    /// Stores the tree hash of node `index` (ignored outside the tree or
+    /// when `hash` has another length).
+    fn set_hash(&mut self, index: u32, hash: &[u8]) {
+        let start = (index as usize).saturating_mul(self.hash_len);
+        if let Some(slot) = self
+            .hashes
+            .get_mut(start..start.saturating_add(self.hash_len))
+            .filter(|s| s.len() == hash.len())
+        {
+            slot.copy_from_slice(hash);
+        }
     }
 
     /// The root tree hash (RFC 9420 section 7.8).
@@ -464,7 +571,11 @@ impl RatchetTree {
             .iter()
             .rposition(Option::is_some)
             .map_or(0, |i| i + 1);
-        self.nodes.iter().take(end).cloned().collect()
+        self.nodes
+            .iter()
+            .take(end)
+            .map(|n| n.as_deref().cloned())
+            .collect()
     }
 
     /// The `ratchet_tree` extension content.
@@ -480,7 +591,7 @@ impl RatchetTree {
             .iter()
             .rposition(Option::is_some)
             .map_or(0, |i| i + 1);
-        crate::messages::encode_nodes(self.nodes.iter().take(end).map(Option::as_ref))
+        crate::messages::encode_nodes(self.nodes.iter().take(end).map(|n| n.as_deref()))
     }
 
     /// A diff over this tree to stage changes.
@@ -500,7 +611,7 @@ impl RatchetTree {
     pub fn merge(&mut self, changes: TreeChanges) {
         let width = math::node_width(changes.n_leaves).unwrap_or(0) as usize;
         self.nodes.resize(width, None);
-        self.hashes.resize(width, Vec::new());
+        self.hashes.resize(width.saturating_mul(self.hash_len), 0);
         self.encryption_tags.resize(width, 0);
         self.signature_tags.resize(changes.n_leaves as usize, 0);
         self.credential_summaries
@@ -508,14 +619,12 @@ impl RatchetTree {
         self.n_leaves = changes.n_leaves;
         for (i, node) in changes.nodes {
             if let Some(slot) = self.nodes.get_mut(i as usize) {
-                *slot = node;
+                *slot = node.map(Box::new);
             }
             self.retag(i);
         }
         for (i, h) in changes.hashes {
-            if let Some(slot) = self.hashes.get_mut(i as usize) {
-                *slot = h;
-            }
+            self.set_hash(i, &h);
         }
     }
 }

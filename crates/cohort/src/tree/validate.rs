@@ -1,14 +1,14 @@
 //! Validation of a received ratchet tree (RFC 9420 sections 7.3, 7.9.2 and
 //! 12.4.3.1) and parent hashes (section 7.9).
 
-use super::leaf::{LeafPolicy, LeafRole, validate_leaf_node};
+use super::leaf::{LeafPolicy, LeafRole, check_leaf_node};
 use super::math::{self, LeafIndex};
 use super::ratchet_tree::{RatchetTree, TreeView, node_hash};
 use crate::codec::write_opaque;
 use crate::crypto::SuiteCrypto;
 use crate::messages::{LeafNode, LeafNodeSource, Node};
 use crate::{Error, ValidationError};
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
 use cohort_traits::{Crypto, CryptoError};
 
@@ -51,19 +51,37 @@ pub fn verify_leaf_signature<C: Crypto + ?Sized>(
     })
 }
 
-/// The tree hash of `index` with the leaves of `excluded` blanked and removed
-/// from every `unmerged_leaves` list: the `original_sibling_tree_hash` of
-/// RFC 9420 section 7.9. Subtrees that hold none of them use cached hashes.
+/// The leaf indices `lo..=hi` under node `index`.
+fn leaf_range(index: u32) -> (u32, u32) {
+    let half = (1u64 << math::level(index).min(31)) - 1;
+    let lo = (u64::from(index).saturating_sub(half) / 2) as u32;
+    let hi = (u64::from(index).saturating_add(half) / 2).min(u64::from(u32::MAX)) as u32;
+    (lo, hi)
+}
+
+/// The part of the sorted leaf list `leaves` under node `index`.
+fn leaves_under(leaves: &[u32], index: u32) -> &[u32] {
+    let (lo, hi) = leaf_range(index);
+    let start = leaves.partition_point(|l| *l < lo);
+    let end = leaves.partition_point(|l| *l <= hi);
+    leaves.get(start..end).unwrap_or_default()
+}
+
+/// The tree hash of `index` with the leaves of `excluded` (sorted
+/// ascending) blanked and removed from every `unmerged_leaves` list: the
+/// `original_sibling_tree_hash` of RFC 9420 section 7.9. Subtrees that hold
+/// none of them use cached hashes, so the cost is O(|excluded| log N)
+/// node hashes, each lookup in `excluded` a binary search.
 fn hash_excluding<T: TreeView + ?Sized, C: Crypto + ?Sized>(
     cs: &SuiteCrypto<'_, C>,
     tree: &T,
     index: u32,
     excluded: &[u32],
 ) -> Result<Vec<u8>, Error> {
-    let touched = excluded
-        .iter()
-        .any(|l| l.checked_mul(2).is_some_and(|x| in_subtree(x, index)));
-    if !touched && let Some(h) = tree.known_hash(index) {
+    let excluded = leaves_under(excluded, index);
+    if excluded.is_empty()
+        && let Some(h) = tree.known_hash(index)
+    {
         return Ok(h.to_vec());
     }
     match (math::left(index), math::right(index)) {
@@ -73,7 +91,9 @@ fn hash_excluding<T: TreeView + ?Sized, C: Crypto + ?Sized>(
             let node = match tree.node(index) {
                 Some(Node::Parent(p)) => {
                     let mut p = p.clone();
-                    p.unmerged_leaves.0.retain(|u| !excluded.contains(u));
+                    p.unmerged_leaves
+                        .0
+                        .retain(|u| excluded.binary_search(u).is_err());
                     Some(Node::Parent(p))
                 }
                 other => other.cloned(),
@@ -81,7 +101,7 @@ fn hash_excluding<T: TreeView + ?Sized, C: Crypto + ?Sized>(
             node_hash(cs, index, node.as_ref(), Some((&lh, &rh)))
         }
         _ => {
-            let blank = excluded.contains(&(index / 2));
+            let blank = excluded.binary_search(&(index / 2)).is_ok();
             node_hash(cs, index, if blank { None } else { tree.node(index) }, None)
         }
     }
@@ -120,52 +140,37 @@ fn carried_parent_hash(node: &Node) -> Option<&[u8]> {
     }
 }
 
-/// The lowest non-blank strict ancestor of `d`.
-fn lowest_nonblank_ancestor<T: TreeView + ?Sized>(tree: &T, d: u32) -> Option<u32> {
-    let n = tree.n_leaves();
-    let mut cur = d;
-    while let Some(p) = math::parent(cur, n) {
-        if tree.node(p).is_some() {
-            return Some(p);
-        }
-        cur = p;
-    }
-    None
-}
-
-/// Whether the parent hash of `d` is valid with respect to its lowest
-/// non-blank ancestor `p` (RFC 9420 section 7.9.2; C-TREE-08).
-fn links_to<T: TreeView + ?Sized, C: Crypto + ?Sized>(
-    cs: &SuiteCrypto<'_, C>,
-    tree: &T,
-    d: u32,
-    p: u32,
-) -> Result<bool, Error> {
-    let Some(carried) = tree.node(d).and_then(carried_parent_hash) else {
-        return Ok(false);
-    };
-    let (Some(l), Some(r)) = (math::left(p), math::right(p)) else {
-        return Ok(false);
-    };
-    let (c, s) = if in_subtree(d, l) { (l, r) } else { (r, l) };
-    let Some(parent) = tree.parent_node(p) else {
-        return Ok(false);
-    };
-    // P's unmerged leaves under C must equal resolution(C) without D.
+/// The one node `d` of `resolution(c)` that can carry a parent hash valid
+/// for `p` (RFC 9420 section 7.9.2; C-TREE-08): P's unmerged leaves under C
+/// must equal the resolution of C without D, so D is the resolution's only
+/// node outside those unmerged leaves. `None` when no node fits.
+fn link_candidate<T: TreeView + ?Sized>(tree: &T, unmerged: &[u32], c: u32) -> Option<u32> {
     let mut resolution = tree.resolution(c);
-    resolution.retain(|x| *x != d);
-    let unmerged: Vec<u32> = parent
-        .unmerged_leaves
-        .0
+    resolution.sort_unstable();
+    // P's unmerged leaves under C, as node indices (ascending, since the
+    // leaf indices are).
+    let under: Vec<u32> = leaves_under(unmerged, c)
         .iter()
         .filter_map(|u| u.checked_mul(2))
-        .filter(|x| in_subtree(*x, c))
         .collect();
-    resolution.sort_unstable();
-    if resolution != unmerged {
-        return Ok(false);
+    if resolution.len() != under.len().saturating_add(1) {
+        return None;
     }
-    Ok(parent_hash(cs, tree, p, s)? == carried)
+    // Walk both sorted lists: every unmerged leaf must be in the
+    // resolution, which then has exactly one node more.
+    let mut candidate = None;
+    let mut rest = under.iter().peekable();
+    for x in resolution {
+        if rest.peek() == Some(&&x) {
+            rest.next();
+        } else if candidate.replace(x).is_some() {
+            return None;
+        }
+    }
+    if rest.next().is_some() {
+        return None;
+    }
+    candidate
 }
 
 impl RatchetTree {
@@ -191,6 +196,10 @@ impl RatchetTree {
 
     /// [`RatchetTree::validate`] with every leaf also checked against the
     /// group's parameters in `policy` (RFC 9420 section 7.3, C-TREE-12).
+    ///
+    /// The cheap checks run first (unmerged leaves, key uniqueness, each
+    /// leaf's fields, parent hashes), the N leaf signatures last. Each
+    /// check is O(S log S) in the tree's size S.
     pub fn validate_with<C: Crypto + ?Sized>(
         &self,
         cs: &SuiteCrypto<'_, C>,
@@ -203,10 +212,13 @@ impl RatchetTree {
             .map(LeafIndex)
             .filter_map(|l| self.leaf(l).map(|n| (l, n)))
             .collect();
+        for (_, leaf) in &leaves {
+            check_leaf_node(cs, leaf, LeafRole::Tree, policy)?;
+        }
+        self.check_parent_hashes(cs)?;
         crate::par::check_all(&leaves, |(index, leaf)| {
-            validate_leaf_node(cs, leaf, LeafRole::Tree, Some((group_id, *index)), policy)
-        })?;
-        self.check_parent_hashes(cs)
+            verify_leaf_signature(cs, leaf, group_id, *index)
+        })
     }
 
     fn check_unmerged_leaves(&self) -> Result<(), Error> {
@@ -259,34 +271,40 @@ impl RatchetTree {
         Ok(())
     }
 
+    /// Every non-blank parent P has exactly one descendant D whose parent
+    /// hash is valid with respect to P (RFC 9420 section 7.9.2, "top
+    /// down"): then every parent chains down to a leaf (C-TREE-06) through
+    /// exactly one chain (C-TREE-07). For each child C of P only one node
+    /// of C's resolution can link (C-TREE-08, [`link_candidate`]), so each
+    /// P costs one resolution per child and at most two parent hashes:
+    /// O(S log S) for the whole tree.
     fn check_parent_hashes<C: Crypto + ?Sized>(
         &self,
         cs: &SuiteCrypto<'_, C>,
     ) -> Result<(), Error> {
-        // Bottom-up: a node's parent hash can only link to its lowest
-        // non-blank ancestor. Count, for each parent, the valid links from
-        // leaves or from parents that are themselves parent-hash valid.
-        let mut links: BTreeMap<u32, u32> = BTreeMap::new();
-        let top = math::level(self.root());
-        for level in 0..=top {
-            let step = 1u32 << (level + 1);
-            let mut d = (1u32 << level) - 1;
-            while d < self.width() {
-                if self.node(d).is_some() {
-                    if level > 0 {
-                        match links.get(&d).copied().unwrap_or(0) {
-                            0 => return Err(ValidationError::ParentHashMismatch.into()),
-                            1 => {}
-                            _ => return Err(ValidationError::ParentHashChainsOverlap.into()),
-                        }
-                    }
-                    if let Some(p) = lowest_nonblank_ancestor(self, d)
-                        && links_to(cs, self, d, p)?
-                    {
-                        *links.entry(p).or_insert(0) += 1;
-                    }
+        for p in (1..self.width()).step_by(2) {
+            let Some(parent) = self.parent_node(p) else {
+                continue;
+            };
+            let (Some(l), Some(r)) = (math::left(p), math::right(p)) else {
+                continue;
+            };
+            let mut links = 0u32;
+            for (c, s) in [(l, r), (r, l)] {
+                let Some(d) = link_candidate(self, &parent.unmerged_leaves.0, c) else {
+                    continue;
+                };
+                let Some(carried) = self.node(d).and_then(carried_parent_hash) else {
+                    continue;
+                };
+                if parent_hash(cs, self, p, s)? == carried {
+                    links = links.saturating_add(1);
                 }
-                d = d.saturating_add(step);
+            }
+            match links {
+                0 => return Err(ValidationError::ParentHashMismatch.into()),
+                1 => {}
+                _ => return Err(ValidationError::ParentHashChainsOverlap.into()),
             }
         }
         Ok(())
