@@ -210,12 +210,14 @@ impl Group {
         extensions: Extensions,
         config: GroupConfig,
     ) -> Result<Group, Error> {
+        config.validate()?;
         let suite = own.key_package.cipher_suite;
         let cs = SuiteCrypto::new(provider.crypto(), suite)?;
         let tree = RatchetTree::new(&cs, own.key_package.leaf_node.clone())?;
         let required = crate::tree::RequiredSet::of(&extensions)?;
         let policy = LeafPolicy {
             required: required.as_ref(),
+            max_extensions: config.limits.max_extensions_per_leaf,
             ..Default::default()
         };
         tree.validate_with(&cs, &group_id, &policy)?;
@@ -245,7 +247,7 @@ impl Group {
             keys,
             interim_transcript_hash: interim,
             confirmation_tag: tag,
-            proposals: Vec::new(),
+            proposals: Default::default(),
             past_epochs: VecDeque::new(),
             resumption_psks,
             external_psks: BTreeMap::new(),
@@ -362,12 +364,23 @@ impl Group {
             Vec::new(),
         )?;
         let reference = super::proposals::proposal_ref(&cs, &ac)?;
+        if !self.proposals.contains(&reference)
+            && self.proposals.len() >= self.config.limits.max_cached_proposals
+        {
+            return Err(crate::LimitError::ProposalCacheFull {
+                max: self.config.limits.max_cached_proposals,
+            }
+            .into());
+        }
         let msg = self.protect_own(&cs, provider, ac)?;
-        self.proposals.push(QueuedProposal {
-            proposal,
-            sender: Sender::Member(self.own_leaf.0),
-            reference: Some(reference),
-        });
+        self.proposals.insert(
+            QueuedProposal {
+                proposal,
+                sender: Sender::Member(self.own_leaf.0),
+                reference: Some(reference),
+            },
+            self.config.limits.max_cached_proposals,
+        )?;
         Ok(msg)
     }
 
@@ -533,6 +546,7 @@ impl Group {
             leaf_policy: LeafPolicy {
                 required: required.as_ref(),
                 now: self.config.clock.now(),
+                max_extensions: self.config.limits.max_extensions_per_leaf,
                 ..Default::default()
             },
         };
@@ -542,10 +556,12 @@ impl Group {
             credentials: Some(self.config.credential_validator.get()),
             ..Default::default()
         };
+        self.config.limits.check_proposals(list.len())?;
         validate_proposal_list_with(&check, &list, &options)?;
 
         let mut diff = self.tree.diff();
         let applied = apply_proposals(&mut diff, &list)?;
+        self.config.limits.check_leaves(diff.n_leaves().into())?;
         let extensions = applied
             .extensions
             .clone()
@@ -718,6 +734,7 @@ impl Group {
         let tree_changes = diff.into_changes(&cs)?;
         let commit_msg = self.protect_own(&cs, provider, ac)?;
         let staged = StagedCommit {
+            base: super::process::StagedBase::of(self),
             sender: me,
             applied,
             proposals: list,

@@ -127,6 +127,10 @@ impl Group {
         options: ExternalJoinOptions,
     ) -> Result<(Group, MlsMessage), Error> {
         let ExternalJoinOptions { resync, psks } = options;
+        config.validate()?;
+        config
+            .limits
+            .check_message_size(tls_codec::Size::tls_serialized_len(group_info))?;
         let context = &group_info.group_context;
         let kp = &own.key_package;
         if kp.cipher_suite != context.cipher_suite {
@@ -136,7 +140,7 @@ impl Group {
             return Err(MisuseError::SignerKeyMismatch.into());
         }
         let cs = SuiteCrypto::new(provider.crypto(), context.cipher_suite)?;
-        let tree = verified_tree(&cs, group_info, ratchet_tree)?;
+        let tree = verified_tree(&cs, group_info, ratchet_tree, &config)?;
         check_joiner_supports(&kp.leaf_node.capabilities, context)?;
         // The credentials of the group joined (C-CRED-04).
         check_group_credentials(config.credential_validator.get(), context, &tree)?;
@@ -198,6 +202,7 @@ impl Group {
         let required = crate::tree::RequiredSet::of(&context.extensions)?;
         let policy = LeafPolicy {
             required: required.as_ref(),
+            max_extensions: config.limits.max_extensions_per_leaf,
             ..Default::default()
         };
         let check = ProposalCheck {
@@ -303,7 +308,7 @@ impl Group {
             keys,
             interim_transcript_hash: new_interim,
             confirmation_tag: tag,
-            proposals: Vec::new(),
+            proposals: Default::default(),
             past_epochs: VecDeque::new(),
             resumption_psks,
             external_psks,

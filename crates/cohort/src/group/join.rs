@@ -11,7 +11,7 @@ use super::state::{EpochKeys, Group, GroupConfig};
 use crate::codec::encode;
 use crate::crypto::SuiteCrypto;
 use crate::messages::{
-    Capabilities, GroupContext, GroupInfo, Node, PreSharedKeyId, Psk, RatchetTreeExtension,
+    Capabilities, ExtensionType, GroupContext, GroupInfo, Node, PreSharedKeyId, Psk,
     ResumptionPskUsage, Welcome,
 };
 use crate::schedule::{
@@ -24,6 +24,7 @@ use crate::{Error, ValidationError};
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
 use cohort_traits::{Crypto, Provider, Secret};
+use tls_codec::Size;
 
 impl Group {
     /// Joins a group from a Welcome addressed to `key_package` (RFC 9420
@@ -113,6 +114,10 @@ fn join_inner<P: Provider>(
     old_group: Option<&Group>,
     config: GroupConfig,
 ) -> Result<Group, Error> {
+    config.validate()?;
+    config
+        .limits
+        .check_message_size(welcome.tls_serialized_len())?;
     let kp = &key_package.key_package;
     if welcome.cipher_suite != kp.cipher_suite {
         return Err(ValidationError::WelcomeSuiteMismatch.into());
@@ -149,7 +154,7 @@ fn join_inner<P: Provider>(
     if context.cipher_suite != kp.cipher_suite {
         return Err(ValidationError::WelcomeSuiteMismatch.into());
     }
-    let tree = verified_tree(&cs, &group_info, ratchet_tree)?;
+    let tree = verified_tree(&cs, &group_info, ratchet_tree, &config)?;
     // C-GI-03: the only other group known here is `old_group`; one still in
     // use (not closed by a ReInit) cannot share the new group's id.
     if let Some(old) = old_group
@@ -211,7 +216,7 @@ fn join_inner<P: Provider>(
         keys,
         interim_transcript_hash: interim,
         confirmation_tag: group_info.confirmation_tag.0,
-        proposals: Vec::new(),
+        proposals: Default::default(),
         past_epochs: VecDeque::new(),
         resumption_psks,
         external_psks: psks,
@@ -359,8 +364,10 @@ pub(crate) fn verified_tree<C: Crypto + ?Sized>(
     cs: &SuiteCrypto<'_, C>,
     group_info: &GroupInfo,
     ratchet_tree: Option<Vec<Option<Node>>>,
+    config: &GroupConfig,
 ) -> Result<RatchetTree, Error> {
     let context = &group_info.group_context;
+    let limits = &config.limits;
     check_extension_list(&context.extensions, ExtensionContext::GroupContext)?;
     // C-CAP-08: at most one GroupInfo extension of each type.
     if let Some(t) = group_info.extensions.duplicate() {
@@ -369,27 +376,33 @@ pub(crate) fn verified_tree<C: Crypto + ?Sized>(
         }
         .into());
     }
-    let nodes = match (
-        group_info.extensions.get::<RatchetTreeExtension>()?,
+    // The tree is decoded straight from the extension's bytes, refused as
+    // soon as it passes the leaf limit.
+    let tree = match (
+        group_info.extensions.find(ExtensionType::RATCHET_TREE),
         ratchet_tree,
     ) {
-        (Some(ext), _) => ext.0.0,
-        (None, Some(nodes)) => nodes,
+        (Some(ext), _) => {
+            RatchetTree::decode_extension(cs, ext.extension_data.as_slice(), limits.max_leaves)?
+        }
+        (None, Some(nodes)) => RatchetTree::from_nodes_limited(cs, nodes, limits.max_leaves)?,
         (None, None) => return Err(ValidationError::RatchetTreeMissing.into()),
     };
-    let tree = RatchetTree::from_nodes(cs, nodes)?;
     if tree.tree_hash() != context.tree_hash.as_slice() {
         return Err(ValidationError::TreeHashMismatch.into());
     }
-    let required = crate::tree::RequiredSet::of(&context.extensions)?;
-    let policy = LeafPolicy {
-        required: required.as_ref(),
-        ..Default::default()
-    };
-    tree.validate_with(cs, context.group_id.as_slice(), &policy)?;
+    // The GroupInfo's signature, one verification, before the tree's N
+    // leaf signatures.
     let signer = tree
         .leaf(LeafIndex(group_info.signer))
         .ok_or(ValidationError::GroupInfoSignerNotMember)?;
     verify_group_info(cs, signer.signature_key.as_slice(), group_info)?;
+    let required = crate::tree::RequiredSet::of(&context.extensions)?;
+    let policy = LeafPolicy {
+        required: required.as_ref(),
+        max_extensions: limits.max_extensions_per_leaf,
+        ..Default::default()
+    };
+    tree.validate_with(cs, context.group_id.as_slice(), &policy)?;
     Ok(tree)
 }

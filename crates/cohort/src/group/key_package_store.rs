@@ -33,8 +33,7 @@
 
 use super::key_package::{KeyPackageBundle, key_package_ref as make_ref};
 use super::persist::{
-    CORRUPT, Reader, fnv1a64, namespaced_key, put_secret, put_tls, state_batch, write_checksum,
-    zeroize_batch,
+    CORRUPT, Reader, RecordWriter, fnv1a64, namespaced_key, state_batch, zeroize_batch,
 };
 use super::state::{Group, GroupConfig};
 use crate::crypto::SuiteCrypto;
@@ -195,16 +194,17 @@ impl Group {
 
 /// The encoded record of `bundle`.
 fn encode_bundle(bundle: &KeyPackageBundle) -> Result<Vec<u8>, Error> {
-    let mut w = Zeroizing::new(Vec::with_capacity(512));
-    w.extend_from_slice(&KEY_PACKAGE_RECORD_VERSION.to_be_bytes());
-    w.extend_from_slice(&[0u8; 8]);
-    w.extend_from_slice(&bundle.key_package.cipher_suite.0.to_be_bytes());
-    put_tls(&bundle.key_package, &mut w)?;
-    put_secret(&bundle.init_private_key, &mut w)?;
-    put_secret(&bundle.encryption_private_key, &mut w)?;
-    w.push(u8::from(bundle.last_resort));
-    write_checksum(&mut w);
-    Ok(core::mem::take(&mut *w))
+    let estimate = tls_codec::Size::tls_serialized_len(&bundle.key_package)
+        .saturating_add(bundle.init_private_key.as_bytes().len())
+        .saturating_add(bundle.encryption_private_key.as_bytes().len())
+        .saturating_add(64);
+    let mut w = RecordWriter::new(KEY_PACKAGE_RECORD_VERSION, estimate);
+    w.u16(bundle.key_package.cipher_suite.0);
+    w.tls(&bundle.key_package)?;
+    w.secret(&bundle.init_private_key)?;
+    w.secret(&bundle.encryption_private_key)?;
+    w.u8(u8::from(bundle.last_resort));
+    Ok(w.finish())
 }
 
 /// Decodes a record written by [`encode_bundle`].

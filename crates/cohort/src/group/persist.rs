@@ -9,7 +9,7 @@
 //! since expired, all in one [`Storage::apply`] batch: exactly the retained
 //! past epochs (at most `max_past_epochs`) have records.
 //!
-//! # Group state record layout (format version 3)
+//! # Group state record layout (format version 4)
 //!
 //! Integers are big-endian. `len` is an RFC 9420 variable-length header
 //! (section 2.1.2), `bytes` is `len` followed by that many bytes, `tls(T)` is
@@ -17,7 +17,7 @@
 //! `len` (the number of entries) followed by the entries in key order.
 //!
 //! ```text
-//! u16    format version (3)
+//! u16    format version (4)
 //! u64    FNV-1a-64 checksum of every byte after it
 //! len    n, then n x u64 epoch         the past-epoch records, ascending
 //! u16    cipher suite
@@ -40,6 +40,8 @@
 //! u8     has ReInit, [tls(ReInit)]
 //! len    n, then n x (bytes public key, bytes private key): the keys of
 //!          this member's Update proposals of the current epoch
+//! Limits: u32 max leaves, u64 max message size, u64 max extensions per
+//!          leaf, u64 max proposals per commit, u64 max cached proposals
 //!
 //! SecretTree: u32 n_leaves, u32 out-of-order tolerance, u32 maximum
 //!   forward distance, map<u32 node, bytes secret>,
@@ -48,34 +50,43 @@
 //!   map<u32 generation, (bytes key, bytes nonce)>
 //! ```
 //!
-//! # Past-epoch record layout (format version 1)
+//! # Past-epoch record layout (format version 2)
 //!
 //! ```text
-//! u16    format version (1)
+//! u16    format version (2)
 //! u64    FNV-1a-64 checksum of every byte after it
 //! u64    epoch
 //! tls(GroupContext)                    the context of that epoch
 //! bytes  sender_data_secret
 //! SecretTree
-//! map<u32 leaf, bytes signature key>   keys that differ from the tree's
+//! map<u32 leaf, member>                members that differ from the
+//!          current tree's, as they were: u8 0 (the leaf was blank) or
+//!          u8 1, bytes signature key, tls(Credential)
 //! ```
 //!
 //! Decoding is total, for both kinds: an unknown version is
 //! [`StorageError::UnsupportedVersion`]; a checksum mismatch, truncation,
 //! trailing bytes, any field that does not decode, or a past-epoch record
 //! that is missing or names another group or epoch is
-//! [`StorageError::Corrupt`]. The checksum detects accidental corruption
+//! [`StorageError::Corrupt`]; a value outside its documented range (a
+//! configuration value, see [`GroupConfig`]; a tree beyond its leaf limit; a
+//! secret tree whose size is not the tree's; more past epochs than
+//! retained) is [`StorageError::OutOfRange`] naming the field. The checksum
+//! detects accidental corruption
 //! (every single changed byte, for instance), not tampering: protecting
 //! secrets at rest is the storage backend's concern.
 
+use super::Limits;
 use super::credentials::SharedCredentialValidator;
 use super::proposals::{QueuedProposal, SharedPolicy};
-use super::state::{EpochKeys, Group, GroupConfig, PastEpoch, PendingUpdate, WireFormatPolicy};
+use super::state::{
+    EpochKeys, Group, GroupConfig, PastEpoch, PastMember, PendingUpdate, WireFormatPolicy,
+};
 use crate::Error;
 use crate::codec::{decode_exact, encode, read_length, read_opaque, write_length, write_opaque};
 use crate::crypto::SuiteCrypto;
 use crate::framing::Sender;
-use crate::messages::{GroupContext, Proposal, RatchetTreeExtension, ReInit};
+use crate::messages::{GroupContext, Proposal, ReInit};
 use crate::schedule::{EpochSecrets, RatchetConfig, SecretTree, SenderRatchet};
 use crate::tree::math::{self, LeafIndex};
 use crate::tree::{RatchetTree, TreePrivateKeys, TreeView};
@@ -86,10 +97,10 @@ use tls_codec::{DeserializeBytes, SerializeBytes};
 use zeroize::{Zeroize, Zeroizing};
 
 /// The format version this build writes and reads.
-pub const GROUP_STATE_VERSION: u16 = 3;
+pub const GROUP_STATE_VERSION: u16 = 4;
 
 /// The format version of past-epoch records this build writes and reads.
-pub const PAST_EPOCH_VERSION: u16 = 1;
+pub const PAST_EPOCH_VERSION: u16 = 2;
 
 /// Bytes before the checksummed body: version and checksum.
 pub(crate) const HEADER_LEN: usize = 2 + 8;
@@ -269,116 +280,215 @@ pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     h
 }
 
+/// A record being written into a buffer that wipes every allocation it
+/// leaves behind: when it must grow, the bytes move to a new buffer and the
+/// old one is zeroized, so a record holding secrets never leaves a copy in
+/// freed memory, however far its size estimate was off.
+pub(crate) struct RecordWriter {
+    buf: Zeroizing<Vec<u8>>,
+}
+
+impl RecordWriter {
+    /// A record of format `version`: the version, then a checksum slot
+    /// ([`RecordWriter::finish`] fills it), with room for about `estimate`
+    /// bytes.
+    pub(crate) fn new(version: u16, estimate: usize) -> Self {
+        let mut w = RecordWriter {
+            buf: Zeroizing::new(Vec::with_capacity(estimate.clamp(64, 1 << 20))),
+        };
+        w.bytes(&version.to_be_bytes());
+        w.bytes(&[0u8; 8]);
+        w
+    }
+
+    fn reserve(&mut self, n: usize) {
+        let needed = self.buf.len().saturating_add(n);
+        if needed <= self.buf.capacity() {
+            return;
+        }
+        let mut next = Vec::with_capacity(needed.max(self.buf.capacity().saturating_mul(2)));
+        next.extend_from_slice(&self.buf);
+        // The old buffer is zeroized (its whole capacity) as it drops.
+        self.buf = Zeroizing::new(next);
+    }
+
+    /// Appends raw bytes.
+    pub(crate) fn bytes(&mut self, b: &[u8]) {
+        self.reserve(b.len());
+        self.buf.extend_from_slice(b);
+    }
+
+    pub(crate) fn u8(&mut self, v: u8) {
+        self.bytes(&[v]);
+    }
+
+    pub(crate) fn u16(&mut self, v: u16) {
+        self.bytes(&v.to_be_bytes());
+    }
+
+    pub(crate) fn u32(&mut self, v: u32) {
+        self.bytes(&v.to_be_bytes());
+    }
+
+    pub(crate) fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_be_bytes());
+    }
+
+    /// A variable-length header (RFC 9420 section 2.1.2).
+    pub(crate) fn len(&mut self, n: usize) -> Result<(), Error> {
+        let mut header = Vec::with_capacity(4);
+        write_length(n, &mut header)?;
+        self.bytes(&header);
+        Ok(())
+    }
+
+    /// A variable-length vector of bytes.
+    pub(crate) fn opaque(&mut self, b: &[u8]) -> Result<(), Error> {
+        self.len(b.len())?;
+        self.bytes(b);
+        Ok(())
+    }
+
+    pub(crate) fn secret(&mut self, s: &Secret) -> Result<(), Error> {
+        self.opaque(s.as_bytes())
+    }
+
+    /// The TLS encoding of a value that holds no secret, as `bytes`.
+    pub(crate) fn tls<T: SerializeBytes + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.opaque(&encode(value)?)
+    }
+
+    /// The record, its checksum filled in.
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        write_checksum(&mut self.buf);
+        core::mem::take(&mut *self.buf)
+    }
+}
+
 /// The encoded record of `group`.
 pub(crate) fn encode_group(g: &Group) -> Result<Vec<u8>, Error> {
-    // Sized up front (records run about 170 bytes per member) so the buffer,
-    // which holds secrets, is not reallocated and left unwiped.
+    // Records run about 170 bytes per member; the writer grows (wiping
+    // what it leaves) if that is short.
     let estimate = (g.tree.n_leaves() as usize)
         .saturating_mul(256)
         .saturating_add(4096);
-    let mut w = Zeroizing::new(Vec::with_capacity(estimate));
-    w.extend_from_slice(&GROUP_STATE_VERSION.to_be_bytes());
-    w.extend_from_slice(&[0u8; 8]);
-    write_length(g.past_epochs.len(), &mut w)?;
+    let mut w = RecordWriter::new(GROUP_STATE_VERSION, estimate);
+    w.len(g.past_epochs.len())?;
     for p in &g.past_epochs {
-        w.extend_from_slice(&p.epoch.to_be_bytes());
+        w.u64(p.epoch);
     }
-    w.extend_from_slice(&g.suite.0.to_be_bytes());
-    put_tls(&g.context, &mut w)?;
-    write_opaque(&g.tree.encode_extension()?, &mut w)?;
-    w.extend_from_slice(&g.own_leaf.0.to_be_bytes());
+    w.u16(g.suite.0);
+    w.tls(&g.context)?;
+    w.opaque(&g.tree.encode_extension()?)?;
+    w.u32(g.own_leaf.0);
     // Private keys.
-    w.extend_from_slice(&g.private_keys.leaf.0.to_be_bytes());
-    put_secret(&g.private_keys.leaf_key, &mut w)?;
-    write_length(g.private_keys.path_keys.len(), &mut w)?;
+    w.u32(g.private_keys.leaf.0);
+    w.secret(&g.private_keys.leaf_key)?;
+    w.len(g.private_keys.path_keys.len())?;
     for (node, key) in &g.private_keys.path_keys {
-        w.extend_from_slice(&node.to_be_bytes());
-        put_secret(key, &mut w)?;
+        w.u32(*node);
+        w.secret(key)?;
     }
     // Epoch secrets and secret tree.
     for s in epoch_secret_fields(&g.keys.secrets) {
-        put_secret(s, &mut w)?;
+        w.secret(s)?;
     }
     put_secret_tree(&g.keys.secret_tree, &mut w)?;
-    write_opaque(&g.interim_transcript_hash, &mut w)?;
-    write_opaque(&g.confirmation_tag, &mut w)?;
+    w.opaque(&g.interim_transcript_hash)?;
+    w.opaque(&g.confirmation_tag)?;
     // Cached proposals.
-    write_length(g.proposals.len(), &mut w)?;
-    for q in &g.proposals {
-        put_tls(&q.proposal, &mut w)?;
-        put_tls(&q.sender, &mut w)?;
+    w.len(g.proposals.len())?;
+    for q in g.proposals.iter() {
+        w.tls(&q.proposal)?;
+        w.tls(&q.sender)?;
         match &q.reference {
             Some(r) => {
-                w.push(1);
-                write_opaque(r, &mut w)?;
+                w.u8(1);
+                w.opaque(r)?;
             }
-            None => w.push(0),
+            None => w.u8(0),
         }
     }
     // PSKs.
-    write_length(g.resumption_psks.len(), &mut w)?;
+    w.len(g.resumption_psks.len())?;
     for (epoch, psk) in &g.resumption_psks {
-        w.extend_from_slice(&epoch.to_be_bytes());
-        put_secret(psk, &mut w)?;
+        w.u64(*epoch);
+        w.secret(psk)?;
     }
-    write_length(g.external_psks.len(), &mut w)?;
+    w.len(g.external_psks.len())?;
     for (id, psk) in &g.external_psks {
-        write_opaque(id, &mut w)?;
-        put_secret(psk, &mut w)?;
+        w.opaque(id)?;
+        w.secret(psk)?;
     }
     // Config and flags.
     let c = &g.config;
-    w.push(match c.wire_format {
+    w.u8(match c.wire_format {
         WireFormatPolicy::AlwaysPrivate => 0,
         WireFormatPolicy::AlwaysPublic => 1,
         WireFormatPolicy::MixedPublic => 2,
     });
-    w.extend_from_slice(&(c.padding_block as u64).to_be_bytes());
+    w.u64(c.padding_block as u64);
     put_ratchet_config(&c.ratchet, &mut w);
-    w.extend_from_slice(&(c.max_past_epochs as u64).to_be_bytes());
-    w.push(u8::from(c.ratchet_tree_extension));
-    w.push(u8::from(g.active));
+    w.u64(c.max_past_epochs as u64);
+    w.u8(u8::from(c.ratchet_tree_extension));
+    w.u8(u8::from(g.active));
     match &g.pending_reinit {
         Some(r) => {
-            w.push(1);
-            put_tls(r, &mut w)?;
+            w.u8(1);
+            w.tls(r)?;
         }
-        None => w.push(0),
+        None => w.u8(0),
     }
-    write_length(g.pending_updates.len(), &mut w)?;
+    w.len(g.pending_updates.len())?;
     for u in &g.pending_updates {
-        write_opaque(&u.encryption_key, &mut w)?;
-        put_secret(&u.private_key, &mut w)?;
+        w.opaque(&u.encryption_key)?;
+        w.secret(&u.private_key)?;
     }
-    write_checksum(&mut w);
-    Ok(core::mem::take(&mut *w))
+    let l = &c.limits;
+    w.u32(l.max_leaves);
+    w.u64(l.max_message_size as u64);
+    w.u64(l.max_extensions_per_leaf as u64);
+    w.u64(l.max_proposals_per_commit as u64);
+    w.u64(l.max_cached_proposals as u64);
+    Ok(w.finish())
 }
 
 /// The encoded record of past epoch `p`.
 fn encode_past_epoch(p: &PastEpoch) -> Result<Vec<u8>, Error> {
-    // Sized up front so the secret-holding buffer is not reallocated.
-    let estimate = (p.secret_tree.n_leaves() as usize)
+    let estimate = p
+        .secret_tree
+        .stored_node_secrets()
+        .saturating_add(p.changed_members.len())
         .saturating_mul(64)
         .saturating_add(2048);
-    let mut w = Zeroizing::new(Vec::with_capacity(estimate));
-    w.extend_from_slice(&PAST_EPOCH_VERSION.to_be_bytes());
-    w.extend_from_slice(&[0u8; 8]);
-    w.extend_from_slice(&p.epoch.to_be_bytes());
-    put_tls(&p.context, &mut w)?;
-    put_secret(&p.sender_data_secret, &mut w)?;
+    let mut w = RecordWriter::new(PAST_EPOCH_VERSION, estimate);
+    w.u64(p.epoch);
+    w.tls(&p.context)?;
+    w.secret(&p.sender_data_secret)?;
     put_secret_tree(&p.secret_tree, &mut w)?;
-    write_length(p.changed_signature_keys.len(), &mut w)?;
-    for (leaf, key) in &p.changed_signature_keys {
-        w.extend_from_slice(&leaf.to_be_bytes());
-        write_opaque(key, &mut w)?;
+    w.len(p.changed_members.len())?;
+    for (leaf, member) in &p.changed_members {
+        w.u32(*leaf);
+        match member {
+            Some(m) => {
+                w.u8(1);
+                w.opaque(&m.signature_key)?;
+                w.tls(&m.credential)?;
+            }
+            None => w.u8(0),
+        }
     }
-    write_checksum(&mut w);
-    Ok(core::mem::take(&mut *w))
+    Ok(w.finish())
 }
 
 /// Decodes a past-epoch record, which must be of epoch `epoch` of group
 /// `group_id`.
-fn decode_past_epoch(bytes: &[u8], group_id: &[u8], epoch: u64) -> Result<PastEpoch, StorageError> {
+fn decode_past_epoch(
+    bytes: &[u8],
+    group_id: &[u8],
+    epoch: u64,
+    max_leaves: u32,
+) -> Result<PastEpoch, StorageError> {
     let mut r = Reader { bytes };
     let version = r.u16()?;
     if version != PAST_EPOCH_VERSION {
@@ -393,11 +503,19 @@ fn decode_past_epoch(bytes: &[u8], group_id: &[u8], epoch: u64) -> Result<PastEp
         return Err(CORRUPT);
     }
     let sender_data_secret = r.secret()?;
-    let secret_tree = r.secret_tree()?;
-    let mut changed_signature_keys = BTreeMap::new();
+    let secret_tree = r.secret_tree(max_leaves)?;
+    let mut changed_members = BTreeMap::new();
     for _ in 0..r.len()? {
         let leaf = r.u32()?;
-        changed_signature_keys.insert(leaf, r.vec()?);
+        let member = if r.bool()? {
+            Some(PastMember {
+                signature_key: r.vec()?,
+                credential: r.tls()?,
+            })
+        } else {
+            None
+        };
+        changed_members.insert(leaf, member);
     }
     if !r.bytes.is_empty() {
         return Err(CORRUPT);
@@ -407,7 +525,7 @@ fn decode_past_epoch(bytes: &[u8], group_id: &[u8], epoch: u64) -> Result<PastEp
         context,
         sender_data_secret,
         secret_tree,
-        changed_signature_keys,
+        changed_members,
     })
 }
 
@@ -435,45 +553,49 @@ fn epoch_secret_fields(s: &EpochSecrets) -> [&Secret; 9] {
     ]
 }
 
-pub(crate) fn put_tls<T: SerializeBytes + ?Sized>(value: &T, w: &mut Vec<u8>) -> Result<(), Error> {
-    write_opaque(&encode(value)?, w)
+fn put_ratchet_config(c: &RatchetConfig, w: &mut RecordWriter) {
+    w.u32(c.out_of_order_tolerance);
+    w.u32(c.maximum_forward_distance);
 }
 
-pub(crate) fn put_secret(s: &Secret, w: &mut Vec<u8>) -> Result<(), Error> {
-    write_opaque(s.as_bytes(), w)
-}
-
-fn put_ratchet_config(c: &RatchetConfig, w: &mut Vec<u8>) {
-    w.extend_from_slice(&c.out_of_order_tolerance.to_be_bytes());
-    w.extend_from_slice(&c.maximum_forward_distance.to_be_bytes());
-}
-
-fn put_ratchet(r: &SenderRatchet, w: &mut Vec<u8>) -> Result<(), Error> {
-    put_secret(r.secret(), w)?;
-    w.extend_from_slice(&r.generation().to_be_bytes());
-    write_length(r.skipped().len(), w)?;
+fn put_ratchet(r: &SenderRatchet, w: &mut RecordWriter) -> Result<(), Error> {
+    w.secret(r.secret())?;
+    w.u32(r.generation());
+    w.len(r.skipped().len())?;
     for (generation, (key, nonce)) in r.skipped() {
-        w.extend_from_slice(&generation.to_be_bytes());
-        put_secret(key, w)?;
-        put_secret(nonce, w)?;
+        w.u32(*generation);
+        w.secret(key)?;
+        w.secret(nonce)?;
     }
     Ok(())
 }
 
-fn put_secret_tree(t: &SecretTree, w: &mut Vec<u8>) -> Result<(), Error> {
-    w.extend_from_slice(&t.n_leaves().to_be_bytes());
+fn put_secret_tree(t: &SecretTree, w: &mut RecordWriter) -> Result<(), Error> {
+    w.u32(t.n_leaves());
     put_ratchet_config(&t.config(), w);
-    write_length(t.node_secrets().len(), w)?;
+    w.len(t.node_secrets().len())?;
     for (node, secret) in t.node_secrets() {
-        w.extend_from_slice(&node.to_be_bytes());
-        put_secret(secret, w)?;
+        w.u32(*node);
+        w.secret(secret)?;
     }
     let ratchets = t.leaf_ratchets();
-    write_length(ratchets.len(), w)?;
+    w.len(ratchets.len())?;
     for (leaf, handshake, application) in ratchets {
-        w.extend_from_slice(&leaf.to_be_bytes());
+        w.u32(leaf);
         put_ratchet(handshake, w)?;
         put_ratchet(application, w)?;
+    }
+    Ok(())
+}
+
+/// The ranges of [`GroupConfig::validate`] for a secret tree's stored
+/// out-of-order policy.
+fn check_ratchet_config(c: &RatchetConfig) -> Result<(), StorageError> {
+    if c.out_of_order_tolerance > GroupConfig::MAX_OUT_OF_ORDER_TOLERANCE {
+        return Err(StorageError::OutOfRange("ratchet.out_of_order_tolerance"));
+    }
+    if c.maximum_forward_distance > GroupConfig::MAX_FORWARD_DISTANCE {
+        return Err(StorageError::OutOfRange("ratchet.maximum_forward_distance"));
     }
     Ok(())
 }
@@ -530,6 +652,10 @@ impl<'a> Reader<'a> {
     fn len(&mut self) -> Result<usize, StorageError> {
         let (len, rest) = read_length(self.bytes).map_err(|_| CORRUPT)?;
         self.bytes = rest;
+        // Every counted item takes at least one byte.
+        if len > self.bytes.len() {
+            return Err(CORRUPT);
+        }
         Ok(len)
     }
 
@@ -583,12 +709,16 @@ impl<'a> Reader<'a> {
         Ok(epochs)
     }
 
-    fn secret_tree(&mut self) -> Result<SecretTree, StorageError> {
+    fn secret_tree(&mut self, max_leaves: u32) -> Result<SecretTree, StorageError> {
         let n_leaves = self.u32()?;
         if math::root(n_leaves).is_none() {
             return Err(CORRUPT);
         }
+        if n_leaves > max_leaves {
+            return Err(StorageError::OutOfRange("secret tree leaf count"));
+        }
         let config = self.ratchet_config()?;
+        check_ratchet_config(&config)?;
         let mut nodes = BTreeMap::new();
         for _ in 0..self.len()? {
             let node = self.u32()?;
@@ -638,7 +768,8 @@ where
     if context.cipher_suite != suite {
         return Err(CORRUPT.into());
     }
-    let RatchetTreeExtension(nodes) = r.tls()?;
+    // The tree's nodes: decoded once the limits (stored last) are known.
+    let tree_bytes = r.bytes()?;
     let own_leaf = LeafIndex(r.u32()?);
     let leaf = LeafIndex(r.u32()?);
     let leaf_key = r.secret()?;
@@ -663,19 +794,22 @@ where
         epoch_authenticator: r.secret()?,
         init_secret: r.secret()?,
     };
-    let secret_tree = r.secret_tree()?;
+    let secret_tree = r.secret_tree(Limits::MAX_LEAVES_CEILING)?;
     let interim_transcript_hash = r.vec()?;
     let confirmation_tag = r.vec()?;
-    let mut proposals = Vec::new();
+    let mut proposals = super::proposals::ProposalCache::default();
     for _ in 0..r.len()? {
         let proposal: Proposal = r.tls()?;
         let sender: Sender = r.tls()?;
         let reference = if r.bool()? { Some(r.vec()?) } else { None };
-        proposals.push(QueuedProposal {
-            proposal,
-            sender,
-            reference,
-        });
+        proposals.insert(
+            QueuedProposal {
+                proposal,
+                sender,
+                reference,
+            },
+            usize::MAX,
+        )?;
     }
     let mut resumption_psks = BTreeMap::new();
     for _ in 0..r.len()? {
@@ -693,12 +827,12 @@ where
         2 => WireFormatPolicy::MixedPublic,
         _ => return Err(CORRUPT.into()),
     };
-    let config = GroupConfig {
+    let mut config = GroupConfig {
         wire_format,
         padding_block: r.usize()?,
         ratchet: r.ratchet_config()?,
         max_past_epochs: r.usize()?,
-        limits: super::Limits::default(),
+        limits: Limits::default(),
         ratchet_tree_extension: r.bool()?,
         // Runtime configuration, not stored: the application installs its
         // own after loading (Group::set_proposal_policy).
@@ -717,8 +851,24 @@ where
             private_key: r.secret()?,
         });
     }
+    config.limits = Limits {
+        max_leaves: r.u32()?,
+        max_message_size: r.usize()?,
+        max_extensions_per_leaf: r.usize()?,
+        max_proposals_per_commit: r.usize()?,
+        max_cached_proposals: r.usize()?,
+    };
     if !r.bytes.is_empty() {
         return Err(CORRUPT.into());
+    }
+    config.validate().map_err(|e| match e {
+        Error::Misuse(crate::MisuseError::ConfigOutOfRange { field }) => {
+            StorageError::OutOfRange(field)
+        }
+        _ => CORRUPT,
+    })?;
+    if past_epoch_list.len() > config.max_past_epochs {
+        return Err(StorageError::OutOfRange("past epoch count").into());
     }
     if past_epoch_list.last().is_some_and(|e| *e >= context.epoch) {
         return Err(CORRUPT.into());
@@ -730,13 +880,23 @@ where
             &record,
             context.group_id.as_slice(),
             epoch,
+            config.limits.max_leaves,
         )?);
     }
 
     // The tree: its shape is checked and every hash recomputed; it must be
     // the tree the GroupContext commits to.
     let cs = SuiteCrypto::new(crypto, suite)?;
-    let tree = RatchetTree::from_nodes(&cs, nodes.0).map_err(|_| CORRUPT)?;
+    let tree =
+        RatchetTree::decode_extension(&cs, tree_bytes, config.limits.max_leaves).map_err(|e| {
+            match e {
+                Error::Limit(_) => StorageError::OutOfRange("tree leaf count"),
+                _ => CORRUPT,
+            }
+        })?;
+    if active && secret_tree.n_leaves() != tree.n_leaves() {
+        return Err(StorageError::OutOfRange("secret tree leaf count").into());
+    }
     if tree.tree_hash() != context.tree_hash.as_slice()
         || (active && (tree.leaf(own_leaf).is_none() || private_keys.leaf != own_leaf))
     {

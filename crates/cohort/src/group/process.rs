@@ -9,7 +9,7 @@ use super::proposals::{
     path_required, proposal_ref, validate_proposal_list_with,
 };
 use super::psk::{PskSources, resolve_psk_secret};
-use super::state::{EpochKeys, Group, PastEpoch, WireFormatPolicy};
+use super::state::{EpochKeys, Group, PastEpoch, PastMember, WireFormatPolicy};
 use crate::codec::encode;
 use crate::crypto::SuiteCrypto;
 use crate::framing::{
@@ -39,8 +39,11 @@ use cohort_traits::{Crypto, Provider, Secret};
 pub enum ProcessedMessage {
     /// Application data from a member.
     Application {
-        /// The sender's leaf.
+        /// The sender's leaf in the message's epoch.
         sender: LeafIndex,
+        /// The sender's credential in the message's epoch (the leaf may
+        /// hold someone else, or another credential, by now).
+        credential: crate::messages::Credential,
         /// The epoch it was sent in (may be a past epoch).
         epoch: u64,
         /// The data.
@@ -62,8 +65,15 @@ pub enum ProcessedMessage {
 }
 
 /// A validated commit and the epoch it leads to, not yet applied.
+///
+/// It is bound to the group state it was staged from (group id, epoch and
+/// interim transcript hash): [`Group::merge_staged_commit`] refuses it in
+/// any other state with [`MisuseError::StagedCommitMismatch`], so a commit
+/// merged twice, a competing commit merged after the winner, or a staged
+/// commit of another group changes nothing.
 #[derive(Debug)]
 pub struct StagedCommit {
+    pub(crate) base: StagedBase,
     pub(crate) sender: Sender,
     pub(crate) applied: AppliedProposals,
     pub(crate) proposals: Vec<QueuedProposal>,
@@ -79,7 +89,45 @@ pub struct StagedCommit {
     pub(crate) path_leaf: Option<LeafNode>,
 }
 
+/// The group state a commit was staged from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StagedBase {
+    pub(crate) group_id: Vec<u8>,
+    pub(crate) epoch: u64,
+    pub(crate) interim_transcript_hash: Vec<u8>,
+}
+
+impl StagedBase {
+    /// The binding of a commit staged from `group`'s current state.
+    pub(crate) fn of(group: &Group) -> Self {
+        StagedBase {
+            group_id: group.context.group_id.0.clone(),
+            epoch: group.context.epoch,
+            interim_transcript_hash: group.interim_transcript_hash.clone(),
+        }
+    }
+
+    /// Refuses a commit staged from another state than `group`'s.
+    fn check(&self, group: &Group) -> Result<(), Error> {
+        let what = if self.group_id != group.context.group_id.as_slice() {
+            "group id"
+        } else if self.epoch != group.context.epoch {
+            "epoch"
+        } else if self.interim_transcript_hash != group.interim_transcript_hash {
+            "transcript hash"
+        } else {
+            return Ok(());
+        };
+        Err(MisuseError::StagedCommitMismatch { what }.into())
+    }
+}
+
 impl StagedCommit {
+    /// The epoch this commit was staged in (the new epoch is one more).
+    pub fn base_epoch(&self) -> u64 {
+        self.base.epoch
+    }
+
     /// Who committed.
     pub fn sender(&self) -> Sender {
         self.sender
@@ -177,6 +225,9 @@ impl Group {
         message: &MlsMessage,
     ) -> Result<ProcessedMessage, Error> {
         self.ensure_active()?;
+        self.config
+            .limits
+            .check_message_size(tls_codec::Size::tls_serialized_len(message))?;
         if self.pending_reinit.is_some() {
             let late = matches!(&message.body,
                 MlsMessageBody::PrivateMessage(m) if m.epoch < self.context.epoch);
@@ -259,17 +310,18 @@ impl Group {
         let Sender::Member(leaf) = ac.content.sender else {
             return Err(ValidationError::SenderNotMember.into());
         };
-        let key = match p.changed_signature_keys.get(&leaf) {
-            Some(k) => k.clone(),
-            None => self
-                .tree
-                .leaf(LeafIndex(leaf))
-                .ok_or(ValidationError::SenderNotMember)?
-                .signature_key
-                .0
-                .clone(),
+        // The sender as it was in that epoch (C-FRAME-19): a leaf blank
+        // then sent nothing, whoever holds it now.
+        let member = match p.changed_members.get(&leaf) {
+            Some(Some(m)) => m.clone(),
+            Some(None) => return Err(ValidationError::SenderNotMember.into()),
+            None => PastMember::of(
+                self.tree
+                    .leaf(LeafIndex(leaf))
+                    .ok_or(ValidationError::SenderNotMember)?,
+            ),
         };
-        framing::verify_content_signature(cs, &key, &ac, Some(&p.context))?;
+        framing::verify_content_signature(cs, &member.signature_key, &ac, Some(&p.context))?;
         let FramedContentBody::Application(data) = ac.content.body else {
             return Err(ValidationError::WrongEpoch { epoch: msg.epoch }.into());
         };
@@ -278,6 +330,7 @@ impl Group {
         }
         Ok(ProcessedMessage::Application {
             sender: LeafIndex(leaf),
+            credential: member.credential,
             epoch: msg.epoch,
             data: data.0,
             authenticated_data: ac.content.authenticated_data.0,
@@ -343,8 +396,15 @@ impl Group {
                 let Sender::Member(leaf) = ac.content.sender else {
                     return Err(ValidationError::SenderNotMember.into());
                 };
+                let credential = self
+                    .tree
+                    .leaf(LeafIndex(leaf))
+                    .ok_or(ValidationError::SenderNotMember)?
+                    .credential
+                    .clone();
                 let out = ProcessedMessage::Application {
                     sender: LeafIndex(leaf),
+                    credential,
                     epoch: ac.content.epoch,
                     data: data.0.clone(),
                     authenticated_data: ac.content.authenticated_data.0.clone(),
@@ -379,16 +439,15 @@ impl Group {
                     None,
                     None,
                 )?;
+                // The cache limit is checked before anything changes.
+                let max = self.config.limits.max_cached_proposals;
+                if !self.proposals.contains(&reference) && self.proposals.len() >= max {
+                    return Err(crate::LimitError::ProposalCacheFull { max }.into());
+                }
                 if let Some(u) = update {
                     self.keys.secret_tree.apply(u);
                 }
-                if !self
-                    .proposals
-                    .iter()
-                    .any(|q| q.reference.as_deref() == Some(&reference[..]))
-                {
-                    self.proposals.push(queued);
-                }
+                self.proposals.insert(queued, max)?;
                 Ok(ProcessedMessage::Proposal {
                     sender: ac.content.sender,
                     proposal: alloc::boxed::Box::new(p.clone()),
@@ -426,6 +485,9 @@ impl Group {
         if committer == Sender::Member(self.own_leaf.0) {
             return Err(MisuseError::OwnCommit.into());
         }
+        self.config
+            .limits
+            .check_proposals(commit.proposals.0.len())?;
         // An external joiner cannot know the group's proposals (C-EXT-07).
         if committer == Sender::NewMemberCommit
             && commit
@@ -446,8 +508,7 @@ impl Group {
                 }),
                 ProposalOrRef::Reference(r) => list.push(
                     self.proposals
-                        .iter()
-                        .find(|q| q.reference.as_deref() == Some(r.as_slice()))
+                        .get(r.as_slice())
                         .cloned()
                         .ok_or(ValidationError::UnknownProposalReference)?,
                 ),
@@ -462,6 +523,7 @@ impl Group {
             leaf_policy: LeafPolicy {
                 required: required.as_ref(),
                 now: self.config.clock.now(),
+                max_extensions: self.config.limits.max_extensions_per_leaf,
                 ..Default::default()
             },
         };
@@ -492,6 +554,7 @@ impl Group {
             }
             _ => return Err(ValidationError::SenderNotMember.into()),
         };
+        self.config.limits.check_leaves(diff.n_leaves().into())?;
 
         let new_epoch = self
             .context
@@ -502,6 +565,7 @@ impl Group {
             // A removed member cannot derive the new epoch; the commit's
             // signature (and membership tag) were verified.
             return Ok(StagedCommit {
+                base: StagedBase::of(self),
                 sender: committer,
                 applied,
                 proposals: list,
@@ -548,6 +612,7 @@ impl Group {
                 let required = crate::tree::RequiredSet::of(&extensions)?;
                 let policy = LeafPolicy {
                     required: required.as_ref(),
+                    max_extensions: self.config.limits.max_extensions_per_leaf,
                     ..Default::default()
                 };
                 validate_leaf_node(
@@ -630,6 +695,7 @@ impl Group {
         verify_confirmation_tag(cs, &secrets.confirmation_key, &confirmed, tag.as_slice())?;
         let interim = interim_transcript_hash(cs, &confirmed, tag.as_slice())?;
         Ok(StagedCommit {
+            base: StagedBase::of(self),
             sender: committer,
             applied,
             proposals: list,
@@ -647,42 +713,55 @@ impl Group {
     /// Applies a staged commit: the group moves to the new epoch. The
     /// current epoch's secrets are kept for late application messages up to
     /// `max_past_epochs`, older ones are deleted (RFC 9420 section 9.2).
+    ///
+    /// All or nothing: the commit must have been staged from this group's
+    /// current state (same group id, epoch and interim transcript hash;
+    /// [`MisuseError::StagedCommitMismatch`] otherwise), and every step that
+    /// can fail runs before the group changes.
     pub fn merge_staged_commit(&mut self, staged: StagedCommit) -> Result<(), Error> {
+        staged.base.check(self)?;
         let Some(secrets) = staged.secrets else {
-            // Removed: the group is over for this member.
-            self.active = false;
-            self.proposals.clear();
-            self.pending_updates.clear();
+            // Removed: the group is over for this member, and its secrets
+            // are wiped.
+            self.deactivate();
             return Ok(());
         };
-        // Signature keys of members whose leaf this commit replaces or
-        // removes, so late messages of the old epoch still verify.
-        let mut changed = BTreeMap::new();
-        for (leaf, node) in &staged.applied.removed {
-            changed.insert(leaf.0, node.signature_key.0.clone());
-        }
+        let new_keys =
+            EpochKeys::new(secrets, staged.tree_changes.n_leaves(), self.config.ratchet)?;
+        // Nothing below can fail.
+        //
+        // The members of the leaves this commit changes (removes, replaces,
+        // fills), as they are in the epoch that ends, so late messages of
+        // that epoch verify against the right key and name their sender as
+        // it was, and none verifies from a leaf blank then.
         let path_sender = match staged.sender {
             Sender::Member(l) if staged.path_leaf.is_some() => Some(LeafIndex(l)),
             _ => None,
         };
-        for leaf in staged.applied.updated.iter().chain(path_sender.iter()) {
-            if let Some(node) = self.tree.leaf(*leaf) {
-                changed.insert(leaf.0, node.signature_key.0.clone());
-            }
-        }
-        // Earlier retained epochs had the same keys for these leaves as the
-        // epoch that ends now, unless a later commit changed them already.
+        let changed: BTreeMap<u32, Option<PastMember>> = staged
+            .applied
+            .removed
+            .iter()
+            .map(|(l, _)| *l)
+            .chain(staged.applied.updated.iter().copied())
+            .chain(path_sender)
+            .chain(staged.tree_changes.changed_leaves())
+            .map(|l| (l.0, self.tree.leaf(l).map(PastMember::of)))
+            .collect();
+        // Earlier retained epochs had the same members at these leaves as
+        // the epoch that ends now, unless a later commit changed them
+        // already.
         for past in &mut self.past_epochs {
-            for (leaf, key) in &changed {
-                past.changed_signature_keys
+            for (leaf, member) in &changed {
+                past.changed_members
                     .entry(*leaf)
-                    .or_insert_with(|| key.clone());
+                    .or_insert_with(|| member.clone());
             }
         }
-        let new_keys =
-            EpochKeys::new(secrets, staged.tree_changes.n_leaves(), self.config.ratchet)?;
         let mut old_keys = core::mem::replace(&mut self.keys, new_keys);
         if let Some(u) = staged.old_epoch_update {
+            // Merged into the old epoch's tree as it is now: messages read
+            // since the commit was staged stay consumed.
             old_keys.secret_tree.apply(u);
         }
         if self.config.max_past_epochs > 0 {
@@ -691,7 +770,7 @@ impl Group {
                 context: self.context.clone(),
                 sender_data_secret: old_keys.secrets.sender_data_secret.clone(),
                 secret_tree: old_keys.secret_tree,
-                changed_signature_keys: changed,
+                changed_members: changed,
             });
         }
         while self.past_epochs.len() > self.config.max_past_epochs {
@@ -711,7 +790,7 @@ impl Group {
         self.pending_reinit = staged.applied.reinit;
         match staged.private_keys {
             Some(k) => self.private_keys = k,
-            None => self.active = false,
+            None => self.deactivate(),
         }
         Ok(())
     }

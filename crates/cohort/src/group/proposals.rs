@@ -34,6 +34,59 @@ pub struct QueuedProposal {
     pub reference: Option<Vec<u8>>,
 }
 
+/// The proposals of the current epoch that arrived (or were sent) on their
+/// own, for a commit to include by reference (RFC 9420 section 12.4): in
+/// arrival order, indexed by ProposalRef, so a lookup or a duplicate check
+/// costs O(log P). Bounded by
+/// [`Limits::max_cached_proposals`](super::Limits).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ProposalCache {
+    items: Vec<QueuedProposal>,
+    by_ref: BTreeMap<Vec<u8>, usize>,
+}
+
+impl ProposalCache {
+    /// Adds `q` (which has a reference) unless a proposal with its
+    /// reference is cached already: `Ok(false)` then. A new proposal
+    /// beyond `max` is refused with [`crate::LimitError::ProposalCacheFull`].
+    pub(crate) fn insert(&mut self, q: QueuedProposal, max: usize) -> Result<bool, Error> {
+        let reference = q.reference.clone().unwrap_or_default();
+        if self.by_ref.contains_key(&reference) {
+            return Ok(false);
+        }
+        if self.items.len() >= max {
+            return Err(crate::LimitError::ProposalCacheFull { max }.into());
+        }
+        self.by_ref.insert(reference, self.items.len());
+        self.items.push(q);
+        Ok(true)
+    }
+
+    /// The cached proposal whose ProposalRef is `reference`.
+    pub(crate) fn get(&self, reference: &[u8]) -> Option<&QueuedProposal> {
+        self.by_ref.get(reference).and_then(|&i| self.items.get(i))
+    }
+
+    /// Whether `reference` is cached.
+    pub(crate) fn contains(&self, reference: &[u8]) -> bool {
+        self.by_ref.contains_key(reference)
+    }
+
+    /// Empties the cache (a new epoch).
+    pub(crate) fn clear(&mut self) {
+        self.items.clear();
+        self.by_ref.clear();
+    }
+}
+
+impl core::ops::Deref for ProposalCache {
+    type Target = [QueuedProposal];
+
+    fn deref(&self) -> &[QueuedProposal] {
+        &self.items
+    }
+}
+
 /// The ProposalRef of a proposal: `MakeProposalRef` over the encoded
 /// AuthenticatedContent that carried it (RFC 9420 section 5.2).
 pub fn proposal_ref<C: Crypto + ?Sized>(

@@ -2,7 +2,7 @@
 
 use crate::crypto::SuiteCrypto;
 use crate::framing::WireFormat;
-use crate::messages::{GroupContext, ReInit};
+use crate::messages::{Credential, GroupContext, ReInit};
 use crate::schedule::{EpochSecrets, RatchetConfig, SecretTree};
 use crate::tree::math::LeafIndex;
 use crate::tree::{RatchetTree, TreePrivateKeys};
@@ -13,7 +13,7 @@ use cohort_traits::{Ciphersuite, Crypto, Provider, Rand, Secret};
 
 use super::credentials::{CredentialValidator, SharedCredentialValidator};
 use super::limits::{Limits, check_range};
-use super::proposals::{ProposalPolicy, QueuedProposal, SharedPolicy};
+use super::proposals::{ProposalCache, ProposalPolicy, QueuedProposal, SharedPolicy};
 
 /// Which wire format the group uses for its own handshake messages, and
 /// which it accepts (RFC 9420 section 6; C-FRAME-07).
@@ -214,6 +214,27 @@ impl EpochKeys {
     }
 }
 
+impl EpochKeys {
+    /// Keys that hold nothing: what a member removed from its group keeps.
+    pub(crate) fn wiped(config: RatchetConfig) -> Self {
+        let empty = || Secret::new(Vec::new());
+        EpochKeys {
+            secrets: EpochSecrets {
+                sender_data_secret: empty(),
+                encryption_secret: empty(),
+                exporter_secret: empty(),
+                external_secret: empty(),
+                confirmation_key: empty(),
+                membership_key: empty(),
+                resumption_psk: empty(),
+                epoch_authenticator: empty(),
+                init_secret: empty(),
+            },
+            secret_tree: SecretTree::from_parts(1, BTreeMap::new(), BTreeMap::new(), config),
+        }
+    }
+}
+
 /// What a past epoch keeps: enough to decrypt and authenticate late
 /// application messages (RFC 9420 section 15.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,9 +243,28 @@ pub(crate) struct PastEpoch {
     pub context: GroupContext,
     pub sender_data_secret: Secret,
     pub secret_tree: SecretTree,
-    /// Signature keys of that epoch's members that differ from the current
-    /// tree (members since removed or whose key changed).
-    pub changed_signature_keys: BTreeMap<u32, Vec<u8>>,
+    /// The leaves whose member differs from the current tree's, as they were
+    /// in that epoch: `Some` with the member's signature key and credential
+    /// (members since removed or whose leaf changed), `None` where the leaf
+    /// was blank (filled since). Other leaves are as in the current tree.
+    pub changed_members: BTreeMap<u32, Option<PastMember>>,
+}
+
+/// A member as it was in a past epoch: what authenticates its late
+/// messages and what the application is told about their sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PastMember {
+    pub signature_key: Vec<u8>,
+    pub credential: Credential,
+}
+
+impl PastMember {
+    pub(crate) fn of(leaf: &crate::messages::LeafNode) -> Self {
+        PastMember {
+            signature_key: leaf.signature_key.0.clone(),
+            credential: leaf.credential.clone(),
+        }
+    }
 }
 
 /// The private key of a leaf this member proposed in an Update (RFC 9420
@@ -248,7 +288,7 @@ pub struct Group {
     pub(crate) keys: EpochKeys,
     pub(crate) interim_transcript_hash: Vec<u8>,
     pub(crate) confirmation_tag: Vec<u8>,
-    pub(crate) proposals: Vec<QueuedProposal>,
+    pub(crate) proposals: ProposalCache,
     pub(crate) past_epochs: VecDeque<PastEpoch>,
     pub(crate) resumption_psks: BTreeMap<u64, Secret>,
     pub(crate) external_psks: BTreeMap<Vec<u8>, Secret>,
@@ -346,6 +386,20 @@ impl Group {
         self.active
     }
 
+    /// Leaves the group for good: every secret of it is wiped (the epoch
+    /// secrets, the init secret that would lead to the next epoch, the
+    /// secret tree, the tree private keys, past epochs, resumption PSKs,
+    /// pending proposals and Update keys); the public state stays.
+    pub(crate) fn deactivate(&mut self) {
+        self.active = false;
+        self.proposals.clear();
+        self.pending_updates.clear();
+        self.keys = EpochKeys::wiped(self.config.ratchet);
+        self.private_keys = TreePrivateKeys::new(self.own_leaf, Secret::new(Vec::new()));
+        self.past_epochs.clear();
+        self.resumption_psks.clear();
+    }
+
     /// `MLS-Exporter(label, context, length)` of the current epoch
     /// (RFC 9420 section 8.5).
     pub fn export_secret<C: Crypto + ?Sized>(
@@ -355,6 +409,7 @@ impl Group {
         context: &[u8],
         length: u16,
     ) -> Result<Secret, Error> {
+        self.ensure_active()?;
         let cs = SuiteCrypto::new(crypto, self.suite)?;
         self.keys.secrets.export(&cs, label, context, length)
     }

@@ -22,6 +22,6 @@ pub use transcript::{
     verify_confirmation_tag,
 };
 pub use welcome::{
-    decrypt_group_info, decrypt_group_secrets, encrypt_group_info, encrypt_group_secrets,
-    prepare_group_secrets, sign_group_info, verify_group_info,
+    decrypt_group_info, decrypt_group_secrets, encode_group_secrets, encrypt_group_info,
+    encrypt_group_secrets, prepare_group_secrets, sign_group_info, verify_group_info,
 };

@@ -118,6 +118,33 @@ impl SenderRatchet {
         })
     }
 
+    /// Merges into this ratchet (the current state) the consumption of
+    /// `generation` that `fresh` records: `fresh` is this ratchet as it
+    /// was at some earlier point, with `generation` consumed. Generations
+    /// this ratchet consumed since stay consumed; `generation` is consumed
+    /// too; the ratchet moves forward, never back.
+    fn merge_consumed(&mut self, fresh: &SenderRatchet, generation: u32, config: &RatchetConfig) {
+        if generation < self.generation {
+            // Behind the ratchet: only its kept key, if any, goes.
+            self.skipped.remove(&generation);
+            return;
+        }
+        // At or ahead of the ratchet: the lookup stepped to generation + 1,
+        // keeping the keys of the generations it skipped.
+        if fresh.generation <= generation {
+            return;
+        }
+        let from = self.generation;
+        for (g, keys) in fresh.skipped.range(from..generation) {
+            self.skipped.insert(*g, keys.clone());
+        }
+        self.secret = fresh.secret.clone();
+        self.generation = fresh.generation;
+        while self.skipped.len() > config.out_of_order_tolerance as usize {
+            self.skipped.pop_first();
+        }
+    }
+
     /// Keys for sending: the next generation. The ratchet advances.
     pub fn next_keys<C: Crypto + ?Sized>(
         &mut self,
@@ -178,6 +205,13 @@ struct LeafRatchets {
 }
 
 impl LeafRatchets {
+    fn get(&self, kind: ContentKind) -> &SenderRatchet {
+        match kind {
+            ContentKind::Handshake => &self.handshake,
+            ContentKind::Application => &self.application,
+        }
+    }
+
     fn get_mut(&mut self, kind: ContentKind) -> &mut SenderRatchet {
         match kind {
             ContentKind::Handshake => &mut self.handshake,
@@ -202,12 +236,22 @@ pub struct SecretTree {
     config: RatchetConfig,
 }
 
-/// A change to a [`SecretTree`] computed by a lookup, applied on success.
+/// A change to a [`SecretTree`] computed by a lookup, applied on success:
+/// the consumption of one generation of one ratchet of one leaf, with the
+/// node secrets the derivation of that leaf's ratchets replaced.
+///
+/// [`SecretTree::apply`] merges it into the tree as the tree is when it is
+/// applied, which may have moved on since the lookup (a commit staged,
+/// then application messages read, then the commit merged): nothing the
+/// tree consumed in between comes back.
 #[derive(Debug)]
 #[must_use = "an update does nothing until applied"]
 pub struct SecretTreeUpdate {
     leaf: u32,
-    consumed_nodes: Vec<u32>,
+    kind: ContentKind,
+    generation: u32,
+    /// The off-path node secrets the derivation of the leaf's ratchets
+    /// created (empty when they were derived already).
     new_nodes: Vec<(u32, Secret)>,
     ratchets: LeafRatchets,
 }
@@ -294,7 +338,8 @@ impl SecretTree {
         if let Some(r) = self.ratchets.get(&leaf) {
             return Ok(SecretTreeUpdate {
                 leaf,
-                consumed_nodes: Vec::new(),
+                kind: ContentKind::Application,
+                generation: 0,
                 new_nodes: Vec::new(),
                 ratchets: r.clone(),
             });
@@ -312,14 +357,13 @@ impl SecretTree {
             .position(|n| self.nodes.contains_key(n))
             .ok_or(ValidationError::GenerationConsumed { generation: 0 })?;
         let nh = u16::try_from(cs.hash_len()).map_err(|_| MisuseError::LengthTooLarge)?;
-        let (mut consumed, mut created) = (Vec::new(), Vec::new());
+        let mut created = Vec::new();
         let top_node = *path.get(top).ok_or(MisuseError::LengthTooLarge)?;
         let mut current = self
             .nodes
             .get(&top_node)
             .cloned()
             .ok_or(MisuseError::LengthTooLarge)?;
-        consumed.push(top_node);
         // Walk down: path[top-1], ..., path[0] (the leaf).
         for i in (0..top).rev() {
             let child = *path.get(i).ok_or(MisuseError::LengthTooLarge)?;
@@ -344,7 +388,8 @@ impl SecretTree {
         };
         Ok(SecretTreeUpdate {
             leaf,
-            consumed_nodes: consumed,
+            kind: ContentKind::Application,
+            generation: 0,
             new_nodes: created,
             ratchets,
         })
@@ -364,6 +409,8 @@ impl SecretTree {
             .ratchets
             .get_mut(kind)
             .keys_for(cs, generation, &self.config)?;
+        update.kind = kind;
+        update.generation = generation;
         Ok((keys, update))
     }
 
@@ -377,15 +424,51 @@ impl SecretTree {
     ) -> Result<(MessageKeys, SecretTreeUpdate), Error> {
         let mut update = self.ratchets_of(cs, leaf)?;
         let keys = update.ratchets.get_mut(kind).next_keys(cs)?;
+        update.kind = kind;
+        update.generation = keys.generation;
         Ok((keys, update))
     }
 
-    /// Applies the update of a successful lookup.
+    /// Applies the update of a successful lookup, merged into the tree as
+    /// it is now (RFC 9420 section 9.2: consumed secrets stay deleted):
+    /// - if the leaf's ratchets exist (derived before the lookup or since),
+    ///   only the consumed generation is merged into the ratchet of its
+    ///   kind ([`SenderRatchet::merge_consumed`]), whatever else that
+    ///   ratchet consumed meanwhile;
+    /// - otherwise the leaf's ratchets are derived here as the lookup
+    ///   derived them: the lowest stored ancestor of the leaf is deleted and
+    ///   the off-path secrets below it are stored (the lookup's, restricted
+    ///   to those below that ancestor, since another leaf's derivation may
+    ///   have consumed the nodes above).
     pub fn apply(&mut self, update: SecretTreeUpdate) {
-        for n in update.consumed_nodes {
-            self.nodes.remove(&n);
+        let config = self.config;
+        if let Some(current) = self.ratchets.get_mut(&update.leaf) {
+            current.get_mut(update.kind).merge_consumed(
+                update.ratchets.get(update.kind),
+                update.generation,
+                &config,
+            );
+            return;
         }
-        self.nodes.extend(update.new_nodes);
+        if let Some(node) = update
+            .leaf
+            .checked_mul(2)
+            .filter(|n| math::in_tree(*n, self.n_leaves))
+        {
+            let mut path = Vec::with_capacity(32);
+            path.push(node);
+            path.extend(math::direct_path(node, self.n_leaves));
+            if let Some(&top) = path.iter().find(|n| self.nodes.contains_key(n)) {
+                self.nodes.remove(&top);
+                let below = math::level(top);
+                self.nodes.extend(
+                    update
+                        .new_nodes
+                        .into_iter()
+                        .filter(|(n, _)| math::level(*n) < below),
+                );
+            }
+        }
         self.ratchets.insert(update.leaf, update.ratchets);
     }
 

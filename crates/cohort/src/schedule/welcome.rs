@@ -2,7 +2,7 @@
 //! new member's init key, and the GroupInfo sealed with the welcome key.
 
 use super::WelcomeSecret;
-use crate::codec::{decode_exact, encode};
+use crate::codec::{decode_exact, encode, write_opaque};
 use crate::crypto::SuiteCrypto;
 use crate::crypto::hpke::PreparedInfo;
 use crate::messages::{EncryptedGroupSecrets, GroupInfo, GroupSecrets, KeyPackageRef};
@@ -33,13 +33,32 @@ pub fn encrypt_group_secrets<C: Crypto + ?Sized>(
     init_key: &[u8],
     secrets: &GroupSecrets,
 ) -> Result<EncryptedGroupSecrets, Error> {
-    let plaintext = Secret::new(encode(secrets)?);
+    let plaintext = encode_group_secrets(secrets)?;
     let encrypted_group_secrets =
         cs.encrypt_with_label_prepared(rand, init_key, prepared, plaintext.as_bytes())?;
     Ok(EncryptedGroupSecrets {
         new_member,
         encrypted_group_secrets,
     })
+}
+
+/// The encoding of `secrets` (RFC 9420 section 12.4.3.1), written into one
+/// buffer of exactly its size that is zeroized on drop: the derived
+/// encoder would leave the joiner and path secrets in the intermediate
+/// buffers it frees.
+pub fn encode_group_secrets(secrets: &GroupSecrets) -> Result<Secret, Error> {
+    let mut out = alloc::vec::Vec::with_capacity(tls_codec::Size::tls_serialized_len(secrets));
+    write_opaque(secrets.joiner_secret.as_bytes(), &mut out)?;
+    match &secrets.path_secret {
+        Some(p) => {
+            out.push(1);
+            write_opaque(p.path_secret.as_bytes(), &mut out)?;
+        }
+        None => out.push(0),
+    }
+    // The PSK ids hold no secret.
+    out.extend_from_slice(&encode(&secrets.psks)?);
+    Ok(Secret::new(out))
 }
 
 /// Opens a new member's GroupSecrets with its init private key (C-WEL-03).

@@ -642,6 +642,15 @@ impl TreeChanges {
     pub fn n_leaves(&self) -> u32 {
         self.n_leaves
     }
+
+    /// The leaves whose node the changes set (added, replaced or blanked;
+    /// not those cut off by truncation), ascending.
+    pub fn changed_leaves(&self) -> impl Iterator<Item = LeafIndex> + '_ {
+        self.nodes
+            .keys()
+            .filter(|i| math::is_leaf(**i))
+            .map(|i| LeafIndex(i / 2))
+    }
 }
 
 /// A copy-on-write overlay over a [`RatchetTree`]: changed nodes and
