@@ -537,11 +537,15 @@ fn grease_behaves_like_any_unknown_value_c_grease_11() {
         kp.extensions.0.push(ext(v, &[1, 2]));
         let kp = resign(&cs, &signer, kp);
         validate(&kp).unwrap();
+        // A GREASE proposal type decodes like any custom type (and is
+        // refused as unsupported by proposal validation, C-GREASE-07).
         let mut proposal = v.to_be_bytes().to_vec();
-        proposal.extend_from_slice(&[0, 0, 0, 0]);
+        proposal.extend_from_slice(&[0]);
         assert_eq!(
-            decode_exact::<cohort::messages::Proposal>(&proposal).unwrap_err(),
-            Error::Malformed(cohort::DecodeError::UnknownProposalType(v))
+            decode_exact::<cohort::messages::Proposal>(&proposal)
+                .unwrap()
+                .proposal_type(),
+            ProposalType(v)
         );
         let mut credential = v.to_be_bytes().to_vec();
         credential.push(0);

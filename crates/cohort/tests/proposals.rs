@@ -24,7 +24,7 @@ use cohort::messages::{
 };
 use cohort::tree::math::LeafIndex;
 use cohort::tree::{LeafPolicy, RatchetTree, TreeView};
-use cohort::{DecodeError, Error, MisuseError, ValidationError};
+use cohort::{Error, MisuseError, ValidationError};
 use cohort_basic_credential::SignatureKeyPair;
 use cohort_rust_crypto::{RustCrypto, SeededRand};
 use cohort_traits::{Ciphersuite, Secret};
@@ -479,17 +479,88 @@ fn new_member_proposal_only_adds_c_frame_15() {
 
 // ---- single proposals (12.1) -----------------------------------------------
 
-/// C-PROP-03, C-GREASE-07: a proposal of an unknown or GREASE type does not
-/// decode, so it never reaches a proposal list.
+/// A custom proposal of type `t` with a small body.
+fn custom(t: u16) -> Proposal {
+    Proposal::Custom(
+        ProposalType(t),
+        cohort::messages::CustomProposal {
+            data: VarBytes(vec![7, 7]),
+        },
+    )
+}
+
+/// A group of `members` whose members list the custom proposal types `t`
+/// in their capabilities, except the members in `lacking`.
+fn group_supporting(members: u32, types: &[u16], lacking: &[u32]) -> Group {
+    Group::with(
+        members,
+        &|leaf, node| {
+            if !lacking.contains(&leaf) {
+                node.capabilities
+                    .proposals
+                    .0
+                    .extend(types.iter().map(|t| ProposalType(*t)));
+            }
+        },
+        Extensions::new(),
+    )
+}
+
+/// C-PROP-03, C-GREASE-07, C-GREASE-11: a proposal of a type outside RFC
+/// 9420 decodes as a custom proposal (type, then `opaque data<V>`) and is
+/// refused as unsupported when a member does not support it; a GREASE type
+/// is refused even when every member lists it, like any unsupported type.
 #[test]
 fn unknown_proposal_type_is_refused_c_prop_03() {
-    for t in [0xF0F0u16, 0x0A0A] {
+    for t in [0xF0F0u16, 0x0A0A, 0x7777] {
         let [a, b] = t.to_be_bytes();
         assert_eq!(
-            decode_exact::<Proposal>(&[a, b, 0, 0]),
-            Err(Error::Malformed(DecodeError::UnknownProposalType(t)))
+            decode_exact::<Proposal>(&[a, b, 2, 7, 7]).unwrap(),
+            custom(t)
+        );
+        assert_eq!(
+            Group::new(3).check(&[val(custom(t))]),
+            err(ValidationError::UnsupportedProposalType { proposal_type: t })
         );
     }
+    let all_list_grease = group_supporting(3, &[0x0A0A], &[]);
+    assert_eq!(
+        all_list_grease.check(&[val(custom(0x0A0A))]),
+        err(ValidationError::UnsupportedProposalType {
+            proposal_type: 0x0A0A
+        })
+    );
+}
+
+/// C-PROP-19: a custom proposal type is committed only if every member
+/// processing the commit lists it; members the commit removes or adds do
+/// not count.
+#[test]
+fn custom_type_needs_every_remaining_member_c_prop_19() {
+    assert_eq!(
+        group_supporting(4, &[0xF0F0], &[]).check(&[val(custom(0xF0F0))]),
+        Ok(())
+    );
+    let one_lacks = group_supporting(4, &[0xF0F0], &[2]);
+    assert_eq!(
+        one_lacks.check(&[val(custom(0xF0F0))]),
+        err(ValidationError::UnsupportedProposalType {
+            proposal_type: 0xF0F0
+        })
+    );
+    // The member lacking it leaves in this commit: it does not process it.
+    assert_eq!(
+        one_lacks.check(&[val(custom(0xF0F0)), val(remove(2))]),
+        Ok(())
+    );
+    // A member joining with it does not process it either.
+    assert_eq!(
+        group_supporting(4, &[0xF0F0], &[]).check(&[val(custom(0xF0F0)), val(add(kp(9)))]),
+        Ok(())
+    );
+    // A custom type needs a path (unknown "Path Required"), and applies no
+    // change to the tree.
+    assert!(path_required(&[val(custom(0xF0F0))]));
 }
 
 /// C-PROP-04: an Add with a badly signed KeyPackage.

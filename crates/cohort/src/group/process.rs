@@ -415,6 +415,21 @@ impl Group {
                 Ok(out)
             }
             FramedContentBody::Proposal(p) => {
+                // A custom type this member does not support cannot be
+                // committed (C-PROP-19), nor a GREASE one (C-GREASE-07).
+                if let Proposal::Custom(t, _) = p {
+                    super::proposals::check_custom_type(*t)?;
+                    let own = self
+                        .tree
+                        .leaf(self.own_leaf)
+                        .ok_or(ValidationError::SenderNotMember)?;
+                    if !own.capabilities.proposals.0.contains(t) {
+                        return Err(ValidationError::UnsupportedProposalType {
+                            proposal_type: t.0,
+                        }
+                        .into());
+                    }
+                }
                 let reference = proposal_ref(cs, &ac)?;
                 let queued = QueuedProposal {
                     proposal: p.clone(),

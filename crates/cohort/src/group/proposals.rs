@@ -644,10 +644,24 @@ fn collect<'l, C: Crypto + ?Sized>(
             gce.extensions.get::<ExternalSenders>()?;
             found.gce = Some(&gce.extensions);
         }
+        // A custom type is checked against every member's support with the
+        // whole list (C-PROP-19); a GREASE type is never a real proposal
+        // (RFC 9420 section 13.5; C-GREASE-07).
+        Proposal::Custom(t, _) => check_custom_type(*t)?,
     }
     let proposal_type = q.proposal.proposal_type();
     if !proposal_type.is_default() {
         found.custom_types.insert(proposal_type);
+    }
+    Ok(())
+}
+
+/// A custom proposal type may be a real proposal unless it is GREASE (RFC
+/// 9420 section 13.5; C-GREASE-07) or the reserved 0 (section 17.4):
+/// receivers refuse those as unsupported.
+pub(crate) fn check_custom_type(t: ProposalType) -> Result<(), Error> {
+    if t.0 == 0 || crate::messages::is_grease(t.0) {
+        return Err(ValidationError::UnsupportedProposalType { proposal_type: t.0 }.into());
     }
     Ok(())
 }

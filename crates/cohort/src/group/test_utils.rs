@@ -27,4 +27,16 @@ impl Group {
         g.proposals.clear();
         Ok(g)
     }
+
+    /// A copy of this member's view that claims to be the member at `leaf`,
+    /// occupied or blank, as a malicious member of this epoch could: it
+    /// holds every secret of the epoch, so it can protect messages under
+    /// any sender's ratchet (signed with whatever key it is given).
+    pub fn forge_as(&self, leaf: LeafIndex) -> Group {
+        let mut g = self.clone();
+        g.own_leaf = leaf;
+        g.private_keys = TreePrivateKeys::new(leaf, Secret::zero(0));
+        g.proposals.clear();
+        g
+    }
 }

@@ -41,8 +41,8 @@ pub use key_package::KeyPackage;
 pub use leaf_node::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
 pub use node::{Node, NodeType, ParentNode, UpdatePath, UpdatePathNode};
 pub use proposal::{
-    Add, Commit, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ProposalOrRef,
-    ProposalOrRefType, ReInit, Remove, Update,
+    Add, Commit, CustomProposal, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal,
+    ProposalOrRef, ProposalOrRefType, ReInit, Remove, Update,
 };
 pub use psk::{PreSharedKeyId, Psk, PskLabel, PskType, ResumptionPskUsage};
 pub use welcome::{EncryptedGroupSecrets, GroupInfo, GroupSecrets, PathSecret, Welcome};

@@ -4,8 +4,7 @@ use super::{
     Extensions, KeyPackage, LeafNode, PreSharedKeyId, ProposalRef, ProposalType, ProtocolVersion,
     UpdatePath,
 };
-use crate::DecodeError;
-use crate::codec::{VarBytes, VarVec, append, closed_u8, to_codec_error};
+use crate::codec::{VarBytes, VarVec, append, closed_u8};
 use crate::tree::math::LeafIndex;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -77,11 +76,27 @@ pub struct GroupContextExtensions {
     pub extensions: Extensions,
 }
 
+/// A proposal of a type other than the seven of RFC 9420 (sections 12.1,
+/// 13.2, 17.4): an application-defined type, carried as `opaque
+/// data<V>` after the type. RFC 9420 leaves a new type's body to its
+/// definition; Cohort frames every custom type this way, the framing the
+/// MLS ecosystem uses for application-defined proposals, so any member
+/// can decode a commit holding one and check that every member supports
+/// its type (C-PROP-19). Its meaning is the application's: it changes
+/// nothing in the tree or the key schedule, and the application applies
+/// it from the staged commit's proposal list.
+#[derive(Clone, Debug, PartialEq, Eq, TlsSize, TlsSerializeBytes, TlsDeserializeBytes)]
+pub struct CustomProposal {
+    /// The body, as the application encodes it.
+    pub data: VarBytes,
+}
+
 /// `Proposal` (RFC 9420 section 12.1).
 ///
-/// A proposal's body `select`s on its type with no length prefix, so a
-/// proposal of a type other than the seven of RFC 9420 cannot be parsed:
-/// decoding fails with [`DecodeError::UnknownProposalType`].
+/// A proposal's body `select`s on its type with no length prefix. The
+/// seven types of RFC 9420 decode into their variants; every other type
+/// is [`Proposal::Custom`] with an `opaque data<V>` body (see
+/// [`CustomProposal`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Proposal {
     /// `add`
@@ -98,12 +113,16 @@ pub enum Proposal {
     ExternalInit(ExternalInit),
     /// `group_context_extensions`
     GroupContextExtensions(GroupContextExtensions),
+    /// A type outside RFC 9420's seven (GREASE values included, which
+    /// receivers refuse as unsupported, RFC 9420 section 13.5).
+    Custom(ProposalType, CustomProposal),
 }
 
 impl Proposal {
     /// The proposal type.
     pub fn proposal_type(&self) -> ProposalType {
         match self {
+            Proposal::Custom(t, _) => *t,
             Proposal::Add(_) => ProposalType::ADD,
             Proposal::Update(_) => ProposalType::UPDATE,
             Proposal::Remove(_) => ProposalType::REMOVE,
@@ -125,6 +144,7 @@ impl Size for Proposal {
             Proposal::ReInit(p) => p.tls_serialized_len(),
             Proposal::ExternalInit(p) => p.tls_serialized_len(),
             Proposal::GroupContextExtensions(p) => p.tls_serialized_len(),
+            Proposal::Custom(_, p) => p.tls_serialized_len(),
         };
         body.saturating_add(2)
     }
@@ -142,6 +162,7 @@ impl SerializeBytes for Proposal {
             Proposal::ReInit(p) => append(&mut out, p)?,
             Proposal::ExternalInit(p) => append(&mut out, p)?,
             Proposal::GroupContextExtensions(p) => append(&mut out, p)?,
+            Proposal::Custom(_, p) => append(&mut out, p)?,
         }
         Ok(out)
     }
@@ -167,7 +188,7 @@ impl DeserializeBytes for Proposal {
             ProposalType::REINIT => body(rest, Proposal::ReInit),
             ProposalType::EXTERNAL_INIT => body(rest, Proposal::ExternalInit),
             ProposalType::GROUP_CONTEXT_EXTENSIONS => body(rest, Proposal::GroupContextExtensions),
-            ProposalType(other) => Err(to_codec_error(DecodeError::UnknownProposalType(other))),
+            other => body(rest, |p| Proposal::Custom(other, p)),
         }
     }
 }

@@ -525,13 +525,14 @@ fn proposals_and_commits() {
     }
     round_trip(&Remove { removed: 5 });
     assert_eq!(Remove { removed: 5 }.leaf(), LeafIndex(5));
+    // Other types are custom proposals with an opaque body.
     for t in [0u16, 8, 0x0a0a, 0xffff] {
         let mut encoded = t.to_be_bytes().to_vec();
-        encoded.extend_from_slice(&[0, 0, 0, 0]);
-        assert_eq!(
-            decode_err::<Proposal>(&encoded),
-            DecodeError::UnknownProposalType(t)
-        );
+        encoded.extend_from_slice(&[3, 1, 2, 3]);
+        let p: Proposal = decode_exact(&encoded).unwrap();
+        assert_eq!(p.proposal_type(), ProposalType(t));
+        assert_eq!(round_trip(&p), encoded);
+        rejects_every_truncation::<Proposal>(&encoded);
     }
 
     let commit = sample_commit();
