@@ -143,7 +143,7 @@ fn update_presenting(p: &TestProvider, m: &Member, credential: Credential, seed:
         .sign_with_label(&m.signer, b"LeafNodeTBS", &tbs)
         .unwrap()
         .into();
-    Proposal::Update(Update { leaf_node: leaf })
+    Proposal::Update(Box::new(Update { leaf_node: leaf }))
 }
 
 /// A commit hook (feature `test-utils`) giving the path leaf of `m`'s next
@@ -373,9 +373,9 @@ fn received_add_by_reference_is_validated_c_cred_05() {
         .propose(
             &p,
             &bob.signer,
-            Proposal::Add(Add {
+            Proposal::Add(Box::new(Add {
                 key_package: mallory.key_package.clone(),
-            }),
+            })),
         )
         .unwrap();
     // On its own: refused, and not cached.

@@ -419,9 +419,9 @@ fn external_commit_with_an_add_c_ext_13() {
     refused_list(
         12,
         move |l| {
-            l.push(by_value(Proposal::Add(Add {
+            l.push(by_value(Proposal::Add(Box::new(Add {
                 key_package: kp.key_package,
-            })))
+            }))))
         },
         ValidationError::ProposalNotAllowedInExternalCommit { proposal_type: 1 },
     );
@@ -614,9 +614,9 @@ fn external_sender_proposals_are_committed_by_reference() {
         &gid,
         epoch,
         1,
-        Proposal::Add(Add {
+        Proposal::Add(Box::new(Add {
             key_package: dave_kp.key_package.clone(),
-        }),
+        })),
     )
     .unwrap();
     deliver_proposal(&p, &mut members, &msg, Sender::External(1));
@@ -651,7 +651,7 @@ fn external_sender_cannot_propose_an_update_c_frame_13() {
         members[0].group.group_id(),
         members[0].group.epoch(),
         0,
-        Proposal::Update(cohort::messages::Update { leaf_node: leaf }),
+        Proposal::Update(Box::new(cohort::messages::Update { leaf_node: leaf })),
     )
     .unwrap_err();
     assert!(matches!(
@@ -787,9 +787,9 @@ fn new_member_proposal_signed_by_another_key_c_ext_05() {
         &erin_kp.key_package,
     )
     .unwrap();
-    public_mut(&mut msg).content.body = FramedContentBody::Proposal(Proposal::Add(Add {
+    public_mut(&mut msg).content.body = FramedContentBody::Proposal(Proposal::Add(Box::new(Add {
         key_package: frank_kp.key_package.clone(),
-    }));
+    })));
     refused(
         &p,
         &mut members[0].group,

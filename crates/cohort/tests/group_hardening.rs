@@ -594,9 +594,9 @@ fn the_proposal_cache_is_bounded() {
     let first = propose(
         &p,
         &mut ms[0],
-        Proposal::Add(cohort::messages::Add {
+        Proposal::Add(Box::new(cohort::messages::Add {
             key_package: c_kp.key_package,
-        }),
+        })),
     );
     let second = propose(&p, &mut ms[0], Proposal::Remove(Remove { removed: 1 }));
     assert!(matches!(

@@ -170,9 +170,9 @@ fn add_by_a_member_without_permission_c_prop_21() {
         .propose(
             &p,
             &b.signer,
-            Proposal::Add(cohort::messages::Add {
+            Proposal::Add(Box::new(cohort::messages::Add {
                 key_package: dave.key_package.clone(),
-            }),
+            })),
         )
         .unwrap();
     for i in [0, 2] {
@@ -198,9 +198,9 @@ fn add_by_reference_after_the_policy_changed_c_prop_21() {
         .propose(
             &p,
             &b.signer,
-            Proposal::Add(cohort::messages::Add {
+            Proposal::Add(Box::new(cohort::messages::Add {
                 key_package: dave.key_package.clone(),
-            }),
+            })),
         )
         .unwrap();
     for i in [0, 2] {
@@ -255,9 +255,9 @@ fn the_admins_rule_accepts_what_it_allows() {
         .propose(
             &p,
             &a.signer,
-            Proposal::Add(cohort::messages::Add {
+            Proposal::Add(Box::new(cohort::messages::Add {
                 key_package: erin.key_package.clone(),
-            }),
+            })),
         )
         .unwrap();
     for m in &mut members[1..] {

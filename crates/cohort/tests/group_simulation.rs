@@ -472,9 +472,9 @@ impl Sim {
             let proposal = match self.rng.below(4) {
                 0 if can_add(self, &joiners) => {
                     let j = self.joiner();
-                    let p = Proposal::Add(Add {
+                    let p = Proposal::Add(Box::new(Add {
                         key_package: j.kp.key_package.clone(),
-                    });
+                    }));
                     joiners.push(j);
                     p
                 }
@@ -520,9 +520,9 @@ impl Sim {
                 }
                 _ if can_add(self, &joiners) => {
                     let j = self.joiner();
-                    let p = Proposal::Add(Add {
+                    let p = Proposal::Add(Box::new(Add {
                         key_package: j.kp.key_package.clone(),
-                    });
+                    }));
                     joiners.push(j);
                     Some(p)
                 }

@@ -129,11 +129,11 @@ fn by_ref(proposal: Proposal, sender: Sender) -> QueuedProposal {
 }
 
 fn add(key_package: KeyPackage) -> Proposal {
-    Proposal::Add(Add { key_package })
+    Proposal::Add(Box::new(Add { key_package }))
 }
 
 fn update(leaf_node: LeafNode) -> Proposal {
-    Proposal::Update(Update { leaf_node })
+    Proposal::Update(Box::new(Update { leaf_node }))
 }
 
 fn remove(removed: u32) -> Proposal {

@@ -151,6 +151,9 @@ impl DeserializeBytes for Sender {
 /// body; [`FramedContentBody::encode_body`] and
 /// [`FramedContentBody::decode_body`] handle the body alone, as in a
 /// PrivateMessageContent.
+// One per message, never in large arrays: the commit's size is not worth
+// a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FramedContentBody {
     /// `application`: `opaque application_data<V>`.

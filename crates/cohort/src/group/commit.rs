@@ -111,7 +111,7 @@ pub struct CommitBuilder {
 impl CommitBuilder {
     /// Adds a member (its KeyPackage is validated when the commit is built).
     pub fn add_member(self, key_package: KeyPackage) -> Self {
-        self.proposal(Proposal::Add(Add { key_package }))
+        self.proposal(Proposal::Add(alloc::boxed::Box::new(Add { key_package })))
     }
 
     /// Removes the member at `leaf`.
@@ -418,7 +418,9 @@ impl Group {
         let msg = self.propose(
             provider,
             signer,
-            Proposal::Update(crate::messages::Update { leaf_node: leaf }),
+            Proposal::Update(alloc::boxed::Box::new(crate::messages::Update {
+                leaf_node: leaf,
+            })),
         )?;
         self.pending_updates.push(PendingUpdate {
             encryption_key: public_key,

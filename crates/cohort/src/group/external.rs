@@ -367,9 +367,9 @@ pub fn new_member_proposal<P: Provider>(
         group_id,
         epoch,
         Sender::NewMemberProposal,
-        Proposal::Add(Add {
+        Proposal::Add(Box::new(Add {
             key_package: key_package.clone(),
-        }),
+        })),
     )
 }
 

@@ -288,12 +288,15 @@ pub fn validate_key_package<C: Crypto + ?Sized>(
     if kp.init_key == kp.leaf_node.encryption_key {
         return Err(ValidationError::InitKeyEqualsEncryptionKey.into());
     }
-    if kp.extensions.len() > policy.max_extensions {
-        return Err(crate::LimitError::TooManyExtensions {
-            count: kp.extensions.len(),
-            max: policy.max_extensions,
+    // The extension limit first: each list is then sorted and searched.
+    for list in [&kp.extensions, &kp.leaf_node.extensions] {
+        if list.len() > policy.max_extensions {
+            return Err(crate::LimitError::TooManyExtensions {
+                count: list.len(),
+                max: policy.max_extensions,
+            }
+            .into());
         }
-        .into());
     }
     check_extension_list(&kp.extensions, ExtensionContext::KeyPackage)?;
     let caps = &kp.leaf_node.capabilities;

@@ -99,10 +99,11 @@ pub struct CustomProposal {
 /// [`CustomProposal`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Proposal {
-    /// `add`
-    Add(Add),
+    /// `add` (boxed, like `update`: the other proposals are far smaller,
+    /// and a commit may hold tens of thousands of them)
+    Add(Box<Add>),
     /// `update`
-    Update(Update),
+    Update(Box<Update>),
     /// `remove`
     Remove(Remove),
     /// `psk`
@@ -181,8 +182,8 @@ impl DeserializeBytes for Proposal {
     fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
         let (proposal_type, rest) = ProposalType::tls_deserialize_bytes(bytes)?;
         match proposal_type {
-            ProposalType::ADD => body(rest, Proposal::Add),
-            ProposalType::UPDATE => body(rest, Proposal::Update),
+            ProposalType::ADD => body(rest, |p| Proposal::Add(Box::new(p))),
+            ProposalType::UPDATE => body(rest, |p| Proposal::Update(Box::new(p))),
             ProposalType::REMOVE => body(rest, Proposal::Remove),
             ProposalType::PSK => body(rest, Proposal::PreSharedKey),
             ProposalType::REINIT => body(rest, Proposal::ReInit),

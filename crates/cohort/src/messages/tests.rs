@@ -138,12 +138,12 @@ pub(crate) fn sample_psk_ids() -> Vec<PreSharedKeyId> {
 pub(crate) fn sample_proposals() -> Vec<Proposal> {
     let [external, resumption]: [PreSharedKeyId; 2] = sample_psk_ids().try_into().unwrap();
     vec![
-        Proposal::Add(Add {
+        Proposal::Add(Box::new(Add {
             key_package: sample_key_package(),
-        }),
-        Proposal::Update(Update {
+        })),
+        Proposal::Update(Box::new(Update {
             leaf_node: sample_leaf_node(LeafNodeSource::Update),
-        }),
+        })),
         Proposal::Remove(Remove {
             removed: 0xdead_beef,
         }),
