@@ -349,10 +349,13 @@ fn commit_before_sending_application_data_c_commit_10() {
     members[0].group.process(&p, &proposal).unwrap();
     for i in [0, 1] {
         let m = &mut members[i];
+        let before = snapshot(&m.group);
         assert_eq!(
             m.group.encrypt(&p, &m.signer, b"data", b"").unwrap_err(),
             Error::Misuse(MisuseError::PendingProposals)
         );
+        // No ratchet generation was consumed.
+        assert_eq!(snapshot(&m.group), before);
     }
     members[2].group.process(&p, &proposal).unwrap();
     commit_all(&p, &mut members, 0, |g| g.commit());
@@ -412,6 +415,7 @@ fn removed_member_sends_nothing_more_c_commit_13() {
     });
     let bob = &mut members[1];
     assert!(!bob.group.is_active());
+    let before = snapshot(&bob.group);
     let inactive = Error::Misuse(MisuseError::GroupInactive);
     assert_eq!(
         bob.group.encrypt(&p, &bob.signer, b"x", b"").unwrap_err(),
@@ -423,6 +427,7 @@ fn removed_member_sends_nothing_more_c_commit_13() {
         inactive
     );
     assert_eq!(bob.group.process(&p, &out.commit).unwrap_err(), inactive);
+    assert_eq!(snapshot(&bob.group), before);
 }
 
 #[test]

@@ -709,6 +709,52 @@ fn unchanged_credentials_are_not_validated_again() {
     assert_eq!(handle.successors.load(Ordering::SeqCst), 0);
 }
 
+/// C-CRED-12: bob's credential stops being valid (his certificate
+/// expires: alice's Authentication Service now refuses it) after he sent a
+/// message; alice, processing it late, in a later epoch, still accepts his
+/// signature. Messages are checked against the sender's key as of their
+/// epoch, and the validator is not asked about credentials it has already
+/// accepted.
+#[test]
+fn late_message_from_a_since_expired_credential_c_cred_12() {
+    let p = provider(0xce);
+    let mut members = group(&p, &["alice", "bob", "carol"]);
+    let bob = &mut members[1];
+    let late = bob.group.encrypt(&p, &bob.signer, b"before", b"").unwrap();
+    let sent_in = members[1].group.epoch();
+    let (v, handle) = shared(TestAs {
+        refused: vec!["bob"],
+        ..Default::default()
+    });
+    members[0].group.set_credential_validator(v);
+    commit_all(&p, &mut members, 2, |g| g.commit().force_path(true));
+    assert!(members[0].group.epoch() > sent_in);
+    match members[0].group.process(&p, &late).unwrap() {
+        ProcessedMessage::Application {
+            sender,
+            credential,
+            epoch,
+            data,
+            ..
+        } => {
+            assert_eq!(sender, LeafIndex(1));
+            assert_eq!(credential, Credential::basic("bob"));
+            assert_eq!(epoch, sent_in);
+            assert_eq!(data, b"before");
+        }
+        other => panic!("expected an application message, got {other:?}"),
+    }
+    assert_eq!(handle.validated.load(Ordering::SeqCst), 0);
+    // The refusal is real: bob's credential would not be admitted now.
+    let (_, again) = client(&p, SUITE, "bob");
+    let alice = &mut members[0];
+    let b = alice.group.commit().add_member(again.key_package);
+    assert_eq!(
+        alice.group.create_commit(&p, &alice.signer, b).unwrap_err(),
+        rejected(CredentialEvent::Add)
+    );
+}
+
 // ---- C-CRED-07 and C-CRED-10: commit paths ---------------------------------
 
 #[test]

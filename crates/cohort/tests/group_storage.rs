@@ -68,6 +68,8 @@ fn assert_same(p: &TestProvider, a: &Group, b: &Group) {
         a.export_secret(&p.crypto, b"x", b"y", 32).unwrap(),
         b.export_secret(&p.crypto, b"x", b"y", 32).unwrap()
     );
+    // And everything else: secret tree, private keys, past epochs.
+    assert_eq!(snapshot(a), snapshot(b));
 }
 
 /// Saves `g` to `store`, loads it back, checks it is the same group and
@@ -100,6 +102,60 @@ fn broadcast(p: &TestProvider, members: &mut [Member], from: usize, msg: &MlsMes
             receive(p, &mut m.group, msg, data);
         }
     }
+}
+
+/// The snapshot the negative tests compare is the whole state: the same
+/// state always gives the same bytes, and it sees what the group's public
+/// accessors do not (a ratchet generation consumed, in the current epoch
+/// or a past one).
+#[test]
+fn snapshots_are_deterministic_and_see_the_secret_tree() {
+    let p = provider(0x5a);
+    let mut members = group(&p, &["alice", "bob", "carol"]);
+    let late = send(&p, &mut members[1], b"late");
+    commit_all(&p, &mut members, 0, |g| g.commit().force_path(true));
+    let msg = send(&p, &mut members[1], b"now");
+
+    // Same state, same bytes: twice, from a clone, after a reload.
+    let alice = &members[0].group;
+    let first = snapshot(alice);
+    assert_eq!(snapshot(alice), first);
+    assert_eq!(snapshot(&alice.clone()), first);
+    let epochs: Vec<u64> = first.past_epochs.iter().map(|(e, _)| *e).collect();
+    assert_eq!(epochs, [0, 1]);
+    let store = mem_store(1);
+    alice.save(&store).unwrap();
+    let loaded = Group::load(&store, alice.group_id()).unwrap().unwrap();
+    assert_eq!(snapshot(&loaded), first);
+
+    // Decrypting one message moves bob's ratchet at alice: every public
+    // view of the group stays the same, the snapshot does not.
+    let alice = &mut members[0].group;
+    let visible = |g: &Group| {
+        (
+            g.epoch(),
+            g.epoch_authenticator().to_vec(),
+            g.tree().tree_hash().to_vec(),
+            g.context().clone(),
+            g.pending_proposals().len(),
+            g.is_active(),
+        )
+    };
+    let seen = visible(alice);
+    receive(&p, alice, &msg, b"now");
+    assert_eq!(visible(alice), seen);
+    let after = snapshot(alice);
+    assert_ne!(after.state, first.state);
+    assert_eq!(after.past_epochs, first.past_epochs);
+
+    // A late message of the previous epoch changes that epoch's record
+    // only.
+    receive(&p, alice, &late, b"late");
+    assert_eq!(visible(alice), seen);
+    let later = snapshot(alice);
+    assert_eq!(later.state, after.state);
+    assert_ne!(later.past_epochs, after.past_epochs);
+    assert_ne!(later, after);
 }
 
 #[test]
@@ -167,10 +223,11 @@ fn reload_every_member_between_epochs<P: Provider, H: Borrow<P>>(open: impl Fn(u
         }
         for (i, m) in members.iter_mut().enumerate() {
             let id = m.group.group_id().to_vec();
-            let before_auth = m.group.epoch_authenticator().to_vec();
-            // Drop the in-memory state, then reload from a fresh handle.
+            let before = snapshot(&m.group);
+            // Drop the in-memory state, then reload from a fresh handle:
+            // the whole state comes back.
             m.group = Group::load(open(i).borrow(), &id).unwrap().expect("saved");
-            assert_eq!(m.group.epoch_authenticator(), before_auth);
+            assert_eq!(snapshot(&m.group), before);
         }
         all_agree(&p, &members);
         let data = format!("round {round}");
@@ -409,11 +466,11 @@ fn three_members_in_one_sqlite_file() {
         assert!(Group::load(&store, &id).unwrap().is_none());
         assert!(Group::load_as(&store, b"mallory", &id).unwrap().is_none());
         for m in members.iter_mut() {
-            let before = m.group.epoch_authenticator().to_vec();
+            let before = snapshot(&m.group);
             m.group = Group::load_as(&store, m.name.as_bytes(), &id)
                 .unwrap()
                 .expect("saved");
-            assert_eq!(m.group.epoch_authenticator(), before);
+            assert_eq!(snapshot(&m.group), before);
         }
         // Each client got its own state back, not a neighbour's.
         let leaves: Vec<_> = members.iter().map(|m| m.group.own_leaf()).collect();

@@ -133,11 +133,13 @@ fn an_update_must_be_signed_by_the_leafs_own_key() {
     let mut members = group(&p, &["alice", "bob"]);
     let carol = signer(&p, SUITE);
     let bob = &mut members[1];
+    let before = snapshot(&bob.group);
     assert_eq!(
         bob.group.propose_update(&p, &carol).unwrap_err(),
         Error::Misuse(MisuseError::SignerMismatch)
     );
     assert!(bob.group.pending_proposals().is_empty());
+    assert_eq!(snapshot(&bob.group), before);
 }
 
 /// C-PROP-11: of competing proposals for one leaf the committer picks the

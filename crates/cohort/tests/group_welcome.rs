@@ -13,7 +13,7 @@ use cohort::messages::{
 };
 use cohort::tree::TreeView;
 use cohort::{Error, ValidationError};
-use cohort_traits::{Ciphersuite, Secret};
+use cohort_traits::{Ciphersuite, Secret, Signer as _};
 use group_common::*;
 use std::collections::BTreeMap;
 
@@ -302,6 +302,68 @@ fn group_info_signature_c_gi_01() {
         resign_group_info(&s.p, gi, alice);
     });
     join(&s, &w).unwrap();
+}
+
+/// C-GI-04 (send): the GroupInfo in a Welcome, and the one a member
+/// publishes, carry the new epoch's GroupContext, the confirmation tag of
+/// the commit that made the epoch (not the previous epoch's), and the
+/// signature of the committer, naming its leaf.
+#[test]
+fn group_info_of_the_new_epoch_c_gi_04() {
+    let p = provider(0xad);
+    let mut members = group(&p, &["alice", "bob", "carol"]);
+    let previous = members[1].group.context().clone();
+    let previous_tag = group_info_of(
+        &members[1]
+            .group
+            .group_info(&p, &members[1].signer, false)
+            .unwrap(),
+    )
+    .confirmation_tag
+    .clone();
+    let (dave_signer, dave) = client(&p, SUITE, "dave");
+    let kp = dave.key_package.clone();
+    // bob (leaf 1) commits, so the signer is not the group's creator.
+    let out = commit_all(&p, &mut members, 1, move |g| {
+        g.commit().add_member(kp).force_path(true)
+    });
+    let commit_tag = public_of(&out.commit)
+        .auth
+        .confirmation_tag
+        .clone()
+        .expect("a commit carries a confirmation tag");
+    assert_ne!(commit_tag, previous_tag);
+    let bob = &members[1];
+    let bob_key = bob.signer.public_key().to_vec();
+    let alice_key = members[0].signer.public_key().to_vec();
+    let cs = cs(&p, SUITE);
+
+    let welcome = welcome_of(out.welcome.as_ref().unwrap());
+    let published = bob.group.group_info(&p, &bob.signer, true).unwrap();
+    for gi in [
+        welcome_group_info(&p, welcome, &dave),
+        group_info_of(&published).clone(),
+    ] {
+        assert_eq!(&gi.group_context, bob.group.context());
+        assert_eq!(gi.group_context.epoch, previous.epoch + 1);
+        assert_ne!(gi.group_context, previous);
+        assert_eq!(gi.confirmation_tag, commit_tag);
+        assert_eq!(gi.signer, 1);
+        cohort::schedule::verify_group_info(&cs, &bob_key, &gi).unwrap();
+        assert_eq!(
+            cohort::schedule::verify_group_info(&cs, &alice_key, &gi).unwrap_err(),
+            Error::Validation(ValidationError::InvalidSignature)
+        );
+    }
+    members.push(welcomed(
+        &p,
+        welcome,
+        "dave",
+        dave_signer,
+        &dave,
+        GroupConfig::default(),
+    ));
+    all_agree(&p, &members);
 }
 
 #[test]

@@ -3,12 +3,18 @@
 
 mod common;
 
-use cohort::codec::{VarBytes, decode_exact, encode};
-use cohort::messages::{LeafNodeSource, Node, RatchetTreeExtension};
+use cohort::codec::{VarBytes, VarVec, decode_exact, encode};
+use cohort::crypto::SuiteCrypto;
+use cohort::messages::{LeafNodeSource, Lifetime, Node, ParentNode, RatchetTreeExtension};
 use cohort::tree::math::LeafIndex;
-use cohort::tree::{RatchetTree, TreeView, create_path, decrypt_path, merge_path};
+use cohort::tree::{RatchetTree, TreeView, create_path, decrypt_path, merge_path, parent_hash};
 use cohort::{DecodeError, Error, ValidationError};
 use cohort_basic_credential::SignatureKeyPair;
+use cohort_rust_crypto::RustCrypto;
+use cohort_traits::{
+    AeadId, Ciphersuite, Crypto, CryptoError, HashAlgorithm, KdfId, KemId, KemOutput, Rand, Secret,
+    SignatureScheme,
+};
 use common::*;
 
 fn nodes_of(tree: &RatchetTree) -> Vec<Option<Node>> {
@@ -107,6 +113,262 @@ fn unmerged_leaf_outside_parent_is_refused_c_tree_09() {
     assert_eq!(
         rebuilt(nodes).unwrap_err(),
         Error::Validation(ValidationError::InvalidUnmergedLeaf { leaf: 3 })
+    );
+}
+
+const FOREVER: Lifetime = Lifetime {
+    not_before: 0,
+    not_after: u64::MAX,
+};
+
+fn key_package_leaf(cs: &SuiteCrypto<'_, RustCrypto>, leaf: u32) -> Option<Node> {
+    Some(Node::Leaf(leaf_node(
+        cs,
+        leaf,
+        LeafNodeSource::KeyPackage(FOREVER),
+    )))
+}
+
+fn parent(cs: &SuiteCrypto<'_, RustCrypto>, index: u32, unmerged: &[u32]) -> Option<Node> {
+    Some(Node::Parent(ParentNode {
+        encryption_key: node_keys(cs, index).1.into(),
+        parent_hash: VarBytes::default(),
+        unmerged_leaves: VarVec(unmerged.to_vec()),
+    }))
+}
+
+fn parent_mut(nodes: &mut [Option<Node>], index: usize) -> &mut ParentNode {
+    match nodes[index].as_mut() {
+        Some(Node::Parent(p)) => p,
+        _ => panic!("node {index} is not a parent"),
+    }
+}
+
+/// An eight-leaf tree as a group leaves it when leaf 0 committed while
+/// leaves 2 and 4 were the other members (its path set nodes 3 and 7; node
+/// 1 was left out, leaf 1 being blank), and leaf 3 was added afterwards, so
+/// it is unmerged at nodes 3 and 7:
+///
+/// ```text
+///                  7 {3}
+///          3 {3}           .
+///      .       .        .     .
+///    L0  .   L2  L3   L4  .  .  .
+/// ```
+///
+/// Leaf 0 links to node 3 (with leaf 3 blanked in its sibling subtree) and
+/// node 3 to node 7 (node 3's resolution is node 3 and leaf 3, which node 7
+/// lists as unmerged).
+fn tree_with_unmerged_leaf() -> Vec<Option<Node>> {
+    let cs = cs(1);
+    let mut nodes = vec![
+        key_package_leaf(&cs, 0),
+        None,
+        None,
+        parent(&cs, 3, &[3]),
+        key_package_leaf(&cs, 2),
+        None,
+        key_package_leaf(&cs, 3),
+        parent(&cs, 7, &[3]),
+        key_package_leaf(&cs, 4),
+    ];
+    let tree = RatchetTree::from_nodes(&cs, nodes.clone()).unwrap();
+    parent_mut(&mut nodes, 3).parent_hash = VarBytes(parent_hash(&cs, &tree, 7, 11).unwrap());
+    let tree = RatchetTree::from_nodes(&cs, nodes.clone()).unwrap();
+    let link = parent_hash(&cs, &tree, 3, 5).unwrap();
+    nodes[0] = Some(Node::Leaf(leaf_node(
+        &cs,
+        0,
+        LeafNodeSource::Commit(VarBytes(link)),
+    )));
+    nodes
+}
+
+/// C-TREE-08: node 7 no longer lists leaf 3 as unmerged. Node 3 still
+/// carries node 7's parent hash (which does not depend on the unmerged
+/// leaves under node 3), but node 3's resolution is node 3 and leaf 3, so
+/// node 7's unmerged leaves under it must be exactly leaf 3: the link
+/// does not hold, and node 7 has no valid chain.
+#[test]
+fn unmerged_leaf_missing_from_the_linked_parent_c_tree_08() {
+    let cs = cs(1);
+    rebuilt(tree_with_unmerged_leaf()).unwrap();
+    let mut nodes = tree_with_unmerged_leaf();
+    parent_mut(&mut nodes, 7).unmerged_leaves.0.clear();
+    let tree = RatchetTree::from_nodes(&cs, nodes.clone()).unwrap();
+    let Some(Node::Parent(node3)) = tree.node(3) else {
+        panic!()
+    };
+    assert_eq!(
+        node3.parent_hash.as_slice(),
+        parent_hash(&cs, &tree, 7, 11).unwrap()
+    );
+    assert_eq!(
+        rebuilt(nodes).unwrap_err(),
+        Error::Validation(ValidationError::ParentHashMismatch)
+    );
+}
+
+/// C-TREE-10: leaf 3 is unmerged at the root but missing from node 3, a
+/// non-blank node between them. (Node 5, blank, need not list it.)
+#[test]
+fn unmerged_leaf_missing_from_a_middle_node_c_tree_10() {
+    let mut nodes = tree_with_unmerged_leaf();
+    parent_mut(&mut nodes, 3).unmerged_leaves.0.clear();
+    assert_eq!(
+        rebuilt(nodes).unwrap_err(),
+        Error::Validation(ValidationError::InvalidUnmergedLeaf { leaf: 3 })
+    );
+}
+
+/// RustCrypto with a hash under which every input collides: the only way
+/// to build a parent covered by two parent-hash chains. With a
+/// collision-resistant hash it cannot be built: a link from the left child
+/// hashes the right subtree, which holds the right link's parent hash, and
+/// the other way round, so two links would need a hash cycle.
+struct CollidingHash(RustCrypto);
+
+const COLLISION: u8 = 0x5a;
+
+impl Crypto for CollidingHash {
+    fn supports(&self, suite: Ciphersuite) -> bool {
+        self.0.supports(suite)
+    }
+    fn supported_ciphersuites(&self) -> Vec<Ciphersuite> {
+        self.0.supported_ciphersuites()
+    }
+    fn hash(&self, alg: HashAlgorithm, _data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        Ok(vec![COLLISION; alg.output_len()])
+    }
+    fn hmac(&self, alg: HashAlgorithm, key: &[u8], data: &[u8]) -> Result<Secret, CryptoError> {
+        self.0.hmac(alg, key, data)
+    }
+    fn hkdf_extract(&self, kdf: KdfId, salt: &[u8], ikm: &[u8]) -> Result<Secret, CryptoError> {
+        self.0.hkdf_extract(kdf, salt, ikm)
+    }
+    fn hkdf_expand(
+        &self,
+        kdf: KdfId,
+        prk: &[u8],
+        info: &[u8],
+        len: usize,
+    ) -> Result<Secret, CryptoError> {
+        self.0.hkdf_expand(kdf, prk, info, len)
+    }
+    fn aead_seal(
+        &self,
+        aead: AeadId,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.0.aead_seal(aead, key, nonce, aad, plaintext)
+    }
+    fn aead_open(
+        &self,
+        aead: AeadId,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        self.0.aead_open(aead, key, nonce, aad, ciphertext)
+    }
+    fn kem_derive_key_pair(
+        &self,
+        kem: KemId,
+        ikm: &[u8],
+    ) -> Result<(Secret, Vec<u8>), CryptoError> {
+        self.0.kem_derive_key_pair(kem, ikm)
+    }
+    fn kem_public_key(&self, kem: KemId, private_key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.0.kem_public_key(kem, private_key)
+    }
+    fn kem_encap(
+        &self,
+        kem: KemId,
+        public_key: &[u8],
+        randomness: &[u8],
+    ) -> Result<KemOutput, CryptoError> {
+        self.0.kem_encap(kem, public_key, randomness)
+    }
+    fn kem_decap(&self, kem: KemId, enc: &[u8], private_key: &[u8]) -> Result<Secret, CryptoError> {
+        self.0.kem_decap(kem, enc, private_key)
+    }
+    fn signature_key_generate(
+        &self,
+        scheme: SignatureScheme,
+        rand: &dyn Rand,
+    ) -> Result<(Secret, Vec<u8>), CryptoError> {
+        self.0.signature_key_generate(scheme, rand)
+    }
+    fn signature_public_key(
+        &self,
+        scheme: SignatureScheme,
+        private_key: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.0.signature_public_key(scheme, private_key)
+    }
+    fn sign(
+        &self,
+        scheme: SignatureScheme,
+        private_key: &[u8],
+        message: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.0.sign(scheme, private_key, message)
+    }
+    fn verify(
+        &self,
+        scheme: SignatureScheme,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        self.0.verify(scheme, public_key, message, signature)
+    }
+}
+
+/// C-TREE-07: both children of a parent carry a parent hash valid for it,
+/// so it is covered by two chains. Under [`CollidingHash`] every parent
+/// hash is the same value: with one linking leaf the tree validates
+/// (signatures included), with two it is refused. (Under SHA-256 the same
+/// tree has no valid link at all.)
+#[test]
+fn parent_covered_by_two_chains_c_tree_07() {
+    static COLLIDING: CollidingHash = CollidingHash(RustCrypto::new());
+    let real = cs(1);
+    let colliding = SuiteCrypto::new(&COLLIDING, Ciphersuite(1)).unwrap();
+    let linking = |leaf| {
+        let ph = VarBytes(vec![COLLISION; real.hash_len()]);
+        Some(Node::Leaf(leaf_node(
+            &real,
+            leaf,
+            LeafNodeSource::Commit(ph),
+        )))
+    };
+    let validate = |cs: &SuiteCrypto<'_, _>, nodes: Vec<Option<Node>>| {
+        RatchetTree::from_nodes(cs, nodes)?.validate(cs, GROUP_ID)
+    };
+
+    let one = vec![
+        linking(0),
+        parent(&real, 1, &[]),
+        key_package_leaf(&real, 1),
+    ];
+    validate(&colliding, one).unwrap();
+
+    let two = vec![linking(0), parent(&real, 1, &[]), linking(1)];
+    assert_eq!(
+        validate(&colliding, two.clone()).unwrap_err(),
+        Error::Validation(ValidationError::ParentHashChainsOverlap)
+    );
+    assert_eq!(
+        RatchetTree::from_nodes(&real, two)
+            .unwrap()
+            .validate(&real, GROUP_ID)
+            .unwrap_err(),
+        Error::Validation(ValidationError::ParentHashMismatch)
     );
 }
 

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use cohort::crypto::SuiteCrypto;
-use cohort::framing::{MlsMessage, MlsMessageBody, PublicMessage};
+use cohort::framing::{MlsMessage, MlsMessageBody, PrivateMessage, PublicMessage};
 use cohort::group::{
     CommitBuilder, CommitOutput, Group, GroupConfig, KeyPackageBuilder, KeyPackageBundle,
     ProcessedMessage, ProposalInfo, ProposalPolicy, StagedCommit,
@@ -13,7 +13,7 @@ use cohort::messages::{Credential, Extensions, GroupInfo, Welcome};
 use cohort_basic_credential::SignatureKeyPair;
 use cohort_memory_storage::MemoryStorage;
 use cohort_rust_crypto::{RustCrypto, SeededRand};
-use cohort_traits::{Ciphersuite, ProviderBundle};
+use cohort_traits::{Ciphersuite, ProviderBundle, RecordKind, Storage};
 use std::collections::BTreeMap;
 
 pub type TestProvider = ProviderBundle<RustCrypto, SeededRand, MemoryStorage>;
@@ -96,6 +96,13 @@ pub fn public_mut(msg: &mut MlsMessage) -> &mut PublicMessage {
     match &mut msg.body {
         MlsMessageBody::PublicMessage(m) => m,
         _ => panic!("not a PublicMessage"),
+    }
+}
+
+pub fn private_mut(msg: &mut MlsMessage) -> &mut PrivateMessage {
+    match &mut msg.body {
+        MlsMessageBody::PrivateMessage(m) => m,
+        _ => panic!("not a PrivateMessage"),
     }
 }
 
@@ -226,25 +233,108 @@ pub fn all_agree(p: &TestProvider, members: &[Member]) {
     agree(p, &groups);
 }
 
+/// The whole state of a group, as [`Group::save`] writes it to a fresh
+/// store: the state record (context, tree, own leaf and private keys, epoch
+/// secrets, the secret tree with every ratchet's generation and kept keys,
+/// transcript hashes, cached proposals, PSKs, configuration, pending ReInit
+/// and Update keys) and the record of every retained past epoch (its
+/// context, sender-data secret, secret tree and members as they were).
+/// Records are deterministic encodings, so two snapshots are equal exactly
+/// when the saved states are. The tree hash the group has cached is kept
+/// too: the record holds the tree's nodes, not its hashes. Not compared:
+/// the runtime configuration a save leaves out (proposal policy, credential
+/// validator, clock).
+///
 /// What must not change when processing fails (C-COMMIT-08).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 pub struct Snapshot {
-    epoch: u64,
-    authenticator: Vec<u8>,
-    tree_hash: Vec<u8>,
-    context: cohort::messages::GroupContext,
-    pending: usize,
-    active: bool,
+    pub state: Vec<u8>,
+    pub past_epochs: Vec<(u64, Vec<u8>)>,
+    pub tree_hash: Vec<u8>,
 }
 
+impl std::fmt::Debug for Snapshot {
+    /// Sizes and digests: the records hold secrets and run to kilobytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digest = |b: &[u8]| {
+            let mut h = std::hash::DefaultHasher::new();
+            std::hash::Hash::hash(b, &mut h);
+            format!(
+                "{} bytes, digest {:016x}",
+                b.len(),
+                std::hash::Hasher::finish(&h)
+            )
+        };
+        let past: Vec<String> = self
+            .past_epochs
+            .iter()
+            .map(|(e, r)| format!("epoch {e}: {}", digest(r)))
+            .collect();
+        f.debug_struct("Snapshot")
+            .field("state", &digest(&self.state))
+            .field("past_epochs", &past)
+            .field("tree_hash", &self.tree_hash)
+            .finish()
+    }
+}
+
+/// The epochs a group state record lists (format version 4: version, then
+/// checksum, then a variable-length count and that many u64 epochs).
+fn listed_past_epochs(record: &[u8]) -> Vec<u64> {
+    assert_eq!(
+        u16::from_be_bytes([record[0], record[1]]),
+        cohort::group::GROUP_STATE_VERSION
+    );
+    assert_eq!(
+        cohort::group::GROUP_STATE_VERSION,
+        4,
+        "record layout changed"
+    );
+    let rest = &record[10..];
+    // RFC 9420 section 2.1.2: the top two bits give the header's length.
+    let (count, header) = match rest[0] >> 6 {
+        0 => (usize::from(rest[0] & 0x3f), 1),
+        1 => (
+            usize::from(u16::from_be_bytes([rest[0] & 0x3f, rest[1]])),
+            2,
+        ),
+        2 => (
+            u32::from_be_bytes([rest[0] & 0x3f, rest[1], rest[2], rest[3]]) as usize,
+            4,
+        ),
+        _ => panic!("bad length header"),
+    };
+    rest[header..header + 8 * count]
+        .chunks_exact(8)
+        .map(|c| u64::from_be_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+/// The whole state of `g` (see [`Snapshot`]).
 pub fn snapshot(g: &Group) -> Snapshot {
+    let store = provider(0);
+    g.save(&store).unwrap();
+    let id = g.group_id();
+    let key = cohort::group::group_state_key(&[], id).unwrap();
+    let state = store
+        .storage
+        .get(RecordKind::GroupState, &key)
+        .unwrap()
+        .expect("state record");
+    let past_epochs: Vec<(u64, Vec<u8>)> = listed_past_epochs(&state)
+        .into_iter()
+        .map(|epoch| {
+            let key = cohort::group::past_epoch_key(&[], id, epoch).unwrap();
+            let record = store.storage.get(RecordKind::PastEpoch, &key).unwrap();
+            (epoch, record.expect("past-epoch record"))
+        })
+        .collect();
+    // Nothing else was written.
+    assert_eq!(store.storage.len(), 1 + past_epochs.len());
     Snapshot {
-        epoch: g.epoch(),
-        authenticator: g.epoch_authenticator().to_vec(),
+        state,
+        past_epochs,
         tree_hash: g.tree().tree_hash().to_vec(),
-        context: g.context().clone(),
-        pending: g.pending_proposals().len(),
-        active: g.is_active(),
     }
 }
 
@@ -319,6 +409,30 @@ pub fn reseal_secrets(
     )
 }
 
+/// The welcome secret of `welcome` (without PSKs) for `kp`.
+fn welcome_secret(
+    p: &TestProvider,
+    welcome: &Welcome,
+    kp: &KeyPackageBundle,
+) -> cohort::schedule::WelcomeSecret {
+    let cs = cs(p, welcome.cipher_suite);
+    let secrets = group_secrets(p, welcome, kp);
+    let no_psk = cohort::schedule::psk_secret(&cs, &[]).unwrap();
+    cohort::schedule::JoinerSecret::from_secret(secrets.joiner_secret.0.clone())
+        .welcome_secret(&cs, no_psk.as_bytes())
+        .unwrap()
+}
+
+/// The GroupInfo `welcome` (without PSKs) carries, as `kp` decrypts it.
+pub fn welcome_group_info(p: &TestProvider, welcome: &Welcome, kp: &KeyPackageBundle) -> GroupInfo {
+    cohort::schedule::decrypt_group_info(
+        &cs(p, welcome.cipher_suite),
+        &welcome_secret(p, welcome, kp),
+        welcome.encrypted_group_info.as_slice(),
+    )
+    .unwrap()
+}
+
 /// `welcome` (without PSKs) for `kp` with its GroupInfo changed by `f` and
 /// sealed again under the same welcome secret.
 pub fn reseal_group_info(
@@ -329,19 +443,10 @@ pub fn reseal_group_info(
 ) -> Welcome {
     let cs = cs(p, welcome.cipher_suite);
     let secrets = group_secrets(p, welcome, kp);
-    let no_psk = cohort::schedule::psk_secret(&cs, &[]).unwrap();
-    let welcome_secret =
-        cohort::schedule::JoinerSecret::from_secret(secrets.joiner_secret.0.clone())
-            .welcome_secret(&cs, no_psk.as_bytes())
-            .unwrap();
-    let mut gi = cohort::schedule::decrypt_group_info(
-        &cs,
-        &welcome_secret,
-        welcome.encrypted_group_info.as_slice(),
-    )
-    .unwrap();
+    let mut gi = welcome_group_info(p, welcome, kp);
     f(&mut gi);
-    let egi = cohort::schedule::encrypt_group_info(&cs, &welcome_secret, &gi).unwrap();
+    let egi =
+        cohort::schedule::encrypt_group_info(&cs, &welcome_secret(p, welcome, kp), &gi).unwrap();
     seal_welcome(p, welcome.cipher_suite, kp, &secrets, egi)
 }
 
