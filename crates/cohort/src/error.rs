@@ -318,8 +318,10 @@ pub enum ValidationError {
     /// The wire format is not allowed by the group's policy (C-FRAME-07).
     #[error("wire format not allowed by policy")]
     WireFormatNotAllowed,
-    /// The sender is not a member (blank or out-of-range leaf; C-FRAME-09,
-    /// C-FRAME-19).
+    /// The sender is not a member: a blank leaf, or, in a PublicMessage,
+    /// a leaf outside the tree (C-FRAME-09, C-FRAME-19). A PrivateMessage
+    /// naming a leaf outside the tree fails earlier, with
+    /// [`ValidationError::SenderLeafOutsideTree`].
     #[error("sender is not a member")]
     SenderNotMember,
     /// An external sender index names no entry of external_senders, or

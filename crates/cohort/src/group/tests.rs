@@ -259,24 +259,3 @@ fn sender_data_naming_no_member_c_frame_19() {
     }
 }
 
-/// C-FRAME-19 for a late message: leaf 3 was blank in the epoch the
-/// message names and holds dave now; the message is refused.
-#[test]
-fn late_message_from_a_leaf_blank_in_its_epoch_c_frame_19() {
-    let p = test_provider(0x1a);
-    let (mut alice, alice_signer, _) = three_members(&p);
-    let (mallory, _) = client(&p, "mallory");
-    let late = private_from(&p, &alice, &mallory, 3);
-    let (_, dave) = client(&p, "dave");
-    let b = alice.commit().add_member(dave.key_package);
-    let (_, staged) = alice.create_commit(&p, &alice_signer, b).unwrap();
-    alice.merge_staged_commit(staged).unwrap();
-    assert!(alice.tree().leaf(LeafIndex(3)).is_some());
-    assert_eq!(alice.past_epochs.len(), 2);
-    refused(
-        &p,
-        &mut alice,
-        &late,
-        Error::Validation(ValidationError::SenderNotMember),
-    );
-}
