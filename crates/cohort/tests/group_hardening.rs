@@ -353,15 +353,6 @@ fn configuration_values_outside_their_ranges_are_named() {
     Group::create(&p, &kp, b"g".to_vec(), Extensions::new(), edges).unwrap();
 }
 
-fn fix_checksum(record: &mut [u8]) {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in &record[10..] {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    record[2..10].copy_from_slice(&h.to_be_bytes());
-}
-
 /// Values read from a record are range-checked like configuration: a
 /// padding block of 2^62 or a leaf limit of 0 in a state record, a secret
 /// tree of 2^26 leaves in a past-epoch record, are refused by name instead

@@ -221,17 +221,6 @@ fn rejected(store: &Store, r: &[u8], welcome: &Welcome, value: Vec<u8>, expected
     assert_eq!(kp_record(store, b"", r).unwrap(), value);
 }
 
-/// The checksum of format version 1 (FNV-1a, 64 bits, over the bytes after
-/// the 10-byte header).
-fn fix_checksum(rec: &mut [u8]) {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in &rec[10..] {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    rec[2..10].copy_from_slice(&h.to_be_bytes());
-}
-
 #[test]
 fn damaged_key_package_records_are_named() {
     let p = provider(65);

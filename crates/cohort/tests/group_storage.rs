@@ -365,17 +365,6 @@ fn every_flipped_byte_is_named() {
     assert!(Group::load(&store, &id).unwrap().is_some());
 }
 
-/// The checksum of format version 1 (FNV-1a, 64 bits, over the bytes after
-/// the 10-byte header), so damaged bodies reach the structural decoder.
-fn fix_checksum(rec: &mut [u8]) {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in &rec[10..] {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    rec[2..10].copy_from_slice(&h.to_be_bytes());
-}
-
 #[test]
 fn damaged_bodies_with_valid_checksum_never_panic() {
     let store = mem_store(5);

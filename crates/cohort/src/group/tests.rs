@@ -258,4 +258,3 @@ fn sender_data_naming_no_member_c_frame_19() {
         other => panic!("expected an application message, got {other:?}"),
     }
 }
-
