@@ -10,7 +10,17 @@
 //! members agree on the epoch, epoch authenticator, tree hash, GroupContext
 //! and an exporter output; every application message decrypts to the bytes
 //! sent, from the right leaf, or (once its epoch has expired) fails with
-//! `WrongEpoch`. Each run is fixed by its seed: the provider's random source
+//! `WrongEpoch`.
+//!
+//! Now and then a member turns malicious for one step: with its valid
+//! signature key it sends a commit whose path key or leaf was changed, a
+//! commit holding one proposal twice or naming an unknown proposal, a
+//! commit with a wrong confirmation tag, a replay of an earlier commit or
+//! of an application message, or messages of an epoch only its own fork
+//! reached. Every honest member must refuse each with an error, its whole
+//! state unchanged, and the honest members go on agreeing.
+//!
+//! Each run is fixed by its seed: the provider's random source
 //! and the choice of operations both come from it. A failure prints the
 //! seed; `COHORT_SIM_SEED=<seed>` (decimal or 0x-hex) replays that run alone
 //! and `COHORT_SIM_STEPS` changes the number of steps.
@@ -32,6 +42,7 @@ use cohort::{Error, ValidationError};
 use cohort_traits::{Secret, Signer as _};
 use group_common::*;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 const MAX_MEMBERS: usize = 12;
 const DEFAULT_STEPS: usize = 200;
@@ -128,6 +139,10 @@ struct Sim {
     next_id: u32,
     late: Vec<Late>,
     counts: BTreeMap<&'static str, u32>,
+    /// The last commit delivered, to replay.
+    last_commit: Option<MlsMessage>,
+    /// The last application message delivered, to replay.
+    last_message: Option<MlsMessage>,
 }
 
 /// Prints the seed and step when the simulation panics.
@@ -219,6 +234,8 @@ impl Sim {
             next_id: 1,
             late: Vec::new(),
             counts: BTreeMap::new(),
+            last_commit: None,
+            last_message: None,
         }
     }
 
@@ -305,6 +322,7 @@ impl Sim {
         staged: StagedCommit,
         joiners: Vec<Joiner>,
     ) {
+        self.last_commit = Some(out.commit.clone());
         let removed: Vec<LeafIndex> = staged.removed().iter().map(|(l, _)| *l).collect();
         let added = staged.added().len();
         assert_eq!(added, joiners.len(), "every added client joins");
@@ -701,6 +719,7 @@ impl Sim {
                     }
                     other => panic!("expected application data, got {other:?}"),
                 }
+                self.last_message = Some(msg.clone());
             }
         }
     }
@@ -769,15 +788,177 @@ impl Sim {
         self.check_agreement();
     }
 
+    /// Every member but `attacker` refuses `msg` with an error and keeps
+    /// its whole state; the refusal is counted under `attack`.
+    fn all_refuse(&mut self, attacker: usize, msg: &MlsMessage, attack: &'static str) {
+        for (i, m) in self.members.iter_mut().enumerate() {
+            if i == attacker {
+                continue;
+            }
+            let before = snapshot(&m.group);
+            let result = m.group.process(&self.p, msg);
+            assert!(
+                result.is_err(),
+                "{} accepted a malicious message ({attack}) from member {attacker}",
+                m.name
+            );
+            assert_eq!(snapshot(&m.group), before, "{} changed by {attack}", m.name);
+        }
+        self.count(attack);
+    }
+
+    /// A member sends, with its valid signature key, what an honest member
+    /// never would (see the module documentation). The attacker's own
+    /// state only moves where sending moves it (its handshake ratchet).
+    fn malicious(&mut self) {
+        let attacker = self.random_member();
+        let victim = self
+            .removable(attacker, 1)
+            .first()
+            .map(|&i| self.members[i].group.own_leaf());
+        let choice = self.rng.below(7);
+        let (msg, attack): (MlsMessage, &'static str) = match choice {
+            0 => {
+                let hook = Arc::new(|c: &mut cohort::messages::Commit| {
+                    if let Some(path) = c.path.as_mut()
+                        && let Some(node) = path.nodes.0.first_mut()
+                    {
+                        node.encryption_key.0[0] ^= 1;
+                    } else if let Some(path) = c.path.as_mut() {
+                        path.leaf_node.encryption_key.0[0] ^= 1;
+                    }
+                });
+                let b = self.members[attacker]
+                    .group
+                    .commit()
+                    .force_path(true)
+                    .tamper_commit(hook);
+                (
+                    self.attack_commit(attacker, b),
+                    "malicious: changed path key",
+                )
+            }
+            1 => {
+                let hook = Arc::new(|c: &mut cohort::messages::Commit| {
+                    if let Some(path) = c.path.as_mut() {
+                        path.leaf_node.credential = Credential::basic("mallory");
+                    }
+                });
+                let b = self.members[attacker]
+                    .group
+                    .commit()
+                    .force_path(true)
+                    .tamper_commit(hook);
+                (
+                    self.attack_commit(attacker, b),
+                    "malicious: changed path leaf",
+                )
+            }
+            2 => {
+                let hook = Arc::new(|c: &mut cohort::messages::Commit| {
+                    if let Some(first) = c.proposals.0.first().cloned() {
+                        c.proposals.0.push(first);
+                    }
+                });
+                let b = match victim {
+                    Some(v) => self.members[attacker].group.commit().remove_member(v),
+                    None => {
+                        let psk = self.fresh_psk_id(false);
+                        self.members[attacker].group.commit().psk(psk)
+                    }
+                };
+                (
+                    self.attack_commit(attacker, b.tamper_commit(hook)),
+                    "malicious: duplicate proposal",
+                )
+            }
+            3 => {
+                let reference = self.rng.bytes(32);
+                let hook = Arc::new(move |c: &mut cohort::messages::Commit| {
+                    c.proposals
+                        .0
+                        .push(cohort::messages::ProposalOrRef::Reference(
+                            reference.clone().into(),
+                        ));
+                });
+                let b = self.members[attacker]
+                    .group
+                    .commit()
+                    .force_path(true)
+                    .tamper_commit(hook);
+                (
+                    self.attack_commit(attacker, b),
+                    "malicious: unknown reference",
+                )
+            }
+            4 => {
+                let b = self.members[attacker]
+                    .group
+                    .commit()
+                    .force_path(true)
+                    .tamper_confirmation_tag(Arc::new(|t: &mut Vec<u8>| t[0] ^= 0x80));
+                (
+                    self.attack_commit(attacker, b),
+                    "malicious: wrong confirmation tag",
+                )
+            }
+            5 => {
+                let message = self
+                    .last_message
+                    .clone()
+                    .filter(|_| self.rng.chance(50))
+                    .map(|m| (m, "malicious: replayed application message"));
+                let commit = || {
+                    self.last_commit
+                        .clone()
+                        .map(|c| (c, "malicious: replayed commit"))
+                };
+                match message.or_else(commit) {
+                    Some(replayed) => replayed,
+                    None => return,
+                }
+            }
+            _ => {
+                // The attacker's own fork moves one epoch ahead alone.
+                let mut fork = self.members[attacker].group.clone();
+                let signer = &self.members[attacker].signer;
+                let b = fork.commit().force_path(true);
+                let (_, staged) = fork.create_commit(&self.p, signer, b).unwrap();
+                fork.merge_staged_commit(staged).unwrap();
+                let msg = if self.rng.chance(50) {
+                    fork.encrypt(&self.p, signer, b"from a fork", b"").unwrap()
+                } else {
+                    let b = fork.commit().force_path(true);
+                    fork.create_commit(&self.p, signer, b).unwrap().0.commit
+                };
+                (msg, "malicious: epoch of a fork")
+            }
+        };
+        self.all_refuse(attacker, &msg, attack);
+        self.check_agreement();
+    }
+
+    /// The attacker builds `builder` (its staged commit is dropped: the
+    /// commit is never merged).
+    fn attack_commit(&mut self, attacker: usize, builder: CommitBuilder) -> MlsMessage {
+        let m = &mut self.members[attacker];
+        let (out, _) = m
+            .group
+            .create_commit(&self.p, &m.signer, builder)
+            .unwrap_or_else(|e| panic!("malicious commit by {} not built: {e:?}", m.name));
+        out.commit
+    }
+
     fn run_step(&mut self, replay: &mut Replay) {
         let roll = self.rng.below(100);
         let op: &'static str = match roll {
-            0..=11 => "self-update",
-            12..=29 => "add/remove by value",
-            30..=39 => "psk commit",
-            40..=54 => "proposals by reference",
-            55..=64 => "external join",
-            65..=91 => "application messages",
+            0..=10 => "self-update",
+            11..=27 => "add/remove by value",
+            28..=36 => "psk commit",
+            37..=50 => "proposals by reference",
+            51..=59 => "external join",
+            60..=85 => "application messages",
+            86..=92 => "malicious member",
             _ => "save and reload",
         };
         replay.op = op;
@@ -788,6 +969,7 @@ impl Sim {
             "proposals by reference" => self.proposals_by_reference(),
             "external join" => self.external_join(),
             "application messages" => self.application_messages(),
+            "malicious member" => self.malicious(),
             _ => self.save_and_reload(),
         }
         self.count(op);
@@ -853,6 +1035,7 @@ fn random_operations_keep_every_member_in_agreement() {
             "proposals by reference",
             "external join",
             "application messages",
+            "malicious member",
             "save and reload",
         ] {
             assert!(
