@@ -678,3 +678,30 @@ fn group_secrets_encoding_matches_the_codec() {
         );
     }
 }
+
+/// C-CAP-06 in an UpdatePath: a committer's new leaf with two extensions of
+/// one type is refused by name, the group unchanged.
+#[test]
+fn path_leaf_with_duplicate_extensions_c_cap_06() {
+    let p = provider(19);
+    let mut ms = group(&p, &["a", "b", "c"]);
+    let hook = std::sync::Arc::new(|c: &mut cohort::messages::Commit| {
+        if let Some(path) = c.path.as_mut() {
+            let app_id = Extension {
+                extension_type: ExtensionType::APPLICATION_ID,
+                extension_data: vec![1].into(),
+            };
+            path.leaf_node.extensions = Extensions(vec![app_id.clone(), app_id]);
+        }
+    });
+    let b = ms[0].group.commit().force_path(true).tamper_commit(hook);
+    let (out, _) = create(&p, &mut ms[0], b);
+    refused(
+        &p,
+        &mut ms[1].group,
+        &out.commit,
+        Error::Validation(ValidationError::DuplicateExtension {
+            extension_type: 0x0001,
+        }),
+    );
+}

@@ -681,3 +681,25 @@ fn add_update_remove_keep_hashes_consistent() {
     assert_eq!(rebuilt.tree_hash(), tree.tree_hash());
     assert_eq!(tree.n_leaves(), 4);
 }
+
+/// C-CAP-06 in a received tree: a leaf with two extensions of one type is
+/// refused by name, before any signature is checked.
+#[test]
+fn tree_leaf_with_duplicate_extensions_c_cap_06() {
+    let tree = full_tree(&cs(1), 4);
+    let mut nodes = nodes_of(&tree);
+    let Some(Node::Leaf(l)) = nodes[2].as_mut() else {
+        panic!()
+    };
+    let app_id = cohort::messages::Extension {
+        extension_type: cohort::messages::ExtensionType::APPLICATION_ID,
+        extension_data: vec![1].into(),
+    };
+    l.extensions.0 = vec![app_id.clone(), app_id];
+    assert_eq!(
+        rebuilt(nodes).unwrap_err(),
+        Error::Validation(ValidationError::DuplicateExtension {
+            extension_type: 0x0001
+        })
+    );
+}
