@@ -239,3 +239,68 @@ fn decrypted_content_must_verify_c_frame_22() {
     commit_all(&p, &mut members, 0, |g| g.commit().force_path(true));
     all_agree(&p, &members);
 }
+
+/// The four wire-format policies (C-FRAME-07): each sends its handshake
+/// messages in its own format and accepts members' handshake messages in
+/// that format, or in both for the mixed ones; a refusal changes nothing.
+#[test]
+fn each_wire_format_policy_sends_and_accepts_as_documented_c_frame_07() {
+    use WireFormatPolicy::*;
+    let policies = [AlwaysPrivate, MixedPrivate, AlwaysPublic, MixedPublic];
+    for sender_policy in policies {
+        for receiver_policy in policies {
+            let p = provider(0xf7);
+            let (s_signer, s_kp) = client(&p, SUITE, "sender");
+            let config = |wire_format| GroupConfig {
+                wire_format,
+                ..GroupConfig::default()
+            };
+            let mut sender = Group::create(
+                &p,
+                &s_kp,
+                b"policies".to_vec(),
+                Extensions::new(),
+                config(sender_policy),
+            )
+            .unwrap();
+            let (r_signer, r_kp) = client(&p, SUITE, "receiver");
+            let b = sender.commit().add_member(r_kp.key_package.clone());
+            let (out, staged) = sender.create_commit(&p, &s_signer, b).unwrap();
+            sender.merge_staged_commit(staged).unwrap();
+            let mut receiver = welcomed(
+                &p,
+                welcome_of(&out.welcome.unwrap()),
+                "receiver",
+                r_signer,
+                &r_kp,
+                config(receiver_policy),
+            )
+            .group;
+            let b = sender.commit().force_path(true);
+            let (out, _) = sender.create_commit(&p, &s_signer, b).unwrap();
+            let private = matches!(out.commit.body, MlsMessageBody::PrivateMessage(_));
+            assert_eq!(private, sender_policy.sends_private(), "{sender_policy:?}");
+            let accepted = if private {
+                receiver_policy.accepts_private()
+            } else {
+                receiver_policy.accepts_public()
+            };
+            if accepted {
+                assert!(matches!(
+                    receiver.process(&p, &out.commit).unwrap(),
+                    ProcessedMessage::Commit(_)
+                ));
+            } else {
+                refused(
+                    &p,
+                    &mut receiver,
+                    &out.commit,
+                    Error::Validation(ValidationError::WireFormatNotAllowed),
+                );
+            }
+            // Application data is private under every policy.
+            let m = sender.encrypt(&p, &s_signer, b"data", b"").unwrap();
+            receives(&p, &mut receiver, &m, b"data");
+        }
+    }
+}

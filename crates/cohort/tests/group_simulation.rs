@@ -179,13 +179,14 @@ impl Sim {
     fn new(seed: u64) -> Sim {
         let p = provider(seed);
         let mut rng = Prng(seed);
-        // The seed's low bits pick the handshake wire format and whether
-        // the tree travels in Welcomes and GroupInfos, so the default seeds
-        // cover all four combinations.
-        let wire_format = if seed & 1 == 0 {
-            WireFormatPolicy::MixedPublic
-        } else {
-            WireFormatPolicy::AlwaysPrivate
+        // The seed's low bits pick the handshake wire format (all four
+        // policies over the default seeds) and whether the tree travels in
+        // Welcomes and GroupInfos (bit 1).
+        let wire_format = match seed % 4 {
+            0 => WireFormatPolicy::MixedPublic,
+            1 => WireFormatPolicy::AlwaysPrivate,
+            2 => WireFormatPolicy::AlwaysPublic,
+            _ => WireFormatPolicy::MixedPrivate,
         };
         // New members may add themselves (C-EXT-04) in this application.
         let config = GroupConfig {

@@ -32,7 +32,8 @@
 //! len    n, then n x (tls(Proposal), tls(Sender), u8 has_ref, [bytes ref])
 //! map<u64 epoch, bytes>                resumption PSKs
 //! map<bytes id, bytes>                 external PSKs
-//! GroupConfig: u8 wire format, u64 padding block, u32 out-of-order
+//! GroupConfig: u8 wire format (0 always private, 1 always public, 2 mixed
+//!          public, 3 mixed private), u64 padding block, u32 out-of-order
 //!          tolerance, u32 maximum forward distance, u64 max past epochs,
 //!          u8 ratchet tree extension (the proposal policy is runtime
 //!          configuration and is not stored)
@@ -426,6 +427,7 @@ pub(crate) fn encode_group(g: &Group) -> Result<Vec<u8>, Error> {
         WireFormatPolicy::AlwaysPrivate => 0,
         WireFormatPolicy::AlwaysPublic => 1,
         WireFormatPolicy::MixedPublic => 2,
+        WireFormatPolicy::MixedPrivate => 3,
     });
     w.u64(c.padding_block as u64);
     put_ratchet_config(&c.ratchet, &mut w);
@@ -825,6 +827,7 @@ where
         0 => WireFormatPolicy::AlwaysPrivate,
         1 => WireFormatPolicy::AlwaysPublic,
         2 => WireFormatPolicy::MixedPublic,
+        3 => WireFormatPolicy::MixedPrivate,
         _ => return Err(CORRUPT.into()),
     };
     let mut config = GroupConfig {

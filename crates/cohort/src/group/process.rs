@@ -9,7 +9,7 @@ use super::proposals::{
     path_required, proposal_ref, validate_proposal_list_with,
 };
 use super::psk::{PskSources, resolve_psk_secret};
-use super::state::{EpochKeys, Group, PastEpoch, PastMember, WireFormatPolicy};
+use super::state::{EpochKeys, Group, PastEpoch, PastMember};
 use crate::codec::encode;
 use crate::crypto::SuiteCrypto;
 use crate::framing::{
@@ -257,7 +257,7 @@ impl Group {
             }
             .into());
         }
-        if self.config.wire_format == WireFormatPolicy::AlwaysPrivate
+        if !self.config.wire_format.accepts_public()
             && matches!(msg.content.sender, Sender::Member(_))
         {
             return Err(ValidationError::WireFormatNotAllowed.into());
@@ -274,6 +274,11 @@ impl Group {
     ) -> Result<ProcessedMessage, Error> {
         if msg.group_id != self.context.group_id {
             return Err(ValidationError::WrongGroup.into());
+        }
+        if !self.config.wire_format.accepts_private()
+            && msg.content_type != framing::ContentType::Application
+        {
+            return Err(ValidationError::WireFormatNotAllowed.into());
         }
         if msg.epoch != self.context.epoch {
             // Late application messages of a retained past epoch.

@@ -15,17 +15,40 @@ use super::credentials::{CredentialValidator, SharedCredentialValidator};
 use super::limits::{Limits, check_range};
 use super::proposals::{ProposalCache, ProposalPolicy, QueuedProposal, SharedPolicy};
 
-/// Which wire format the group uses for its own handshake messages, and
-/// which it accepts (RFC 9420 section 6; C-FRAME-07).
+/// Which wire format a member sends its own handshake messages (proposals
+/// and commits) in, and which it accepts from other members (RFC 9420
+/// section 6; C-FRAME-07). Application messages are always PrivateMessage;
+/// messages from non-members (external senders, new members) are always
+/// PublicMessage and accepted under every policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WireFormatPolicy {
-    /// Send proposals and commits as PrivateMessage; accept only those.
+    /// Send PrivateMessage; accept only PrivateMessage from members.
     AlwaysPrivate,
-    /// Send them as PublicMessage; accept both.
+    /// Send PrivateMessage; accept both.
+    MixedPrivate,
+    /// Send PublicMessage; accept only PublicMessage from members.
     AlwaysPublic,
-    /// Send as PublicMessage; accept both (the default: a delivery service
-    /// can read handshake messages, as RFC 9420 permits).
+    /// Send PublicMessage; accept both. The default: a delivery service can
+    /// read (and check) handshake messages, as RFC 9420 permits, and
+    /// members that prefer privacy can still talk to this one.
     MixedPublic,
+}
+
+impl WireFormatPolicy {
+    /// Whether own handshake messages go out as PrivateMessage.
+    pub fn sends_private(self) -> bool {
+        matches!(self, Self::AlwaysPrivate | Self::MixedPrivate)
+    }
+
+    /// Whether members' handshake messages are accepted as PublicMessage.
+    pub fn accepts_public(self) -> bool {
+        !matches!(self, Self::AlwaysPrivate)
+    }
+
+    /// Whether members' handshake messages are accepted as PrivateMessage.
+    pub fn accepts_private(self) -> bool {
+        !matches!(self, Self::AlwaysPublic)
+    }
 }
 
 /// Policy of a group, with safe defaults. Everything but the
@@ -174,9 +197,10 @@ impl GroupConfig {
 
     /// The wire format of handshake messages this member sends.
     pub fn handshake_wire_format(&self) -> WireFormat {
-        match self.wire_format {
-            WireFormatPolicy::AlwaysPrivate => WireFormat::PRIVATE_MESSAGE,
-            _ => WireFormat::PUBLIC_MESSAGE,
+        if self.wire_format.sends_private() {
+            WireFormat::PRIVATE_MESSAGE
+        } else {
+            WireFormat::PUBLIC_MESSAGE
         }
     }
 
