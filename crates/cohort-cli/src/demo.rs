@@ -57,6 +57,13 @@ impl Storage for DemoStorage {
             DemoStorage::Sqlite(s) => s.apply(batch),
         }
     }
+
+    fn list_keys(&self, kind: RecordKind, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StorageError> {
+        match self {
+            DemoStorage::Memory(s) => s.list_keys(kind, prefix),
+            DemoStorage::Sqlite(s) => s.list_keys(kind, prefix),
+        }
+    }
 }
 
 /// How the demo stores its clients.

@@ -57,6 +57,15 @@ impl Storage for MemoryStorage {
         }
         Ok(())
     }
+
+    fn list_keys(&self, kind: RecordKind, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StorageError> {
+        Ok(self
+            .lock()
+            .range((kind, prefix.to_vec())..)
+            .take_while(|((k, key), _)| *k == kind && key.starts_with(prefix))
+            .map(|((_, key), _)| key.clone())
+            .collect())
+    }
 }
 
 #[cfg(test)]
@@ -91,5 +100,29 @@ mod tests {
         .unwrap();
         assert_eq!(s.get(RecordKind::Psk, b"g").unwrap(), None);
         assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn keys_are_listed_by_kind_and_prefix() {
+        let s = MemoryStorage::new();
+        let put = |kind, key: &[u8]| StorageOp::Put {
+            kind,
+            key: key.to_vec(),
+            value: vec![1],
+        };
+        s.apply(&[
+            put(RecordKind::GroupState, b"ab"),
+            put(RecordKind::GroupState, b"abc"),
+            put(RecordKind::GroupState, b"b"),
+            put(RecordKind::Tree, b"abd"),
+            put(RecordKind::GroupState, b"a"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.list_keys(RecordKind::GroupState, b"ab").unwrap(),
+            vec![b"ab".to_vec(), b"abc".to_vec()]
+        );
+        assert_eq!(s.list_keys(RecordKind::GroupState, b"").unwrap().len(), 4);
+        assert!(s.list_keys(RecordKind::Psk, b"").unwrap().is_empty());
     }
 }

@@ -141,6 +141,9 @@ fn kind_code(kind: RecordKind) -> i64 {
         RecordKind::KeyPackage => 3,
         RecordKind::Psk => 4,
         RecordKind::SignatureKey => 5,
+        RecordKind::Tree => 6,
+        RecordKind::SecretTree => 7,
+        RecordKind::SenderRatchets => 8,
         _ => 0,
     }
 }
@@ -310,6 +313,27 @@ impl Storage for SqliteStorage {
             )
             .optional()
             .map_err(backend)
+    }
+
+    fn list_keys(&self, kind: RecordKind, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StorageError> {
+        let inner = self.lock();
+        // Keys from the prefix up to (not including) the first key that
+        // no longer starts with it: an index range scan.
+        let mut stmt = inner
+            .conn
+            .prepare(
+                "SELECT key FROM records WHERE kind = ?1 AND key >= ?2 \
+                 AND substr(key, 1, ?3) = ?2 ORDER BY key",
+            )
+            .map_err(backend)?;
+        let len = i64::try_from(prefix.len())
+            .map_err(|_| StorageError::Backend("prefix too long".into()))?;
+        let rows = stmt
+            .query_map(params![kind_code(kind), prefix, len], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn apply(&self, batch: &[StorageOp]) -> Result<(), StorageError> {

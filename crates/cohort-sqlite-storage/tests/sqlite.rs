@@ -379,3 +379,26 @@ fn version_1_database_is_migrated() {
     assert_eq!(holder(&files, &gone), None);
     assert_eq!(holder(&files, &kept), Some(""));
 }
+
+#[test]
+fn keys_are_listed_by_kind_and_prefix() {
+    let s = SqliteStorage::open(temp_db("list-keys")).unwrap();
+    s.apply(&[
+        put(RecordKind::GroupState, b"ab", b"1"),
+        put(RecordKind::GroupState, b"ab\xff\x00", b"1"),
+        put(RecordKind::GroupState, b"ac", b"1"),
+        put(RecordKind::Tree, b"abd", b"1"),
+        put(RecordKind::GroupState, b"a", b"1"),
+    ])
+    .unwrap();
+    assert_eq!(
+        s.list_keys(RecordKind::GroupState, b"ab").unwrap(),
+        vec![b"ab".to_vec(), b"ab\xff\x00".to_vec()]
+    );
+    assert_eq!(s.list_keys(RecordKind::GroupState, b"").unwrap().len(), 4);
+    assert_eq!(
+        s.list_keys(RecordKind::Tree, b"ab").unwrap(),
+        vec![b"abd".to_vec()]
+    );
+    assert!(s.list_keys(RecordKind::Psk, b"").unwrap().is_empty());
+}

@@ -34,6 +34,14 @@ pub enum RecordKind {
     Psk,
     /// A signature key pair, keyed by its public key.
     SignatureKey,
+    /// A group's public ratchet tree, keyed like its state.
+    Tree,
+    /// The node secrets of a group's current-epoch secret tree, keyed by
+    /// group and epoch.
+    SecretTree,
+    /// One member's sender ratchets in a group's current epoch, keyed by
+    /// group, epoch and leaf.
+    SenderRatchets,
 }
 
 /// One write of a batch.
@@ -68,4 +76,7 @@ pub trait Storage: Send + Sync {
     fn get(&self, kind: RecordKind, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
     /// Applies every operation of `batch` atomically.
     fn apply(&self, batch: &[StorageOp]) -> Result<(), StorageError>;
+    /// The keys of the records of `kind` whose key starts with `prefix`, in
+    /// ascending byte order.
+    fn list_keys(&self, kind: RecordKind, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StorageError>;
 }
