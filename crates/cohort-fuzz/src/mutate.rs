@@ -1658,7 +1658,7 @@ pub(crate) fn seeds(f: &Fixture) -> Vec<(&'static str, String, Vec<u8>)> {
     };
     for target in ["process_mutated", "join_mutated", "join_external_mutated"] {
         for n in 0..16 {
-            let len = 8 + (next() % 120) as usize;
+            let len = 8 + (next() % 400) as usize;
             let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
             out.push((target, format!("random-{n:02}"), bytes));
         }
