@@ -2,10 +2,11 @@
 //! feature in an application.
 
 use super::state::Group;
+use crate::framing::{self, AuthenticatedContent, MlsMessage, MlsMessageBody, WireFormat};
 use crate::tree::math::LeafIndex;
 use crate::tree::{TreePrivateKeys, TreeView};
 use crate::{Error, MisuseError};
-use cohort_traits::Secret;
+use cohort_traits::{Provider, Secret};
 
 impl Group {
     /// A copy of this member's view that speaks as the member at `leaf`
@@ -38,5 +39,41 @@ impl Group {
         g.private_keys = TreePrivateKeys::new(leaf, Secret::zero(0));
         g.proposals.clear();
         g
+    }
+
+    /// Protects `content`, signed as the caller chose, with this epoch's
+    /// keys: a PublicMessage with the membership tag when its sender is a
+    /// member, or a PrivateMessage under the sender leaf's next generation,
+    /// as its wire format says. Nothing the content says is checked, so
+    /// fuzzers and negative tests can deliver what a member holding the
+    /// epoch's secrets could forge (another member's signature still needs
+    /// that member's key). A PrivateMessage consumes the generation in this
+    /// view.
+    pub fn protect_content<P: Provider>(
+        &mut self,
+        provider: &P,
+        content: AuthenticatedContent,
+    ) -> Result<MlsMessage, Error> {
+        let cs = self.cs(provider.crypto())?;
+        let body = if content.wire_format == WireFormat::PRIVATE_MESSAGE {
+            let (msg, update) = framing::protect_private(
+                &cs,
+                provider.rand(),
+                &self.keys.secret_tree,
+                &self.keys.secrets.sender_data_secret,
+                &content,
+                0,
+            )?;
+            self.keys.secret_tree.apply(update);
+            MlsMessageBody::PrivateMessage(msg)
+        } else {
+            MlsMessageBody::PublicMessage(framing::protect_public(
+                &cs,
+                &self.keys.secrets.membership_key,
+                &self.context,
+                content,
+            )?)
+        };
+        Ok(MlsMessage::new(body))
     }
 }
