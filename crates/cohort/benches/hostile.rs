@@ -515,6 +515,15 @@ fn cases(f: &'static Fixture) -> Vec<Case> {
     out
 }
 
+/// A byte count in MB, or in KB below 0.1 MB.
+fn human(bytes: usize) -> String {
+    if bytes < MB / 10 {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.2} MB", bytes as f64 / MB as f64)
+    }
+}
+
 /// Per case: the sample means criterion measured.
 static SAMPLES: Mutex<BTreeMap<&'static str, Vec<f64>>> = Mutex::new(BTreeMap::new());
 
@@ -568,7 +577,15 @@ fn main() {
             v.sort_by(f64::total_cmp);
             v[v.len() / 2]
         });
-        let time = median.map_or("-".to_string(), |m| format!("{:.2} ms", m * 1e3));
+        let time = median.map_or("-".to_string(), |m| {
+            if m < 1e-6 {
+                format!("{:.0} ns", m * 1e9)
+            } else if m < 1e-3 {
+                format!("{:.1} µs", m * 1e6)
+            } else {
+                format!("{:.2} ms", m * 1e3)
+            }
+        });
         // The error's variant: `Limit(TooManyLeaves { .. })` -> TooManyLeaves.
         let debug = format!("{err:?}");
         let inner = debug.split_once('(').map_or(debug.as_str(), |(_, r)| r);
@@ -577,9 +594,9 @@ fn main() {
             .next()
             .unwrap_or_default();
         println!(
-            "| {name} | {:.2} MB | {reason} | {time} | {:.2} MB | {:.1}x |",
-            size as f64 / MB as f64,
-            peak as f64 / MB as f64,
+            "| {name} | {} | {reason} | {time} | {} | {:.1}x |",
+            human(size),
+            human(peak),
             peak as f64 / size as f64
         );
     }
