@@ -131,6 +131,8 @@ pub struct Fixture {
     pub state_record: Vec<u8>,
     /// The receiver's past-epoch records, by epoch.
     pub past_epoch_records: Vec<(u64, Vec<u8>)>,
+    /// Every record the receiver's save wrote: kind, key, value.
+    pub group_records: Vec<(RecordKind, Vec<u8>, Vec<u8>)>,
     /// Erin's KeyPackage record.
     pub key_package_record: Vec<u8>,
 }
@@ -611,6 +613,23 @@ fn build() -> Fixture {
                 .map(|r| (e, r))
         })
         .collect();
+    let mut group_records = Vec::new();
+    for kind in [
+        RecordKind::GroupState,
+        RecordKind::Tree,
+        RecordKind::SecretTree,
+        RecordKind::SenderRatchets,
+        RecordKind::PastEpoch,
+    ] {
+        for key in storage_p.storage.list_keys(kind, b"").expect("storage") {
+            let value = storage_p
+                .storage
+                .get(kind, &key)
+                .expect("storage")
+                .expect("listed");
+            group_records.push((kind, key, value));
+        }
+    }
     let erin = &clients[JOINER];
     erin.key_package.store(&storage_p).expect("store");
     let kp_ref = key_package_ref(&cs(&p), &erin.key_package.key_package).expect("reference");
@@ -687,6 +706,7 @@ fn build() -> Fixture {
         templates,
         state_record,
         past_epoch_records,
+        group_records,
         key_package_record,
     }
 }

@@ -1,11 +1,12 @@
 //! Loading stored records: a group's state, a past epoch, a KeyPackage.
 //!
-//! The first input byte picks the record (its value modulo 3: group state,
-//! the past-epoch record of epoch 1, Erin's KeyPackage record) and, with
-//! its top bit set, takes the rest as the whole record; otherwise the rest
-//! is the record's body and the harness writes the format version and the
-//! checksum before it, so that mutations reach the decoder rather than the
-//! checksum check. The other records the load reads are the fixture's.
+//! The first input byte picks the record (its value modulo 6: group state,
+//! the past-epoch record of epoch 1, Erin's KeyPackage record, the tree,
+//! the secret tree, a sender-ratchet record) and, with its top bit set,
+//! takes the rest as the whole record; otherwise the rest is the record's
+//! body and the harness writes the format version and the checksum before
+//! it, so that mutations reach the decoder rather than the checksum check.
+//! The other records the load reads are the fixture's.
 
 use crate::Outcome;
 use crate::fixture::{self, Fixture, FuzzProvider, GROUP_ID, fixture, provider};
@@ -14,7 +15,8 @@ use cohort::codec::{decode_exact, read_opaque};
 use cohort::crypto::SuiteCrypto;
 use cohort::group::{
     GROUP_STATE_VERSION, Group, KEY_PACKAGE_RECORD_VERSION, KeyPackageBundle, PAST_EPOCH_VERSION,
-    ProcessedMessage, group_state_key, key_package_key, key_package_ref, past_epoch_key,
+    ProcessedMessage, SECRET_TREE_RECORD_VERSION, SENDER_RATCHETS_VERSION, TREE_RECORD_VERSION,
+    key_package_key, key_package_ref, past_epoch_key,
 };
 use cohort::messages::KeyPackage;
 use cohort_traits::{RecordKind, Storage, StorageOp};
@@ -45,10 +47,6 @@ fn put(p: &FuzzProvider, kind: RecordKind, key: Vec<u8>, value: Vec<u8>) {
     }
 }
 
-fn state_key() -> Vec<u8> {
-    group_state_key(&[], GROUP_ID).unwrap_or_default()
-}
-
 fn past_key(epoch: u64) -> Vec<u8> {
     past_epoch_key(&[], GROUP_ID, epoch).unwrap_or_default()
 }
@@ -74,17 +72,22 @@ fn exercise(f: &Fixture, group: &Group) {
     }
 }
 
-/// Loads a group whose state record (or past-epoch record of epoch 1) is
-/// `bytes`, the other record the fixture's.
-fn load_group(f: &Fixture, state: Vec<u8>, past: Option<Vec<u8>>) -> Outcome {
+/// Loads a group whose record of `kind` (the first one of that kind; for
+/// past epochs the one of epoch 1) is `bytes`, every other record the
+/// fixture's.
+fn load_group(f: &Fixture, kind: RecordKind, bytes: Vec<u8>) -> Outcome {
     let p = provider();
-    put(&p, RecordKind::GroupState, state_key(), state);
-    for (epoch, r) in &f.past_epoch_records {
-        let value = match (&past, *epoch) {
-            (Some(mine), 1) => mine.clone(),
-            _ => r.clone(),
+    let mut replaced = false;
+    for (k, key, value) in &f.group_records {
+        let mine =
+            *k == kind && !replaced && (kind != RecordKind::PastEpoch || *key == past_key(1));
+        let value = if mine {
+            replaced = true;
+            bytes.clone()
+        } else {
+            value.clone()
         };
-        put(&p, RecordKind::PastEpoch, past_key(*epoch), value);
+        put(&p, *k, key.clone(), value);
     }
     match Group::load(&p, GROUP_ID) {
         Ok(Some(group)) => {
@@ -95,6 +98,15 @@ fn load_group(f: &Fixture, state: Vec<u8>, past: Option<Vec<u8>>) -> Outcome {
         Ok(None) => panic!("a stored state record was not found"),
         Err(_) => Outcome::Rejected,
     }
+}
+
+/// The fixture's first record of `kind` (for past epochs, epoch 1's).
+fn fixture_record(f: &Fixture, kind: RecordKind) -> Vec<u8> {
+    f.group_records
+        .iter()
+        .find(|(k, key, _)| *k == kind && (kind != RecordKind::PastEpoch || *key == past_key(1)))
+        .map(|(_, _, v)| v.clone())
+        .unwrap_or_default()
 }
 
 /// The key a KeyPackage record is stored under: the reference of the
@@ -169,25 +181,33 @@ pub fn load(data: &[u8]) -> Outcome {
             record(version, body)
         }
     };
-    match (selector & 0x7f) % 3 {
-        0 => load_group(f, build(GROUP_STATE_VERSION), None),
-        1 => load_group(f, f.state_record.clone(), Some(build(PAST_EPOCH_VERSION))),
-        _ => load_key_package(f, build(KEY_PACKAGE_RECORD_VERSION)),
+    match (selector & 0x7f) % 6 {
+        0 => load_group(f, RecordKind::GroupState, build(GROUP_STATE_VERSION)),
+        1 => load_group(f, RecordKind::PastEpoch, build(PAST_EPOCH_VERSION)),
+        2 => load_key_package(f, build(KEY_PACKAGE_RECORD_VERSION)),
+        3 => load_group(f, RecordKind::Tree, build(TREE_RECORD_VERSION)),
+        4 => load_group(f, RecordKind::SecretTree, build(SECRET_TREE_RECORD_VERSION)),
+        _ => load_group(
+            f,
+            RecordKind::SenderRatchets,
+            build(SENDER_RATCHETS_VERSION),
+        ),
     }
 }
 
 /// Seeds: each record's body behind its selector, and each whole record.
 pub(crate) fn seeds(f: &Fixture) -> Vec<(String, Vec<u8>)> {
-    let past = f
-        .past_epoch_records
-        .iter()
-        .find(|(e, _)| *e == 1)
-        .map(|(_, r)| r.clone())
-        .unwrap_or_default();
     let records = [
-        ("state", 0u8, f.state_record.clone()),
-        ("past-epoch", 1, past),
+        ("state", 0u8, fixture_record(f, RecordKind::GroupState)),
+        ("past-epoch", 1, fixture_record(f, RecordKind::PastEpoch)),
         ("key-package", 2, f.key_package_record.clone()),
+        ("tree", 3, fixture_record(f, RecordKind::Tree)),
+        ("secret-tree", 4, fixture_record(f, RecordKind::SecretTree)),
+        (
+            "sender-ratchets",
+            5,
+            fixture_record(f, RecordKind::SenderRatchets),
+        ),
     ];
     let mut out = Vec::new();
     for (name, selector, r) in records {

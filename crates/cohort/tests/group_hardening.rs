@@ -381,11 +381,11 @@ fn record_values_outside_their_ranges_are_named() {
             .unwrap();
         Group::load(&p, &id)
     };
-    // The record ends: ... u64 padding block, u32 tolerance, u32 distance,
-    // u64 max past epochs, u8 tree extension, u8 active, u8 no ReInit, len 0
-    // pending Updates, then the limits (u32 + 4 x u64).
-    let limits_at = record.len() - 36;
-    let padding_at = limits_at - 4 - 8 - 4 - 4 - 8;
+    // The record ends: ... u8 wire format, u64 padding block, u32
+    // tolerance, u32 distance, u64 max past epochs, u8 tree extension, the
+    // limits (u32 + 4 x u64), u8 active, u8 no ReInit, len 0 Updates.
+    let limits_at = record.len() - 3 - 36;
+    let padding_at = limits_at - 1 - 8 - 4 - 4 - 8;
     let mut bad = record.clone();
     bad[padding_at..padding_at + 8].copy_from_slice(&(1u64 << 62).to_be_bytes());
     fix_checksum(&mut bad);

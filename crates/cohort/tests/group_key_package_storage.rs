@@ -120,9 +120,10 @@ fn join_consumes_the_key_package() {
     let bob = join(&store, &welcome).unwrap();
     agree(&p, &[&alice, &bob]);
 
-    // One batch wrote the group and deleted the KeyPackage.
+    // One batch wrote the group (its state, tree and secret tree) and
+    // deleted the KeyPackage.
     assert!(kp_record(&store, b"", &r).is_none());
-    assert_eq!(store.storage.len(), 1);
+    assert_eq!(store.storage.len(), 3);
     let loaded = Group::load(&store, b"first").unwrap().expect("joined");
     agree(&p, &[&alice, &loaded]);
     let state = state_record(&store, b"", b"first").unwrap();
@@ -133,7 +134,7 @@ fn join_consumes_the_key_package() {
     let (_, second) = add_to_new_group(&p, "carol", b"second", &kp);
     assert_eq!(join(&store, &second).unwrap_err(), NOT_FOUND);
     // Nothing changed.
-    assert_eq!(store.storage.len(), 1);
+    assert_eq!(store.storage.len(), 3);
     assert_eq!(state_record(&store, b"", b"first").unwrap(), state);
     assert!(state_record(&store, b"", b"second").is_none());
 }
@@ -195,8 +196,8 @@ fn last_resort_key_package_survives_two_joins() {
     agree(&p, &[&carol, &bob2]);
     assert_eq!(kp_record(&store, b"", &r).unwrap(), rec);
 
-    // Two group states and the KeyPackage.
-    assert_eq!(store.storage.len(), 3);
+    // Two groups (state, tree and secret tree each) and the KeyPackage.
+    assert_eq!(store.storage.len(), 7);
     assert!(Group::load(&store, b"first").unwrap().is_some());
     assert!(Group::load(&store, b"second").unwrap().is_some());
 }

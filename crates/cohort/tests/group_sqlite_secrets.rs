@@ -110,12 +110,17 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn secret_tree(&mut self, out: &mut Vec<(Field, Vec<u8>)>) {
+    /// A secret tree's size, policy and node secrets.
+    fn secret_nodes(&mut self, out: &mut Vec<(Field, Vec<u8>)>) {
         self.take(12);
         for _ in 0..self.len() {
             self.u32();
             self.secret(Field::Tree, out);
         }
+    }
+
+    fn secret_tree(&mut self, out: &mut Vec<(Field, Vec<u8>)>) {
+        self.secret_nodes(out);
         for _ in 0..self.len() {
             self.u32();
             self.ratchet(out);
@@ -124,15 +129,15 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The secret fields of a group state record, up to its secret tree.
+/// The secret fields of a group state record (format 5), up to its epoch
+/// secrets.
 fn state_secrets(record: &[u8], out: &mut Vec<(Field, Vec<u8>)>) {
     let mut r = Reader(record);
-    r.take(2 + 8);
+    r.take(2 + 8 + 8);
     let past = r.len();
     r.take(past * 8);
     r.take(2);
     r.opaque(); // GroupContext
-    r.opaque(); // ratchet tree
     r.take(4 + 4);
     r.secret(Field::LeafKey, out);
     for _ in 0..r.len() {
@@ -142,7 +147,21 @@ fn state_secrets(record: &[u8], out: &mut Vec<(Field, Vec<u8>)>) {
     for i in 0..9 {
         r.secret(Field::Epoch(i), out);
     }
-    r.secret_tree(out);
+}
+
+/// The node secrets of a secret-tree record.
+fn secret_tree_secrets(record: &[u8], out: &mut Vec<(Field, Vec<u8>)>) {
+    let mut r = Reader(record);
+    r.take(2 + 8);
+    r.secret_nodes(out);
+}
+
+/// The ratchet secrets and kept keys of a sender-ratchet record.
+fn ratchet_secrets(record: &[u8], out: &mut Vec<(Field, Vec<u8>)>) {
+    let mut r = Reader(record);
+    r.take(2 + 8);
+    r.ratchet(out);
+    r.ratchet(out);
 }
 
 /// The secret fields of a past-epoch record (all of it but the members).
@@ -172,6 +191,12 @@ fn stored_secrets(store: &Store) -> Vec<(Field, Vec<u8>)> {
     for rec in records(store, RecordKind::GroupState) {
         state_secrets(&rec, &mut out);
     }
+    for rec in records(store, RecordKind::SecretTree) {
+        secret_tree_secrets(&rec, &mut out);
+    }
+    for rec in records(store, RecordKind::SenderRatchets) {
+        ratchet_secrets(&rec, &mut out);
+    }
     for rec in records(store, RecordKind::PastEpoch) {
         past_epoch_secrets(&rec, &mut out);
     }
@@ -182,6 +207,9 @@ fn stored_secrets(store: &Store) -> Vec<(Field, Vec<u8>)> {
 fn live_records(store: &Store) -> Vec<Vec<u8>> {
     [
         RecordKind::GroupState,
+        RecordKind::Tree,
+        RecordKind::SecretTree,
+        RecordKind::SenderRatchets,
         RecordKind::PastEpoch,
         RecordKind::KeyPackage,
     ]

@@ -255,6 +255,8 @@ impl Group {
             active: true,
             pending_reinit: None,
             pending_updates: Vec::new(),
+            unsaved: super::persist::Unsaved::everything(),
+            reserved: [0, 0],
         })
     }
 
@@ -307,7 +309,11 @@ impl Group {
                 &ac,
                 padding,
             )?;
-            self.keys.secret_tree.apply(update);
+            let kind = match ac.content.body {
+                FramedContentBody::Application(_) => crate::schedule::ContentKind::Application,
+                _ => crate::schedule::ContentKind::Handshake,
+            };
+            self.apply_sent(kind, update);
             MlsMessageBody::PrivateMessage(msg)
         } else {
             MlsMessageBody::PublicMessage(framing::protect_public(
@@ -381,6 +387,7 @@ impl Group {
             },
             self.config.limits.max_cached_proposals,
         )?;
+        self.unsaved.state = true;
         Ok(msg)
     }
 
@@ -426,6 +433,7 @@ impl Group {
             encryption_key: public_key,
             private_key,
         });
+        self.unsaved.state = true;
         Ok(msg)
     }
 

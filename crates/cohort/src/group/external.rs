@@ -316,6 +316,8 @@ impl Group {
             active: true,
             pending_reinit: None,
             pending_updates: Vec::new(),
+            unsaved: super::persist::Unsaved::everything(),
+            reserved: [0, 0],
         };
         Ok((group, message))
     }

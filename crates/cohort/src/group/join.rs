@@ -224,6 +224,8 @@ fn join_inner<P: Provider>(
         active: true,
         pending_reinit: None,
         pending_updates: Vec::new(),
+        unsaved: super::persist::Unsaved::everything(),
+        reserved: [0, 0],
     })
 }
 

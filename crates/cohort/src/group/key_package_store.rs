@@ -178,7 +178,7 @@ impl Group {
         {
             return Err(ValidationError::GroupIdInUse.into());
         }
-        let mut batch = state_batch(provider.storage(), client_id, &group)?;
+        let mut batch = state_batch(provider, client_id, &group)?;
         if !bundle.last_resort {
             batch.push(StorageOp::Delete {
                 kind: RecordKind::KeyPackage,

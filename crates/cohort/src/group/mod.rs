@@ -34,7 +34,11 @@ pub use external::{external_proposal, new_member_proposal};
 pub use key_package::*;
 pub use key_package_store::{KEY_PACKAGE_RECORD_VERSION, key_package_key};
 pub use limits::Limits;
-pub use persist::{GROUP_STATE_VERSION, PAST_EPOCH_VERSION, group_state_key, past_epoch_key};
+pub use persist::{
+    GROUP_STATE_VERSION, PAST_EPOCH_VERSION, RESERVED_GENERATIONS, SECRET_TREE_RECORD_VERSION,
+    SENDER_RATCHETS_VERSION, TREE_RECORD_VERSION, group_state_key, past_epoch_key,
+    sender_ratchets_key,
+};
 pub use process::{ProcessedMessage, StagedCommit};
 pub use proposals::*;
 #[cfg(feature = "test-utils")]

@@ -332,6 +332,7 @@ impl Group {
         };
         if let Some(p) = self.past_epochs.get_mut(past) {
             p.secret_tree.apply(update);
+            self.unsaved.past.insert(p.epoch);
         }
         Ok(ProcessedMessage::Application {
             sender: LeafIndex(leaf),
@@ -415,7 +416,7 @@ impl Group {
                     authenticated_data: ac.content.authenticated_data.0.clone(),
                 };
                 if let Some(u) = update {
-                    self.keys.secret_tree.apply(u);
+                    self.apply_received(leaf, u);
                 }
                 Ok(out)
             }
@@ -464,10 +465,11 @@ impl Group {
                 if !self.proposals.contains(&reference) && self.proposals.len() >= max {
                     return Err(crate::LimitError::ProposalCacheFull { max }.into());
                 }
-                if let Some(u) = update {
-                    self.keys.secret_tree.apply(u);
+                if let (Some(u), Sender::Member(leaf)) = (update, ac.content.sender) {
+                    self.apply_received(leaf, u);
                 }
                 self.proposals.insert(queued, max)?;
+                self.unsaved.state = true;
                 Ok(ProcessedMessage::Proposal {
                     sender: ac.content.sender,
                     proposal: alloc::boxed::Box::new(p.clone()),
@@ -748,7 +750,10 @@ impl Group {
         };
         let new_keys =
             EpochKeys::new(secrets, staged.tree_changes.n_leaves(), self.config.ratchet)?;
-        // Nothing below can fail.
+        // Nothing below can fail. Every record changes with the epoch, and
+        // the new epoch's own ratchets start unreserved.
+        self.unsaved = super::persist::Unsaved::everything();
+        self.reserved = [0, 0];
         //
         // The members of the leaves this commit changes (removes, replaces,
         // fills), as they are in the epoch that ends, so late messages of
@@ -813,6 +818,43 @@ impl Group {
             None => self.deactivate(),
         }
         Ok(())
+    }
+}
+
+impl Group {
+    /// Applies the secret-tree update of a message read from member `leaf`
+    /// in the current epoch, noting the records it changes.
+    fn apply_received(&mut self, leaf: u32, update: crate::schedule::SecretTreeUpdate) {
+        if self.keys.secret_tree.apply(update) {
+            self.unsaved.nodes = true;
+        }
+        self.unsaved.ratchets.insert(leaf);
+    }
+
+    /// Applies the secret-tree update of a message this member sends,
+    /// reserving further generations of its ratchet of `kind` when it
+    /// passed the last reserved one (see
+    /// [`RESERVED_GENERATIONS`](super::persist::RESERVED_GENERATIONS)).
+    pub(crate) fn apply_sent(
+        &mut self,
+        kind: crate::schedule::ContentKind,
+        update: crate::schedule::SecretTreeUpdate,
+    ) {
+        let own = self.own_leaf.0;
+        if self.keys.secret_tree.apply(update) {
+            self.unsaved.nodes = true;
+        }
+        let next = self.keys.secret_tree.next_generation(own, kind);
+        let slot = match kind {
+            crate::schedule::ContentKind::Handshake => 0,
+            crate::schedule::ContentKind::Application => 1,
+        };
+        if let Some(reserved) = self.reserved.get_mut(slot)
+            && next > *reserved
+        {
+            *reserved = next.saturating_add(super::persist::RESERVED_GENERATIONS);
+            self.unsaved.ratchets.insert(own);
+        }
     }
 }
 

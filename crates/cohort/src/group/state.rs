@@ -323,6 +323,12 @@ pub struct Group {
     pub(crate) pending_reinit: Option<ReInit>,
     /// Keys of this member's Update proposals of the current epoch.
     pub(crate) pending_updates: Vec<PendingUpdate>,
+    /// What changed since the records were last written (runtime only).
+    pub(crate) unsaved: super::persist::Unsaved,
+    /// The generations of this member's own (handshake, application)
+    /// ratchets stored durably: it sends below them (see
+    /// [`Group::save_changes_as`]).
+    pub(crate) reserved: [u32; 2],
 }
 
 impl Group {
@@ -415,6 +421,7 @@ impl Group {
     /// secret tree, the tree private keys, past epochs, resumption PSKs,
     /// pending proposals and Update keys); the public state stays.
     pub(crate) fn deactivate(&mut self) {
+        self.unsaved = super::persist::Unsaved::everything();
         self.active = false;
         self.proposals.clear();
         self.pending_updates.clear();
@@ -465,6 +472,7 @@ impl Group {
     /// be processed (RFC 9420 section 8.4).
     pub fn add_external_psk(&mut self, psk_id: Vec<u8>, psk: Secret) {
         self.external_psks.insert(psk_id, psk);
+        self.unsaved.state = true;
     }
 
     pub(crate) fn cs<'a, C: Crypto + ?Sized>(

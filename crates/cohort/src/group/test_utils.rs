@@ -64,7 +64,7 @@ impl Group {
                 &content,
                 0,
             )?;
-            self.keys.secret_tree.apply(update);
+            let _ = self.keys.secret_tree.apply(update);
             MlsMessageBody::PrivateMessage(msg)
         } else {
             MlsMessageBody::PublicMessage(framing::protect_public(

@@ -122,7 +122,7 @@ fn client(p: &TestProvider, name: &str) -> (KeySigner, KeyPackageBundle) {
 /// The records a save of `g` writes to an empty store: its whole state,
 /// past epochs included.
 fn whole_state(g: &Group) -> Vec<StorageOp> {
-    super::persist::state_batch(&MemoryStorage::new(), b"", g).unwrap()
+    super::persist::state_batch(&test_provider(0), b"", g).unwrap()
 }
 
 /// Processing `msg` fails with `expected` and leaves `g` unchanged.

@@ -145,6 +145,30 @@ impl SenderRatchet {
         }
     }
 
+    /// This ratchet moved forward to `generation` (unchanged when it is
+    /// there or beyond): the secret of that generation, no kept keys. What
+    /// a member stores of its own ratchets to reserve the generations in
+    /// between.
+    pub fn advanced_to<C: Crypto + ?Sized>(
+        &self,
+        cs: &SuiteCrypto<'_, C>,
+        generation: u32,
+    ) -> Result<SenderRatchet, Error> {
+        if generation <= self.generation {
+            return Ok(self.clone());
+        }
+        let nh = u16::try_from(cs.hash_len()).map_err(|_| MisuseError::LengthTooLarge)?;
+        let mut secret = self.secret.clone();
+        for j in self.generation..generation {
+            secret = cs.derive_tree_secret(secret.as_bytes(), b"secret", j, nh)?;
+        }
+        Ok(SenderRatchet {
+            secret,
+            generation,
+            skipped: BTreeMap::new(),
+        })
+    }
+
     /// Keys for sending: the next generation. The ratchet advances.
     pub fn next_keys<C: Crypto + ?Sized>(
         &mut self,
@@ -440,7 +464,10 @@ impl SecretTree {
     ///   the off-path secrets below it are stored (the lookup's, restricted
     ///   to those below that ancestor, since another leaf's derivation may
     ///   have consumed the nodes above).
-    pub fn apply(&mut self, update: SecretTreeUpdate) {
+    ///
+    /// Returns whether node secrets changed (the leaf's ratchets were
+    /// derived here).
+    pub fn apply(&mut self, update: SecretTreeUpdate) -> bool {
         let config = self.config;
         if let Some(current) = self.ratchets.get_mut(&update.leaf) {
             current.get_mut(update.kind).merge_consumed(
@@ -448,7 +475,7 @@ impl SecretTree {
                 update.generation,
                 &config,
             );
-            return;
+            return false;
         }
         if let Some(node) = update
             .leaf
@@ -470,6 +497,22 @@ impl SecretTree {
             }
         }
         self.ratchets.insert(update.leaf, update.ratchets);
+        true
+    }
+
+    /// The `(handshake, application)` ratchets of `leaf`, if derived.
+    pub(crate) fn leaf_ratchet_pair(&self, leaf: u32) -> Option<(&SenderRatchet, &SenderRatchet)> {
+        self.ratchets
+            .get(&leaf)
+            .map(|r| (&r.handshake, &r.application))
+    }
+
+    /// The next generation of `leaf`'s ratchet of `kind` (0 when not
+    /// derived yet).
+    pub fn next_generation(&self, leaf: u32, kind: ContentKind) -> u32 {
+        self.ratchets
+            .get(&leaf)
+            .map_or(0, |r| r.get(kind).generation())
     }
 
     /// How many node secrets are stored (for tests of the deletion schedule).

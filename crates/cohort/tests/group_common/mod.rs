@@ -234,23 +234,39 @@ pub fn all_agree(p: &TestProvider, members: &[Member]) {
 }
 
 /// The whole state of a group, as [`Group::save`] writes it to a fresh
-/// store: the state record (context, tree, own leaf and private keys, epoch
-/// secrets, the secret tree with every ratchet's generation and kept keys,
-/// transcript hashes, cached proposals, PSKs, configuration, pending ReInit
-/// and Update keys) and the record of every retained past epoch (its
-/// context, sender-data secret, secret tree and members as they were).
-/// Records are deterministic encodings, so two snapshots are equal exactly
-/// when the saved states are. The tree hash the group has cached is kept
-/// too: the record holds the tree's nodes, not its hashes. Not compared:
-/// the runtime configuration a save leaves out (proposal policy, credential
+/// store: every record (the state record with the context, own leaf and
+/// private keys, epoch secrets, transcript hashes, cached proposals, PSKs,
+/// configuration, pending ReInit and Update keys; the tree; the current
+/// epoch's secret-tree nodes and every sender ratchet with its generation
+/// and kept keys; every retained past epoch with its context, sender-data
+/// secret, secret tree and members as they were). Records are
+/// deterministic encodings, so two snapshots are equal exactly when the
+/// saved states are. The tree hash the group has cached is kept too: the
+/// records hold the tree's nodes, not its hashes. Not compared: the
+/// runtime configuration a save leaves out (proposal policy, credential
 /// validator, clock).
 ///
 /// What must not change when processing fails (C-COMMIT-08).
 #[derive(PartialEq, Eq)]
 pub struct Snapshot {
-    pub state: Vec<u8>,
-    pub past_epochs: Vec<(u64, Vec<u8>)>,
+    pub records: Vec<(RecordKind, Vec<u8>, Vec<u8>)>,
     pub tree_hash: Vec<u8>,
+}
+
+impl Snapshot {
+    /// The past-epoch records, by key.
+    pub fn past_epochs(&self) -> Vec<&[u8]> {
+        self.of(RecordKind::PastEpoch)
+    }
+
+    /// The values of the records of `kind`, in key order.
+    pub fn of(&self, kind: RecordKind) -> Vec<&[u8]> {
+        self.records
+            .iter()
+            .filter(|(k, _, _)| *k == kind)
+            .map(|(_, _, v)| v.as_slice())
+            .collect()
+    }
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -265,75 +281,42 @@ impl std::fmt::Debug for Snapshot {
                 std::hash::Hasher::finish(&h)
             )
         };
-        let past: Vec<String> = self
-            .past_epochs
+        let records: Vec<String> = self
+            .records
             .iter()
-            .map(|(e, r)| format!("epoch {e}: {}", digest(r)))
+            .map(|(kind, key, value)| format!("{kind:?} {}: {}", hex::encode(key), digest(value)))
             .collect();
         f.debug_struct("Snapshot")
-            .field("state", &digest(&self.state))
-            .field("past_epochs", &past)
+            .field("records", &records)
             .field("tree_hash", &self.tree_hash)
             .finish()
     }
 }
 
-/// The epochs a group state record lists (format version 4: version, then
-/// checksum, then a variable-length count and that many u64 epochs).
-fn listed_past_epochs(record: &[u8]) -> Vec<u64> {
-    assert_eq!(
-        u16::from_be_bytes([record[0], record[1]]),
-        cohort::group::GROUP_STATE_VERSION
-    );
-    assert_eq!(
-        cohort::group::GROUP_STATE_VERSION,
-        4,
-        "record layout changed"
-    );
-    let rest = &record[10..];
-    // RFC 9420 section 2.1.2: the top two bits give the header's length.
-    let (count, header) = match rest[0] >> 6 {
-        0 => (usize::from(rest[0] & 0x3f), 1),
-        1 => (
-            usize::from(u16::from_be_bytes([rest[0] & 0x3f, rest[1]])),
-            2,
-        ),
-        2 => (
-            u32::from_be_bytes([rest[0] & 0x3f, rest[1], rest[2], rest[3]]) as usize,
-            4,
-        ),
-        _ => panic!("bad length header"),
-    };
-    rest[header..header + 8 * count]
-        .chunks_exact(8)
-        .map(|c| u64::from_be_bytes(c.try_into().unwrap()))
-        .collect()
-}
+/// The record kinds a group is saved as.
+pub const GROUP_RECORD_KINDS: [RecordKind; 5] = [
+    RecordKind::GroupState,
+    RecordKind::Tree,
+    RecordKind::SecretTree,
+    RecordKind::SenderRatchets,
+    RecordKind::PastEpoch,
+];
 
 /// The whole state of `g` (see [`Snapshot`]).
 pub fn snapshot(g: &Group) -> Snapshot {
     let store = provider(0);
     g.save(&store).unwrap();
-    let id = g.group_id();
-    let key = cohort::group::group_state_key(&[], id).unwrap();
-    let state = store
-        .storage
-        .get(RecordKind::GroupState, &key)
-        .unwrap()
-        .expect("state record");
-    let past_epochs: Vec<(u64, Vec<u8>)> = listed_past_epochs(&state)
-        .into_iter()
-        .map(|epoch| {
-            let key = cohort::group::past_epoch_key(&[], id, epoch).unwrap();
-            let record = store.storage.get(RecordKind::PastEpoch, &key).unwrap();
-            (epoch, record.expect("past-epoch record"))
-        })
-        .collect();
+    let mut records = Vec::new();
+    for kind in GROUP_RECORD_KINDS {
+        for key in store.storage.list_keys(kind, b"").unwrap() {
+            let value = store.storage.get(kind, &key).unwrap().unwrap();
+            records.push((kind, key, value));
+        }
+    }
     // Nothing else was written.
-    assert_eq!(store.storage.len(), 1 + past_epochs.len());
+    assert_eq!(store.storage.len(), records.len());
     Snapshot {
-        state,
-        past_epochs,
+        records,
         tree_hash: g.tree().tree_hash().to_vec(),
     }
 }
