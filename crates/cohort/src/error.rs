@@ -791,6 +791,13 @@ pub enum MisuseError {
         /// The field.
         field: &'static str,
     },
+    /// This member already has a commit pending: merge or clear it first
+    /// (see [`Group::create_pending_commit`](crate::group::Group::create_pending_commit)).
+    #[error("a commit of this member is pending")]
+    CommitPending,
+    /// There is no pending commit to merge.
+    #[error("no pending commit")]
+    NoPendingCommit,
     /// A staged commit is merged into a group it was not staged for: another
     /// group, another epoch (a commit merged twice, or a competing commit
     /// after the winner), or another transcript (a forked state). Nothing

@@ -2,7 +2,7 @@
 //! sections 11, 12.4.1 and 12.4.3).
 
 use super::key_package::{KeyPackageBundle, key_package_ref};
-use super::process::StagedCommit;
+use super::process::{OwnPath, StagedCommit};
 use super::proposals::{
     ListOptions, ProposalCheck, QueuedProposal, apply_proposals, path_required,
     validate_proposal_list_with,
@@ -255,6 +255,7 @@ impl Group {
             active: true,
             pending_reinit: None,
             pending_updates: Vec::new(),
+            pending_commit: None,
             unsaved: super::persist::Unsaved::everything(),
             reserved: [0, 0],
         })
@@ -451,7 +452,8 @@ impl Group {
         builder: CommitBuilder,
     ) -> Result<(CommitOutput, StagedCommit), Error> {
         self.ensure_can_send()?;
-        self.build_commit(provider, signer, builder, None, &[])
+        let built = self.build_commit(provider, signer, builder, None, &[])?;
+        Ok((built.output, built.staged))
     }
 
     /// [`Group::create_commit`], with resumption PSKs of `usage` (reinit or
@@ -463,7 +465,7 @@ impl Group {
         builder: CommitBuilder,
         psk_usage: Option<ResumptionPskUsage>,
         others: &[&Group],
-    ) -> Result<(CommitOutput, StagedCommit), Error> {
+    ) -> Result<Built, Error> {
         let cs = self.cs(provider.crypto())?;
         let me = Sender::Member(self.own_leaf.0);
         let mut list: Vec<QueuedProposal> = Vec::new();
@@ -742,6 +744,11 @@ impl Group {
 
         let removes_self = applied.removed.iter().any(|(l, _)| *l == self.own_leaf);
         let tree_changes = diff.into_changes(&cs)?;
+        let content = ac.clone();
+        let own = OwnPath {
+            private_keys: private_keys.clone(),
+            commit_secret,
+        };
         let commit_msg = self.protect_own(&cs, provider, ac)?;
         let staged = StagedCommit {
             base: super::process::StagedBase::of(self),
@@ -761,8 +768,22 @@ impl Group {
             commit: commit_msg,
             welcome,
         };
-        Ok((output, staged))
+        Ok(Built {
+            output,
+            staged,
+            content,
+            own,
+        })
     }
+}
+
+/// A commit this member built: what it sends, its staged form, and what it
+/// keeps to stage it again (after a restart).
+pub(crate) struct Built {
+    pub(crate) output: CommitOutput,
+    pub(crate) staged: StagedCommit,
+    pub(crate) content: AuthenticatedContent,
+    pub(crate) own: OwnPath,
 }
 
 impl Group {

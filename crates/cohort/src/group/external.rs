@@ -316,6 +316,7 @@ impl Group {
             active: true,
             pending_reinit: None,
             pending_updates: Vec::new(),
+            pending_commit: None,
             unsaved: super::persist::Unsaved::everything(),
             reserved: [0, 0],
         };

@@ -224,6 +224,7 @@ fn join_inner<P: Provider>(
         active: true,
         pending_reinit: None,
         pending_updates: Vec::new(),
+        pending_commit: None,
         unsaved: super::persist::Unsaved::everything(),
         reserved: [0, 0],
     })

@@ -10,6 +10,7 @@ mod join;
 mod key_package;
 mod key_package_store;
 mod limits;
+mod pending;
 mod persist;
 mod process;
 mod proposals;
@@ -34,6 +35,7 @@ pub use external::{external_proposal, new_member_proposal};
 pub use key_package::*;
 pub use key_package_store::{KEY_PACKAGE_RECORD_VERSION, key_package_key};
 pub use limits::Limits;
+pub use pending::PendingCommit;
 pub use persist::{
     GROUP_STATE_VERSION, PAST_EPOCH_VERSION, RESERVED_GENERATIONS, SECRET_TREE_RECORD_VERSION,
     SENDER_RATCHETS_VERSION, TREE_RECORD_VERSION, group_state_key, past_epoch_key,

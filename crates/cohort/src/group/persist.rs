@@ -48,6 +48,11 @@
 //!   u8     has ReInit, [tls(ReInit)]
 //!   len    n, then n x (bytes public key, bytes private key): the keys of
 //!            this member's Update proposals of the current epoch
+//!   u8     has a pending commit, [PendingCommit]
+//! PendingCommit: tls(AuthenticatedContent) as signed; tls(MLSMessage) the
+//!   commit as sent; u8 has Welcome, [tls(MLSMessage)]; u32 leaf, bytes leaf
+//!   key, map<u32 node, bytes key> (its new tree private keys); bytes
+//!   commit secret
 //! Config: u8 wire format (0 always private, 1 always public, 2 mixed
 //!   public, 3 mixed private), u64 padding block, u32 out-of-order
 //!   tolerance, u32 maximum forward distance, u64 max past epochs, u8
@@ -643,6 +648,30 @@ fn encode_state(g: &Group) -> Result<Vec<u8>, Error> {
         w.opaque(&u.encryption_key)?;
         w.secret(&u.private_key)?;
     }
+    match &g.pending_commit {
+        Some(p) => {
+            w.u8(1);
+            w.tls(&p.content)?;
+            w.tls(&p.output.commit)?;
+            match &p.output.welcome {
+                Some(welcome) => {
+                    w.u8(1);
+                    w.tls(welcome)?;
+                }
+                None => w.u8(0),
+            }
+            let keys = &p.own.private_keys;
+            w.u32(keys.leaf.0);
+            w.secret(&keys.leaf_key)?;
+            w.len(keys.path_keys.len())?;
+            for (node, key) in &keys.path_keys {
+                w.u32(*node);
+                w.secret(key)?;
+            }
+            w.secret(&p.own.commit_secret)?;
+        }
+        None => w.u8(0),
+    }
     Ok(w.finish())
 }
 
@@ -1082,6 +1111,27 @@ impl<'a> Reader<'a> {
         })
     }
 
+    fn pending_commit(&mut self) -> Result<super::pending::PendingCommit, StorageError> {
+        let content = self.tls()?;
+        let commit = self.tls()?;
+        let welcome = if self.bool()? {
+            Some(self.tls()?)
+        } else {
+            None
+        };
+        let private_keys = self.private_keys()?;
+        let commit_secret = self.secret()?;
+        Ok(super::pending::PendingCommit {
+            content,
+            own: super::process::OwnPath {
+                private_keys,
+                commit_secret,
+            },
+            output: super::commit::CommitOutput { commit, welcome },
+            staged: None,
+        })
+    }
+
     fn tail(&mut self) -> Result<(bool, Option<ReInit>, Vec<PendingUpdate>), StorageError> {
         let active = self.bool()?;
         let pending_reinit = if self.bool()? {
@@ -1106,6 +1156,7 @@ type Psks = (BTreeMap<u64, Secret>, BTreeMap<Vec<u8>, Secret>);
 /// The fields every group state format holds, before the tree and the
 /// secret tree are attached.
 struct StateFields {
+    pending_commit: Option<super::pending::PendingCommit>,
     past_epoch_list: Vec<u64>,
     suite: Ciphersuite,
     context: GroupContext,
@@ -1163,8 +1214,14 @@ where
     let mut config = r.config_head()?;
     config.limits = r.limits()?;
     let (active, pending_reinit, pending_updates) = r.tail()?;
+    let pending_commit = if r.bool()? {
+        Some(r.pending_commit()?)
+    } else {
+        None
+    };
     r.end()?;
     let fields = StateFields {
+        pending_commit,
         past_epoch_list,
         suite,
         context,
@@ -1247,6 +1304,7 @@ where
     config.limits = r.limits()?;
     r.end()?;
     let fields = StateFields {
+        pending_commit: None,
         past_epoch_list,
         suite,
         context,
@@ -1355,6 +1413,7 @@ where
         active: f.active,
         pending_reinit: f.pending_reinit,
         pending_updates: f.pending_updates,
+        pending_commit: f.pending_commit,
         unsaved: if older {
             Unsaved::everything()
         } else {

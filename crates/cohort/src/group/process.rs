@@ -64,6 +64,14 @@ pub enum ProcessedMessage {
     Commit(alloc::boxed::Box<StagedCommit>),
 }
 
+/// What a member keeps of its own commit to apply it later: its new tree
+/// private keys and the commit secret of its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OwnPath {
+    pub(crate) private_keys: TreePrivateKeys,
+    pub(crate) commit_secret: Secret,
+}
+
 /// A validated commit and the epoch it leads to, not yet applied.
 ///
 /// It is bound to the group state it was staged from (group id, epoch and
@@ -71,7 +79,7 @@ pub enum ProcessedMessage {
 /// any other state with [`MisuseError::StagedCommitMismatch`], so a commit
 /// merged twice, a competing commit merged after the winner, or a staged
 /// commit of another group changes nothing.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct StagedCommit {
     pub(crate) base: StagedBase,
     pub(crate) sender: Sender,
@@ -234,6 +242,10 @@ impl Group {
             if !late {
                 return Err(ValidationError::GroupReinitialized.into());
             }
+        }
+        // The delivery service's echo of this member's own pending commit.
+        if let Some(own) = self.echoed_pending_commit(provider, message) {
+            return own;
         }
         let cs = self.cs(provider.crypto())?;
         match &message.body {
@@ -477,7 +489,7 @@ impl Group {
                 })
             }
             FramedContentBody::Commit(commit) => {
-                let staged = self.stage_commit(cs, &ac, commit, update)?;
+                let staged = self.stage_commit(cs, &ac, commit, update, None)?;
                 Ok(ProcessedMessage::Commit(alloc::boxed::Box::new(staged)))
             }
         }
@@ -496,15 +508,21 @@ impl Group {
     /// (C-COMMIT-06); every PSK is known (C-PSK-06); an external commit's
     /// init secret comes from its ExternalInit (C-EXT-17); and the
     /// confirmation tag verifies (C-COMMIT-07).
-    fn stage_commit<C: Crypto + ?Sized>(
+    ///
+    /// `own` stages this member's own commit from what it kept when it made
+    /// it (its new private keys and commit secret), instead of decrypting a
+    /// path sent to others.
+    pub(crate) fn stage_commit<C: Crypto + ?Sized>(
         &self,
         cs: &SuiteCrypto<'_, C>,
         ac: &AuthenticatedContent,
         commit: &Commit,
         update: Option<SecretTreeUpdate>,
+        own: Option<&OwnPath>,
     ) -> Result<StagedCommit, Error> {
         let committer = ac.content.sender;
-        if committer == Sender::Member(self.own_leaf.0) {
+        let mine = committer == Sender::Member(self.own_leaf.0);
+        if mine != own.is_some() {
             return Err(MisuseError::OwnCommit.into());
         }
         self.config
@@ -646,6 +664,7 @@ impl Group {
                 )?;
                 if let Some(old) = self.tree.leaf(sender_leaf)
                     && committer != Sender::NewMemberCommit
+                    && own.is_none()
                 {
                     if old.encryption_key == path.leaf_node.encryption_key {
                         return Err(ValidationError::UpdateReusesEncryptionKey.into());
@@ -666,17 +685,22 @@ impl Group {
                 }
                 check_path_keys_fresh(&diff, sender_leaf, path, &applied)?;
                 merge_path(cs, &mut diff, sender_leaf, path, &new_leaves)?;
-                let provisional = GroupContext {
-                    epoch: new_epoch,
-                    tree_hash: diff.tree_hash(cs)?.into(),
-                    extensions: extensions.clone(),
-                    ..self.context.clone()
-                };
-                let gc = encode(&provisional)?;
-                let (keys, _, commit_secret) =
-                    decrypt_path(cs, &diff, sender_leaf, path, own_keys, &gc, &new_leaves)?;
-                private_keys = Some(keys);
-                (commit_secret, Some(path.leaf_node.clone()))
+                if let Some(own) = own {
+                    private_keys = Some(own.private_keys.clone());
+                    (own.commit_secret.clone(), Some(path.leaf_node.clone()))
+                } else {
+                    let provisional = GroupContext {
+                        epoch: new_epoch,
+                        tree_hash: diff.tree_hash(cs)?.into(),
+                        extensions: extensions.clone(),
+                        ..self.context.clone()
+                    };
+                    let gc = encode(&provisional)?;
+                    let (keys, _, commit_secret) =
+                        decrypt_path(cs, &diff, sender_leaf, path, own_keys, &gc, &new_leaves)?;
+                    private_keys = Some(keys);
+                    (commit_secret, Some(path.leaf_node.clone()))
+                }
             }
             None => (Secret::zero(cs.hash_len()), None),
         };
@@ -745,6 +769,7 @@ impl Group {
         let Some(secrets) = staged.secrets else {
             // Removed: the group is over for this member, and its secrets
             // are wiped.
+            self.pending_commit = None;
             self.deactivate();
             return Ok(());
         };
@@ -754,6 +779,8 @@ impl Group {
         // the new epoch's own ratchets start unreserved.
         self.unsaved = super::persist::Unsaved::everything();
         self.reserved = [0, 0];
+        // A commit of this member for the epoch that ends is moot.
+        self.pending_commit = None;
         //
         // The members of the leaves this commit changes (removes, replaces,
         // fills), as they are in the epoch that ends, so late messages of

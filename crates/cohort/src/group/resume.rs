@@ -171,10 +171,9 @@ impl Group {
         for kp in members {
             builder = builder.add_member(kp);
         }
-        let (output, staged) =
-            new.build_commit(provider, signer, builder, Some(spec.usage), &[self])?;
-        new.merge_staged_commit(staged)?;
-        Ok((new, output))
+        let built = new.build_commit(provider, signer, builder, Some(spec.usage), &[self])?;
+        new.merge_staged_commit(built.staged)?;
+        Ok((new, built.output))
     }
 
     /// The encoded credentials of the members.

@@ -323,6 +323,8 @@ pub struct Group {
     pub(crate) pending_reinit: Option<ReInit>,
     /// Keys of this member's Update proposals of the current epoch.
     pub(crate) pending_updates: Vec<PendingUpdate>,
+    /// This member's own commit, sent and not yet merged.
+    pub(crate) pending_commit: Option<super::pending::PendingCommit>,
     /// What changed since the records were last written (runtime only).
     pub(crate) unsaved: super::persist::Unsaved,
     /// The generations of this member's own (handshake, application)

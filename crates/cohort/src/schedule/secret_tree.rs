@@ -268,7 +268,7 @@ pub struct SecretTree {
 /// applied, which may have moved on since the lookup (a commit staged,
 /// then application messages read, then the commit merged): nothing the
 /// tree consumed in between comes back.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[must_use = "an update does nothing until applied"]
 pub struct SecretTreeUpdate {
     leaf: u32,
