@@ -80,3 +80,30 @@ pub trait Storage: Send + Sync {
     /// ascending byte order.
     fn list_keys(&self, kind: RecordKind, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StorageError>;
 }
+
+/// Shared references to, boxes of and shared pointers to a backend are
+/// backends (several clients, or a client and the application, can hold
+/// one storage).
+macro_rules! delegate_storage {
+    ($($wrapper:tt)*) => {
+        impl<T: Storage + ?Sized> Storage for $($wrapper)* {
+            fn get(&self, kind: RecordKind, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+                (**self).get(kind, key)
+            }
+            fn apply(&self, batch: &[StorageOp]) -> Result<(), StorageError> {
+                (**self).apply(batch)
+            }
+            fn list_keys(
+                &self,
+                kind: RecordKind,
+                prefix: &[u8],
+            ) -> Result<Vec<Vec<u8>>, StorageError> {
+                (**self).list_keys(kind, prefix)
+            }
+        }
+    };
+}
+
+delegate_storage!(&T);
+delegate_storage!(alloc::boxed::Box<T>);
+delegate_storage!(alloc::sync::Arc<T>);

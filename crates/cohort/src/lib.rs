@@ -28,6 +28,7 @@
 #[macro_use]
 extern crate alloc;
 
+pub mod client;
 pub mod codec;
 pub mod crypto;
 mod error;
@@ -38,6 +39,9 @@ mod par;
 pub mod schedule;
 pub mod tree;
 
+pub use client::{
+    Client, ClientConfig, ClientGroup, CreateOptions, ExportedTree, JoinOptions, StagedWelcome,
+};
 pub use cohort_traits as traits;
 pub use cohort_traits::{Ciphersuite, Crypto, Provider, Rand, Secret, SignatureScheme, Signer};
 pub use error::{DecodeError, Error, LimitError, MisuseError, ValidationError};

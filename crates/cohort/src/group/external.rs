@@ -16,8 +16,9 @@ use crate::framing::{
     WireFormat,
 };
 use crate::messages::{
-    Add, Commit, ExternalInit, ExternalPub, GroupContext, GroupInfo, KeyPackage, Node,
-    PreSharedKey, PreSharedKeyId, Proposal, ProposalOrRef, Psk, Remove,
+    Add, Capabilities, Commit, Credential, Extensions, ExternalInit, ExternalPub, GroupContext,
+    GroupInfo, KeyPackage, LeafNode, LeafNodeSource, Node, PreSharedKey, PreSharedKeyId, Proposal,
+    ProposalOrRef, Psk, Remove,
 };
 use crate::schedule::{
     JoinerSecret, confirmation_tag, external_init_send, interim_transcript_hash,
@@ -39,6 +40,8 @@ use cohort_traits::{Ciphersuite, Crypto, Provider, Secret, Signer};
 pub struct ExternalJoinOptions {
     resync: Option<LeafIndex>,
     psks: Vec<(Vec<u8>, Secret)>,
+    capabilities: Option<Capabilities>,
+    leaf_extensions: Extensions,
 }
 
 impl ExternalJoinOptions {
@@ -61,6 +64,20 @@ impl ExternalJoinOptions {
     /// in the new group's external PSKs.
     pub fn external_psk(mut self, psk_id: Vec<u8>, psk: Secret) -> Self {
         self.psks.push((psk_id, psk));
+        self
+    }
+
+    /// The joiner's capabilities, for [`Group::join_external_as`] (the
+    /// joiner's leaf adds what it needs, as a KeyPackage's does: mls10, the
+    /// suite, its credential type, its extension types).
+    pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = Some(capabilities);
+        self
+    }
+
+    /// The joiner's leaf extensions, for [`Group::join_external_as`].
+    pub fn leaf_extensions(mut self, extensions: Extensions) -> Self {
+        self.leaf_extensions = extensions;
         self
     }
 }
@@ -99,7 +116,7 @@ impl Group {
     ) -> Result<(Group, MlsMessage), Error> {
         let options = ExternalJoinOptions {
             resync,
-            psks: Vec::new(),
+            ..ExternalJoinOptions::default()
         };
         Self::join_external_with(
             provider,
@@ -126,22 +143,90 @@ impl Group {
         config: GroupConfig,
         options: ExternalJoinOptions,
     ) -> Result<(Group, MlsMessage), Error> {
-        let ExternalJoinOptions { resync, psks } = options;
-        config.validate()?;
-        config
-            .limits
-            .check_message_size(tls_codec::Size::tls_serialized_len(group_info))?;
-        let context = &group_info.group_context;
         let kp = &own.key_package;
-        if kp.cipher_suite != context.cipher_suite {
+        if kp.cipher_suite != group_info.group_context.cipher_suite {
             return Err(ValidationError::KeyPackageGroupMismatch.into());
         }
         if signer.public_key() != kp.leaf_node.signature_key.as_slice() {
             return Err(MisuseError::SignerKeyMismatch.into());
         }
+        join_external_from(
+            provider,
+            signer,
+            kp.leaf_node.clone(),
+            group_info,
+            ratchet_tree,
+            config,
+            options,
+        )
+    }
+
+    /// Joins by external commit (see [`Group::join_external`]) presenting
+    /// `credential` with the signature key of `signer`: the leaf is made
+    /// here (capabilities and leaf extensions from `options`, completed as
+    /// a KeyPackage's would be), no KeyPackage is needed.
+    pub fn join_external_as<P: Provider>(
+        provider: &P,
+        signer: &dyn Signer,
+        credential: Credential,
+        group_info: &GroupInfo,
+        ratchet_tree: Option<Vec<Option<Node>>>,
+        config: GroupConfig,
+        options: ExternalJoinOptions,
+    ) -> Result<(Group, MlsMessage), Error> {
+        let cs = SuiteCrypto::new(provider.crypto(), group_info.group_context.cipher_suite)?;
+        if signer.scheme() != cs.params().signature {
+            return Err(MisuseError::SignerSchemeMismatch(signer.scheme()).into());
+        }
+        let capabilities = super::key_package::complete_capabilities(
+            options.capabilities.clone().unwrap_or_default(),
+            &cs,
+            &credential,
+            [&Extensions::new(), &options.leaf_extensions],
+        )?;
+        let template = LeafNode {
+            // Replaced by the path's leaf key.
+            encryption_key: VarBytes::default(),
+            signature_key: signer.public_key().to_vec().into(),
+            credential,
+            capabilities,
+            leaf_node_source: LeafNodeSource::Update,
+            extensions: options.leaf_extensions.clone(),
+            signature: VarBytes::default(),
+        };
+        join_external_from(
+            provider,
+            signer,
+            template,
+            group_info,
+            ratchet_tree,
+            config,
+            options,
+        )
+    }
+}
+
+/// An external join whose leaf is `template` (its signature key the
+/// signer's; the path gives it its encryption key, source and signature).
+fn join_external_from<P: Provider>(
+    provider: &P,
+    signer: &dyn Signer,
+    template: LeafNode,
+    group_info: &GroupInfo,
+    ratchet_tree: Option<Vec<Option<Node>>>,
+    config: GroupConfig,
+    options: ExternalJoinOptions,
+) -> Result<(Group, MlsMessage), Error> {
+    {
+        let ExternalJoinOptions { resync, psks, .. } = options;
+        config.validate()?;
+        config
+            .limits
+            .check_message_size(tls_codec::Size::tls_serialized_len(group_info))?;
+        let context = &group_info.group_context;
         let cs = SuiteCrypto::new(provider.crypto(), context.cipher_suite)?;
         let tree = verified_tree(&cs, group_info, ratchet_tree, &config)?;
-        check_joiner_supports(&kp.leaf_node.capabilities, context)?;
+        check_joiner_supports(&template.capabilities, context)?;
         // The credentials of the group joined (C-CRED-04).
         check_group_credentials(config.credential_validator.get(), context, &tree)?;
         let external_pub = group_info
@@ -185,7 +270,6 @@ impl Group {
 
         let mut diff = tree.diff();
         apply_proposals(&mut diff, &list)?;
-        let template = kp.leaf_node.clone();
         let own_leaf = diff.add_leaf(template.clone())?;
         let pending = create_path(
             &cs,

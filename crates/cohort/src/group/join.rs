@@ -69,6 +69,7 @@ impl Group {
             None,
             config,
         )
+        .map(|(group, _)| group)
     }
 
     /// [`Group::join`] for a Welcome that may name resumption PSKs of
@@ -102,10 +103,13 @@ impl Group {
             Some(old_group),
             config,
         )
+        .map(|(group, _)| group)
     }
 }
 
-fn join_inner<P: Provider>(
+/// A join from a Welcome (see [`Group::join`]), with the leaf of the
+/// member whose GroupInfo it carries (the member who added the joiner).
+pub(crate) fn join_inner<P: Provider>(
     provider: &P,
     welcome: &Welcome,
     key_package: &KeyPackageBundle,
@@ -113,7 +117,7 @@ fn join_inner<P: Provider>(
     psks: BTreeMap<Vec<u8>, Secret>,
     old_group: Option<&Group>,
     config: GroupConfig,
-) -> Result<Group, Error> {
+) -> Result<(Group, LeafIndex), Error> {
     config.validate()?;
     config
         .limits
@@ -207,7 +211,8 @@ fn join_inner<P: Provider>(
     let mut resumption_psks = BTreeMap::new();
     resumption_psks.insert(context.epoch, secrets.resumption_psk.clone());
     let keys = EpochKeys::new(secrets, tree.n_leaves(), config.ratchet)?;
-    Ok(Group {
+    let signer = LeafIndex(group_info.signer);
+    let group = Group {
         suite: context.cipher_suite,
         context,
         tree,
@@ -227,7 +232,8 @@ fn join_inner<P: Provider>(
         pending_commit: None,
         unsaved: super::persist::Unsaved::everything(),
         reserved: [0, 0],
-    })
+    };
+    Ok((group, signer))
 }
 
 /// The PSKs of a Welcome's GroupSecrets: each nonce has `KDF.Nh` bytes

@@ -217,7 +217,7 @@ fn fresh_key_pair<C: Crypto + ?Sized>(
 /// C-GREASE-06) and refuses default types (RFC 9420 section 7.2; C-CAP-01,
 /// C-CAP-02) and versions or cipher suites this client cannot run (RFC 9420
 /// section 13.4; C-CAP-04). GREASE values are left as given.
-fn complete_capabilities<C: Crypto + ?Sized>(
+pub(crate) fn complete_capabilities<C: Crypto + ?Sized>(
     mut caps: Capabilities,
     cs: &SuiteCrypto<'_, C>,
     credential: &Credential,

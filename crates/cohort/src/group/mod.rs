@@ -32,6 +32,7 @@ pub use credentials::{
 };
 pub use external::ExternalJoinOptions;
 pub use external::{external_proposal, new_member_proposal};
+pub(crate) use join::join_inner;
 pub use key_package::*;
 pub use key_package_store::{KEY_PACKAGE_RECORD_VERSION, key_package_key};
 pub use limits::Limits;
@@ -41,8 +42,9 @@ pub use persist::{
     SENDER_RATCHETS_VERSION, TREE_RECORD_VERSION, group_state_key, past_epoch_key,
     sender_ratchets_key,
 };
+pub(crate) use persist::{apply_batch, state_batch};
 pub use process::{ProcessedMessage, StagedCommit};
 pub use proposals::*;
 #[cfg(feature = "test-utils")]
 pub use resume::ResumptionSpec;
-pub use state::{Group, GroupConfig, WireFormatPolicy};
+pub use state::{Group, GroupConfig, Member, WireFormatPolicy};

@@ -412,6 +412,11 @@ impl Group {
         Ok(())
     }
 
+    /// Notes that every record of this group was just written.
+    pub(crate) fn mark_saved(&mut self) {
+        self.unsaved = Unsaved::default();
+    }
+
     /// Loads the group `group_id` from `provider`'s storage, as
     /// [`Group::save`] wrote it; `None` when no such record exists.
     ///

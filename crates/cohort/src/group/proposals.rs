@@ -72,6 +72,23 @@ impl ProposalCache {
         self.by_ref.contains_key(reference)
     }
 
+    /// Removes the proposal whose ProposalRef is `reference`; whether it
+    /// was cached.
+    pub(crate) fn remove(&mut self, reference: &[u8]) -> bool {
+        let Some(i) = self.by_ref.remove(reference) else {
+            return false;
+        };
+        if i < self.items.len() {
+            self.items.remove(i);
+        }
+        for slot in self.by_ref.values_mut() {
+            if *slot > i {
+                *slot -= 1;
+            }
+        }
+        true
+    }
+
     /// Empties the cache (a new epoch).
     pub(crate) fn clear(&mut self) {
         self.items.clear();

@@ -5,7 +5,7 @@ use crate::framing::WireFormat;
 use crate::messages::{Credential, GroupContext, ReInit};
 use crate::schedule::{EpochSecrets, RatchetConfig, SecretTree};
 use crate::tree::math::LeafIndex;
-use crate::tree::{RatchetTree, TreePrivateKeys};
+use crate::tree::{RatchetTree, TreePrivateKeys, TreeView};
 use crate::{Error, MisuseError};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
@@ -291,6 +291,17 @@ impl PastMember {
     }
 }
 
+/// A member of a group, as [`Group::roster`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Its leaf.
+    pub index: LeafIndex,
+    /// Its credential.
+    pub credential: Credential,
+    /// Its signature public key.
+    pub signature_key: Vec<u8>,
+}
+
 /// The private key of a leaf this member proposed in an Update (RFC 9420
 /// section 12.1.2), kept until the epoch ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -458,6 +469,38 @@ impl Group {
     /// commit includes by reference.
     pub fn pending_proposals(&self) -> &[QueuedProposal] {
         &self.proposals
+    }
+
+    /// Drops the pending proposal whose ProposalRef is `reference`, so no
+    /// commit of this member includes it; whether it was pending.
+    pub fn remove_pending_proposal(&mut self, reference: &[u8]) -> bool {
+        let removed = self.proposals.remove(reference);
+        self.unsaved.state |= removed;
+        removed
+    }
+
+    /// Drops every pending proposal.
+    pub fn clear_pending_proposals(&mut self) {
+        if !self.proposals.is_empty() {
+            self.proposals.clear();
+            self.unsaved.state = true;
+        }
+    }
+
+    /// The members: leaf index, credential and signature key of every
+    /// occupied leaf, in leaf order.
+    pub fn roster(&self) -> Vec<Member> {
+        self.tree
+            .members()
+            .into_iter()
+            .filter_map(|index| {
+                self.tree.leaf(index).map(|leaf| Member {
+                    index,
+                    credential: leaf.credential.clone(),
+                    signature_key: leaf.signature_key.0.clone(),
+                })
+            })
+            .collect()
     }
 
     /// This group's `resumption_psk` of `epoch`: the current one or a

@@ -1,0 +1,240 @@
+//! The application API: clients on one storage create, join (by Welcome,
+//! staged and inspected first, and by external commit), talk, restart from
+//! storage and go on, with every change stored by the call that makes it.
+
+use cohort::client::{Client, ClientConfig, ClientGroup, JoinOptions};
+use cohort::framing::MlsMessage;
+use cohort::group::{ExternalJoinOptions, GroupConfig, ProcessedMessage};
+use cohort::messages::Credential;
+use cohort::{Error, ValidationError};
+use cohort_basic_credential::SignatureKeyPair;
+use cohort_memory_storage::MemoryStorage;
+use cohort_rust_crypto::{RustCrypto, SeededRand};
+use cohort_traits::{Ciphersuite, ProviderBundle, SignatureScheme};
+use std::sync::Arc;
+
+type P = ProviderBundle<RustCrypto, SeededRand, Arc<MemoryStorage>>;
+
+fn provider(storage: &Arc<MemoryStorage>, seed: u64) -> P {
+    ProviderBundle::new(
+        RustCrypto::new(),
+        SeededRand::from_u64(seed),
+        storage.clone(),
+    )
+}
+
+/// A client named `name` on `storage`, with a fixed key from `seed` (so it
+/// can be made again after a "restart").
+fn client(storage: &Arc<MemoryStorage>, name: &str, seed: u64) -> Client<P> {
+    let p = provider(storage, seed);
+    let signer = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        SignatureScheme::ED25519,
+        &SeededRand::from_u64(seed ^ 0xfeed),
+    )
+    .unwrap();
+    Client::new(
+        p,
+        name.as_bytes().to_vec(),
+        signer,
+        Credential::basic(name),
+        ClientConfig::default(),
+    )
+    .unwrap()
+}
+
+fn read(g: &mut ClientGroup<'_, P>, m: &MlsMessage) -> Vec<u8> {
+    match g.process(m).unwrap() {
+        ProcessedMessage::Application { data, .. } => data,
+        other => panic!("expected application data, got {other:?}"),
+    }
+}
+
+/// Applies a commit (the committer's echo included).
+fn apply(g: &mut ClientGroup<'_, P>, m: &MlsMessage) {
+    match g.process(m).unwrap() {
+        ProcessedMessage::Commit(staged) => g.merge_staged_commit(*staged).unwrap(),
+        other => panic!("expected a commit, got {other:?}"),
+    }
+}
+
+#[test]
+fn two_clients_create_join_talk_and_restart() {
+    let storage = Arc::new(MemoryStorage::new());
+    let alice_c = client(&storage, "alice", 1);
+    let bob_c = client(&storage, "bob", 2);
+    let mut alice = alice_c.create_group().unwrap();
+    let id = alice.group_id().to_vec();
+    let kp = bob_c.generate_key_package().unwrap();
+    let b = alice.commit_builder().add_member(match &kp.body {
+        cohort::framing::MlsMessageBody::KeyPackage(k) => k.clone(),
+        _ => unreachable!(),
+    });
+    let out = alice.commit(b).unwrap();
+    assert!(alice.pending_commit().is_some());
+    // The delivery service echoes the commit back: alice merges it.
+    apply(&mut alice, &out.commit);
+    assert_eq!(alice.epoch(), 1);
+
+    // Bob inspects the Welcome before joining.
+    let staged = bob_c
+        .stage_welcome(out.welcome.as_ref().unwrap(), JoinOptions::default())
+        .unwrap();
+    assert_eq!(staged.group_id(), id.as_slice());
+    let names: Vec<Credential> = staged.roster().into_iter().map(|m| m.credential).collect();
+    assert_eq!(
+        names,
+        [Credential::basic("alice"), Credential::basic("bob")]
+    );
+    assert_eq!(
+        staged.added_by().unwrap().credential,
+        Credential::basic("alice")
+    );
+    let mut bob = bob_c.join(staged).unwrap();
+    // The KeyPackage was consumed: the same Welcome again finds none.
+    assert_eq!(
+        bob_c
+            .stage_welcome(out.welcome.as_ref().unwrap(), JoinOptions::default())
+            .unwrap_err(),
+        Error::Validation(ValidationError::KeyPackageNotFound)
+    );
+    let m = alice.encrypt(b"hi bob", b"").unwrap();
+    assert_eq!(read(&mut bob, &m), b"hi bob");
+    let m = bob.encrypt(b"hi alice", b"").unwrap();
+    assert_eq!(read(&mut alice, &m), b"hi alice");
+    let update = bob.commit(bob.commit_builder().force_path(true)).unwrap();
+    apply(&mut alice, &update.commit);
+    bob.merge_pending_commit().unwrap();
+    assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
+
+    // Both "restart": new clients over the same storage.
+    drop((alice, bob));
+    let alice_c = client(&storage, "alice", 1);
+    let bob_c = client(&storage, "bob", 2);
+    assert_eq!(alice_c.group_ids().unwrap(), vec![id.clone()]);
+    assert_eq!(bob_c.group_ids().unwrap(), vec![id.clone()]);
+    let mut alice = alice_c.load_group(&id).unwrap().unwrap();
+    let mut bob = bob_c.load_group(&id).unwrap().unwrap();
+    assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
+    let m = alice.encrypt(b"back", b"").unwrap();
+    assert_eq!(read(&mut bob, &m), b"back");
+    let m = bob.encrypt(b"me too", b"").unwrap();
+    assert_eq!(read(&mut alice, &m), b"me too");
+}
+
+#[test]
+fn external_join_needs_only_the_signing_identity() {
+    let storage = Arc::new(MemoryStorage::new());
+    let alice_c = client(&storage, "alice", 3);
+    let carol_c = client(&storage, "carol", 4);
+    let mut alice = alice_c.create_group().unwrap();
+    let gi = alice.group_info(true).unwrap();
+    let (mut carol, commit) = carol_c
+        .join_external(&gi, None, ExternalJoinOptions::new())
+        .unwrap();
+    apply(&mut alice, &commit);
+    assert_eq!(alice.epoch_authenticator(), carol.epoch_authenticator());
+    let m = carol.encrypt(b"joined", b"").unwrap();
+    assert_eq!(read(&mut alice, &m), b"joined");
+    // The out-of-band tree works too.
+    let dave_c = client(&storage, "dave", 5);
+    let gi = alice.group_info(false).unwrap();
+    let tree = alice.export_ratchet_tree().unwrap();
+    let (dave, commit) = dave_c
+        .join_external(&gi, Some(tree), ExternalJoinOptions::new())
+        .unwrap();
+    apply(&mut alice, &commit);
+    apply(&mut carol, &commit);
+    assert_eq!(alice.epoch_authenticator(), dave.epoch_authenticator());
+    assert_eq!(dave.roster().len(), 3);
+}
+
+#[test]
+fn pending_proposals_can_be_dropped() {
+    let storage = Arc::new(MemoryStorage::new());
+    let alice_c = client(&storage, "alice", 6);
+    let bob_c = client(&storage, "bob", 7);
+    let mut alice = alice_c.create_group().unwrap();
+    let kp = bob_c.generate_key_package().unwrap();
+    let p1 = alice.propose_add(&kp).unwrap();
+    let _p2 = alice.propose_self_update().unwrap();
+    assert_eq!(alice.pending_proposals().len(), 2);
+    let reference = alice.pending_proposals()[0].reference.clone().unwrap();
+    assert!(alice.remove_pending_proposal(&reference).unwrap());
+    assert!(!alice.remove_pending_proposal(&reference).unwrap());
+    assert_eq!(alice.pending_proposals().len(), 1);
+    // Stored: a reload sees the same.
+    let id = alice.group_id().to_vec();
+    let again = alice_c.load_group(&id).unwrap().unwrap();
+    assert_eq!(again.pending_proposals().len(), 1);
+    alice.clear_pending_proposals().unwrap();
+    assert!(alice.pending_proposals().is_empty());
+    let _ = p1;
+    // Sending works again once nothing is pending.
+    alice.encrypt(b"ok", b"").unwrap();
+}
+
+#[test]
+fn a_last_resort_key_package_serves_two_joins() {
+    let storage = Arc::new(MemoryStorage::new());
+    let bob_c = client(&storage, "bob", 8);
+    let kp = bob_c.generate_last_resort_key_package().unwrap();
+    let kp = match &kp.body {
+        cohort::framing::MlsMessageBody::KeyPackage(k) => k.clone(),
+        _ => unreachable!(),
+    };
+    for (name, seed) in [("alice", 9), ("carol", 10)] {
+        let owner = client(&storage, name, seed);
+        let mut g = owner.create_group().unwrap();
+        let out = g.commit(g.commit_builder().add_member(kp.clone())).unwrap();
+        g.merge_pending_commit().unwrap();
+        let staged = bob_c
+            .stage_welcome(out.welcome.as_ref().unwrap(), JoinOptions::default())
+            .unwrap();
+        let bob = bob_c.join(staged).unwrap();
+        assert_eq!(bob.epoch_authenticator(), g.epoch_authenticator());
+    }
+    assert_eq!(bob_c.group_ids().unwrap().len(), 2);
+}
+
+#[test]
+fn a_client_refuses_what_it_cannot_use() {
+    let storage = Arc::new(MemoryStorage::new());
+    let p = provider(&storage, 11);
+    let signer = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        SignatureScheme::ECDSA_SECP256R1_SHA256,
+        &SeededRand::from_u64(12),
+    )
+    .unwrap();
+    // A P-256 key for suite 0x0001 (Ed25519).
+    assert!(matches!(
+        Client::new(
+            p,
+            b"x".to_vec(),
+            signer,
+            Credential::basic("x"),
+            ClientConfig::default()
+        ),
+        Err(Error::Misuse(cohort::MisuseError::SignerSchemeMismatch(_)))
+    ));
+    let bad = ClientConfig {
+        group: GroupConfig {
+            max_past_epochs: 1000,
+            ..GroupConfig::default()
+        },
+        ..ClientConfig::default()
+    };
+    let p = provider(&storage, 13);
+    let signer = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        SignatureScheme::ED25519,
+        &SeededRand::from_u64(14),
+    )
+    .unwrap();
+    assert!(matches!(
+        Client::new(p, b"y".to_vec(), signer, Credential::basic("y"), bad),
+        Err(Error::Misuse(cohort::MisuseError::ConfigOutOfRange { .. }))
+    ));
+    let _ = Ciphersuite(1);
+}
