@@ -302,3 +302,260 @@ fn sigkill_leaves_old_or_new_epoch() {
         }
     }
 }
+
+const SENDER_ENV: &str = "COHORT_CRASH_SENDER";
+/// Messages per sender run; every tenth is followed by a commit.
+const SENDER_MESSAGES: usize = 40;
+const SENDER_KILLS: usize = 100;
+
+/// The sender's provider: the operating system's randomness, as in an
+/// application (a seeded source would draw the same "fresh" keys again
+/// after every restart).
+type ClientProvider = ProviderBundle<RustCrypto, RustCrypto, SqliteStorage>;
+
+/// Carol as a client on the database at `db` (the same signature key
+/// every run).
+fn carol_client(db: &Path) -> cohort::Client<ClientProvider> {
+    let signer = cohort_basic_credential::SignatureKeyPair::generate(
+        RustCrypto::new(),
+        cohort_traits::SignatureScheme::ED25519,
+        &SeededRand::from_u64(0xca401),
+    )
+    .unwrap();
+    cohort::Client::new(
+        ProviderBundle::new(
+            RustCrypto::new(),
+            RustCrypto::new(),
+            SqliteStorage::open(db).unwrap(),
+        ),
+        CLIENT.to_vec(),
+        signer,
+        cohort::messages::Credential::basic("carol"),
+        cohort::ClientConfig::default(),
+    )
+    .unwrap()
+}
+
+/// One line of the sender's output, written through to the pipe before
+/// the sender goes on: a message or a commit it sent.
+fn emit(kind: &str, msg: &MlsMessage) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{kind} {}", hex::encode(encode(msg).unwrap())).unwrap();
+    out.flush().unwrap();
+}
+
+/// The sender's role: load carol's group from the database, send again a
+/// commit left pending by a kill (and merge it), then send a stream of
+/// application messages with a commit after every tenth, each stored by
+/// the call that makes it before it is printed. Does nothing in a normal
+/// test run.
+#[test]
+fn crash_sender() {
+    let Ok(db) = std::env::var(SENDER_ENV) else {
+        return;
+    };
+    let group_id = hex::decode(std::env::var("COHORT_CRASH_GROUP").unwrap()).unwrap();
+    // The test harness has begun a line ("test crash_sender ... "): end it,
+    // so every emitted line stands alone.
+    println!();
+    let client = carol_client(Path::new(&db));
+    let mut g = client.load_group(&group_id).unwrap().unwrap();
+    if let Some(p) = g.pending_commit() {
+        emit("COMMIT", p.commit());
+        g.merge_pending_commit().unwrap();
+    }
+    println!("CRASH-READY");
+    for i in 0..SENDER_MESSAGES {
+        let data = format!("{} {i}", g.epoch());
+        let m = g.encrypt(data.as_bytes(), b"").unwrap();
+        emit("MSG", &m);
+        if i % 10 == 9 {
+            let b = g.commit_builder().force_path(true);
+            let out = g.commit(b).unwrap();
+            emit("COMMIT", &out.commit);
+            g.merge_pending_commit().unwrap();
+        }
+    }
+    println!("CRASH-DONE");
+}
+
+/// A sender killed at random moments, restarted from its database each
+/// time: the receivers accept every message it sent (no generation used
+/// twice, so never `GenerationConsumed`), every commit it sent (once, even
+/// when a kill left it pending and the restart sends it again), and the
+/// member reloaded after each kill is exactly at an epoch the receivers
+/// reached (same epoch authenticator): never half an epoch.
+#[test]
+fn sigkill_of_a_sender_never_reuses_a_generation() {
+    if std::env::var(CHILD_ENV).is_ok() || std::env::var(SENDER_ENV).is_ok() {
+        return;
+    }
+    let started = Instant::now();
+    let tag = format!("{}-sender", std::process::id());
+    let db = std::env::temp_dir().join(format!("cohort-crash-{tag}.db"));
+    let _cleanup = TempFiles(vec![db.clone()]);
+
+    // Alice and bob in memory; carol a client on the database.
+    let p = provider(78);
+    let mut members = group(&p, &["alice", "bob"]);
+    let group_id = members[0].group.group_id().to_vec();
+    {
+        let carol = carol_client(&db);
+        let kp = match carol.generate_key_package().unwrap().body {
+            cohort::framing::MlsMessageBody::KeyPackage(kp) => kp,
+            _ => unreachable!(),
+        };
+        let out = commit_all(&p, &mut members, 0, |g| g.commit().add_member(kp));
+        let staged = carol
+            .stage_welcome(out.welcome.as_ref().unwrap(), Default::default())
+            .unwrap();
+        carol.join(staged).unwrap();
+    }
+    let mut receivers = Receivers {
+        members,
+        authenticators: Default::default(),
+        delivered_commits: Default::default(),
+        messages: 0,
+        commits: 0,
+        log: Vec::new(),
+    };
+    receivers.note_epoch();
+    let spawn = || {
+        Command::new(std::env::current_exe().unwrap())
+            .args(["crash_sender", "--exact", "--nocapture", "--test-threads=1"])
+            .env(SENDER_ENV, db.display().to_string())
+            .env("COHORT_CRASH_GROUP", hex::encode(&group_id))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+
+    // Calibration: one uninterrupted run.
+    let mut child = spawn();
+    let t0 = Instant::now();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    for line in out.lines() {
+        receivers.deliver(&p, &line.unwrap());
+    }
+    let work = t0.elapsed();
+    assert!(child.wait().unwrap().success());
+
+    let seed = std::env::var("COHORT_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| started.elapsed().as_nanos() as u64 | 1);
+    eprintln!("sender crash test: seed {seed} (COHORT_CRASH_SEED replays), one run {work:?}");
+    let mut rng = Rng(seed);
+    let window = u64::try_from(work.as_micros()).unwrap().max(1000) * 11 / 10;
+    let mut kills = 0;
+    while kills < SENDER_KILLS {
+        let mut child = spawn();
+        let out = child.stdout.take().unwrap();
+        std::thread::sleep(Duration::from_micros(rng.below(window)));
+        if child.try_wait().unwrap().is_none() {
+            kills += 1;
+        }
+        receivers.log.push(format!("-- kill {kills}"));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            receivers.deliver(&p, &line);
+        }
+        // The member as stored: exactly at an epoch the receivers reached.
+        let reloaded = Group::load_as(&open(&db), CLIENT, &group_id)
+            .unwrap()
+            .expect("carol's group survives");
+        assert_eq!(
+            receivers
+                .authenticators
+                .get(&reloaded.epoch())
+                .map(Vec::as_slice),
+            Some(reloaded.epoch_authenticator()),
+            "carol stored at epoch {} in a state the group never had",
+            reloaded.epoch()
+        );
+        assert!(started.elapsed() < Duration::from_secs(240), "too slow");
+    }
+    let (messages, commits) = (receivers.messages, receivers.commits);
+    eprintln!(
+        "sender crash test: {kills} kills, {messages} messages and {commits} commits delivered"
+    );
+    assert!(commits > 0 && messages > SENDER_KILLS);
+    // Carol goes on once more and everyone agrees.
+    let mut child = spawn();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    for line in out.lines() {
+        receivers.deliver(&p, &line.unwrap());
+    }
+    assert!(child.wait().unwrap().success());
+    let carol = Group::load_as(&open(&db), CLIENT, &group_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        carol.epoch_authenticator(),
+        receivers.members[0].group.epoch_authenticator()
+    );
+}
+
+/// Alice and bob, receiving what the sender printed.
+struct Receivers {
+    members: Vec<Member>,
+    /// Every epoch they reached, with its authenticator.
+    authenticators: std::collections::BTreeMap<u64, Vec<u8>>,
+    delivered_commits: std::collections::BTreeSet<Vec<u8>>,
+    messages: usize,
+    commits: usize,
+    log: Vec<String>,
+}
+
+impl Receivers {
+    fn note_epoch(&mut self) {
+        let g = &self.members[0].group;
+        self.authenticators
+            .insert(g.epoch(), g.epoch_authenticator().to_vec());
+    }
+
+    /// Delivers one printed line: every message must be accepted, a commit
+    /// is applied once.
+    fn deliver(&mut self, p: &TestProvider, line: &str) {
+        // Other lines are the test harness's.
+        let Some((kind @ ("MSG" | "COMMIT"), hex)) = line.trim().split_once(' ') else {
+            return;
+        };
+        let bytes = hex::decode(hex).unwrap();
+        let msg: MlsMessage = decode_exact(&bytes).unwrap();
+        let epoch = match &msg.body {
+            cohort::framing::MlsMessageBody::PrivateMessage(m) => m.epoch,
+            cohort::framing::MlsMessageBody::PublicMessage(m) => m.content.epoch,
+            _ => u64::MAX,
+        };
+        self.log.push(format!("{kind} {epoch}"));
+        match kind {
+            "MSG" => {
+                for m in self.members.iter_mut() {
+                    match m.group.process(p, &msg) {
+                        Ok(ProcessedMessage::Application { .. }) => {}
+                        other => panic!(
+                            "{} (epoch {}) refused a message: {other:?}; history {:?}",
+                            m.name,
+                            m.group.epoch(),
+                            self.log
+                        ),
+                    }
+                }
+                self.messages += 1;
+            }
+            "COMMIT" if self.delivered_commits.insert(bytes) => {
+                for m in self.members.iter_mut() {
+                    apply_commit(p, &mut m.group, &msg);
+                }
+                self.note_epoch();
+                self.commits += 1;
+            }
+            _ => {}
+        }
+    }
+}
