@@ -28,6 +28,10 @@ pub enum Error {
     /// Input exceeds a configured limit ([`Limits`](crate::group::Limits)).
     #[error("limit exceeded: {0}")]
     Limit(#[from] LimitError),
+    /// An internal invariant does not hold: a bug in this library, never
+    /// the fault of the input or the caller. Nothing changed.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
 }
 
 /// A configured limit that input exceeds (see

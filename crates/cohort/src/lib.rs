@@ -30,14 +30,26 @@ extern crate alloc;
 
 pub mod client;
 pub mod codec;
+#[cfg(feature = "hazmat")]
 pub mod crypto;
+#[cfg(not(feature = "hazmat"))]
+pub(crate) mod crypto;
 mod error;
 pub mod framing;
 pub mod group;
 pub mod messages;
 mod par;
+#[cfg(feature = "hazmat")]
 pub mod schedule;
+#[cfg(not(feature = "hazmat"))]
+pub(crate) mod schedule;
+#[cfg(feature = "hazmat")]
 pub mod tree;
+#[cfg(not(feature = "hazmat"))]
+pub(crate) mod tree;
+
+pub use schedule::RatchetConfig;
+pub use tree::math::LeafIndex;
 
 pub use client::{
     Client, ClientConfig, ClientGroup, CreateOptions, ExportedTree, JoinOptions, StagedWelcome,

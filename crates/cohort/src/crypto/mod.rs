@@ -2,6 +2,13 @@
 //! primitives: labelled derivations, signatures and public-key encryption,
 //! hash-based references, and HPKE (RFC 9180) in [`hpke`].
 
+// Without `hazmat` these are the crate's own: what it does not use is not
+// dead, only unexported.
+#![cfg_attr(
+    not(feature = "hazmat"),
+    allow(dead_code, unreachable_pub, unused_imports)
+)]
+
 pub mod hpke;
 
 use crate::codec::{VarBytes, write_opaque};

@@ -801,7 +801,15 @@ impl DeserializeBytes for MlsMessage {
 mod tests;
 
 mod protect;
+// Message protection is the group's business; `hazmat` exposes it.
+#[cfg(feature = "hazmat")]
 pub use protect::{
+    check_sender_content, decrypt_sender_data, membership_tag, protect_private, protect_public,
+    sign_content, unprotect_private, unprotect_public, verify_content_signature,
+};
+#[cfg(not(feature = "hazmat"))]
+#[allow(unused_imports)]
+pub(crate) use protect::{
     check_sender_content, decrypt_sender_data, membership_tag, protect_private, protect_public,
     sign_content, unprotect_private, unprotect_public, verify_content_signature,
 };

@@ -696,7 +696,7 @@ impl Group {
             let my_node = self
                 .own_leaf
                 .node_index()
-                .ok_or(MisuseError::NodeOutsideTree)?;
+                .ok_or(crate::Error::Internal("a node index outside the tree"))?;
             // One HPKE encryption per new member, independent of each other
             // (in parallel with the `parallel` feature), with randomness
             // drawn in member order.
@@ -711,7 +711,9 @@ impl Group {
             let secrets_out = crate::par::map(&jobs, |((leaf, kp), rand)| {
                 let path_secret = match &pending_path {
                     Some(p) => {
-                        let their = leaf.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+                        let their = leaf
+                            .node_index()
+                            .ok_or(crate::Error::Internal("a node index outside the tree"))?;
                         p.path_secret_at(math::common_ancestor(my_node, their))
                             .map(|s| PathSecret {
                                 path_secret: crate::codec::SecretVarBytes(s.clone()),

@@ -44,7 +44,17 @@ pub use persist::{
 };
 pub(crate) use persist::{apply_batch, state_batch};
 pub use process::{ProcessedMessage, StagedCommit};
-pub use proposals::*;
+pub use proposals::{
+    DefaultProposalPolicy, ProposalInfo, ProposalPolicy, QueuedProposal, SharedPolicy,
+    check_policy, path_required,
+};
+// Proposal-list validation and application are the group's business;
+// `hazmat` exposes them.
+#[cfg(feature = "hazmat")]
+pub use proposals::{
+    AppliedProposals, ListOptions, ProposalCheck, apply_proposals, proposal_ref,
+    validate_proposal_list, validate_proposal_list_with,
+};
 #[cfg(feature = "test-utils")]
 pub use resume::ResumptionSpec;
 pub use state::{Group, GroupConfig, Member, WireFormatPolicy};

@@ -735,7 +735,7 @@ fn encode_ratchets<C: Crypto + ?Sized>(
         .keys
         .secret_tree
         .leaf_ratchet_pair(leaf)
-        .ok_or(crate::MisuseError::NodeOutsideTree)?;
+        .ok_or(crate::Error::Internal("a node index outside the tree"))?;
     let mut w = RecordWriter::new(SENDER_RATCHETS_VERSION, 512);
     if leaf == g.own_leaf.0 {
         let [h, a] = g.reserved;

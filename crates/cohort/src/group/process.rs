@@ -914,7 +914,9 @@ fn check_path_keys_fresh(
     if keys.windows(2).any(|w| matches!(w, [a, b] if a == b)) {
         return Err(ValidationError::PathKeyNotFresh.into());
     }
-    let sender_node = sender.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+    let sender_node = sender
+        .node_index()
+        .ok_or(crate::Error::Internal("a node index outside the tree"))?;
     let replaced = |i: u32| -> bool {
         i == sender_node || math::direct_path(sender_node, diff.n_leaves()).contains(&i)
     };

@@ -362,6 +362,7 @@ pub fn check_policy(
 
 /// Validates a commit's proposal list (RFC 9420 section 12.2) with default
 /// [`ListOptions`]; see [`validate_proposal_list_with`].
+#[cfg_attr(not(feature = "hazmat"), allow(dead_code))]
 pub fn validate_proposal_list<C: Crypto + ?Sized>(
     check: &ProposalCheck<'_, C>,
     list: &[QueuedProposal],

@@ -1,6 +1,6 @@
+use crate::Error;
 use crate::crypto::SuiteCrypto;
 use crate::crypto::hpke::Hpke;
-use crate::{Error, MisuseError};
 use alloc::vec::Vec;
 use cohort_traits::{Crypto, Rand, Secret};
 
@@ -246,5 +246,5 @@ fn hash_len_u16<C: Crypto + ?Sized>(cs: &SuiteCrypto<'_, C>) -> Result<u16, Erro
 }
 
 fn u16_len(len: usize) -> Result<u16, Error> {
-    u16::try_from(len).map_err(|_| MisuseError::LengthTooLarge.into())
+    u16::try_from(len).map_err(|_| crate::Error::Internal("a length exceeds its field"))
 }

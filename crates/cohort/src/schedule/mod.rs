@@ -2,6 +2,13 @@
 //! hashes (8.2), the exporter (8.5) and the secret tree with its sender
 //! ratchets (section 9).
 
+// Without `hazmat` these are the crate's own: what it does not use is not
+// dead, only unexported.
+#![cfg_attr(
+    not(feature = "hazmat"),
+    allow(dead_code, unreachable_pub, unused_imports)
+)]
+
 mod key_schedule;
 mod psk;
 mod secret_tree;

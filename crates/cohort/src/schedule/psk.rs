@@ -1,5 +1,5 @@
+use crate::Error;
 use crate::crypto::SuiteCrypto;
-use crate::{Error, MisuseError};
 use alloc::vec::Vec;
 use cohort_traits::{Crypto, Secret};
 
@@ -27,8 +27,10 @@ pub fn psk_secret<C: Crypto + ?Sized>(
     psks: &[PskInput<'_>],
 ) -> Result<Secret, Error> {
     let nh = cs.hash_len();
-    let nh16 = u16::try_from(nh).map_err(|_| MisuseError::LengthTooLarge)?;
-    let count = u16::try_from(psks.len()).map_err(|_| MisuseError::LengthTooLarge)?;
+    let nh16 =
+        u16::try_from(nh).map_err(|_| crate::Error::Internal("a length exceeds its field"))?;
+    let count = u16::try_from(psks.len())
+        .map_err(|_| crate::Error::Internal("a length exceeds its field"))?;
     let zero = Secret::zero(nh);
     let mut secret = Secret::zero(nh);
     for (index, psk) in (0u16..).zip(psks) {

@@ -102,9 +102,12 @@ impl SenderRatchet {
     fn step<C: Crypto + ?Sized>(&mut self, cs: &SuiteCrypto<'_, C>) -> Result<MessageKeys, Error> {
         let j = self.generation;
         let next_gen = j.checked_add(1).ok_or(MisuseError::RatchetExhausted)?;
-        let nk = u16::try_from(cs.aead_key_len()).map_err(|_| MisuseError::LengthTooLarge)?;
-        let nn = u16::try_from(cs.aead_nonce_len()).map_err(|_| MisuseError::LengthTooLarge)?;
-        let nh = u16::try_from(cs.hash_len()).map_err(|_| MisuseError::LengthTooLarge)?;
+        let nk = u16::try_from(cs.aead_key_len())
+            .map_err(|_| crate::Error::Internal("a length exceeds its field"))?;
+        let nn = u16::try_from(cs.aead_nonce_len())
+            .map_err(|_| crate::Error::Internal("a length exceeds its field"))?;
+        let nh = u16::try_from(cs.hash_len())
+            .map_err(|_| crate::Error::Internal("a length exceeds its field"))?;
         let s = self.secret.as_bytes();
         let nonce = cs.derive_tree_secret(s, b"nonce", j, nn)?;
         let key = cs.derive_tree_secret(s, b"key", j, nk)?;
@@ -157,7 +160,8 @@ impl SenderRatchet {
         if generation <= self.generation {
             return Ok(self.clone());
         }
-        let nh = u16::try_from(cs.hash_len()).map_err(|_| MisuseError::LengthTooLarge)?;
+        let nh = u16::try_from(cs.hash_len())
+            .map_err(|_| crate::Error::Internal("a length exceeds its field"))?;
         let mut secret = self.secret.clone();
         for j in self.generation..generation {
             secret = cs.derive_tree_secret(secret.as_bytes(), b"secret", j, nh)?;
@@ -287,7 +291,8 @@ impl SecretTree {
         n_leaves: u32,
         config: RatchetConfig,
     ) -> Result<Self, Error> {
-        let root = math::root(n_leaves).ok_or(MisuseError::LengthTooLarge)?;
+        let root =
+            math::root(n_leaves).ok_or(crate::Error::Internal("a length exceeds its field"))?;
         let mut nodes = BTreeMap::new();
         nodes.insert(root, encryption_secret);
         Ok(SecretTree {
@@ -380,18 +385,25 @@ impl SecretTree {
             .iter()
             .position(|n| self.nodes.contains_key(n))
             .ok_or(ValidationError::GenerationConsumed { generation: 0 })?;
-        let nh = u16::try_from(cs.hash_len()).map_err(|_| MisuseError::LengthTooLarge)?;
+        let nh = u16::try_from(cs.hash_len())
+            .map_err(|_| crate::Error::Internal("a length exceeds its field"))?;
         let mut created = Vec::new();
-        let top_node = *path.get(top).ok_or(MisuseError::LengthTooLarge)?;
+        let top_node = *path
+            .get(top)
+            .ok_or(crate::Error::Internal("a length exceeds its field"))?;
         let mut current = self
             .nodes
             .get(&top_node)
             .cloned()
-            .ok_or(MisuseError::LengthTooLarge)?;
+            .ok_or(crate::Error::Internal("a length exceeds its field"))?;
         // Walk down: path[top-1], ..., path[0] (the leaf).
         for i in (0..top).rev() {
-            let child = *path.get(i).ok_or(MisuseError::LengthTooLarge)?;
-            let parent = *path.get(i + 1).ok_or(MisuseError::LengthTooLarge)?;
+            let child = *path
+                .get(i)
+                .ok_or(crate::Error::Internal("a length exceeds its field"))?;
+            let parent = *path
+                .get(i + 1)
+                .ok_or(crate::Error::Internal("a length exceeds its field"))?;
             let left = cs.expand_with_label(current.as_bytes(), b"tree", b"left", nh)?;
             let right = cs.expand_with_label(current.as_bytes(), b"tree", b"right", nh)?;
             let (on, off, off_node) = if Some(child) == math::left(parent) {
@@ -530,8 +542,10 @@ pub fn sender_data_key_nonce<C: Crypto + ?Sized>(
     ciphertext: &[u8],
 ) -> Result<(Secret, Secret), Error> {
     let sample = ciphertext.get(..cs.hash_len()).unwrap_or(ciphertext);
-    let nk = u16::try_from(cs.aead_key_len()).map_err(|_| MisuseError::LengthTooLarge)?;
-    let nn = u16::try_from(cs.aead_nonce_len()).map_err(|_| MisuseError::LengthTooLarge)?;
+    let nk = u16::try_from(cs.aead_key_len())
+        .map_err(|_| crate::Error::Internal("a length exceeds its field"))?;
+    let nn = u16::try_from(cs.aead_nonce_len())
+        .map_err(|_| crate::Error::Internal("a length exceeds its field"))?;
     Ok((
         cs.expand_with_label(sender_data_secret, b"key", sample, nk)?,
         cs.expand_with_label(sender_data_secret, b"nonce", sample, nn)?,

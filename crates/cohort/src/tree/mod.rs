@@ -1,5 +1,12 @@
 //! The ratchet tree (RFC 9420 sections 4 and 7, Appendix C).
 
+// Without `hazmat` these are the crate's own: what it does not use is not
+// dead, only unexported.
+#![cfg_attr(
+    not(feature = "hazmat"),
+    allow(dead_code, unreachable_pub, unused_imports)
+)]
+
 mod leaf;
 pub mod math;
 mod ratchet_tree;

@@ -179,7 +179,7 @@ pub fn node_hash<C: Crypto + ?Sized>(
             }
         }
     } else {
-        let (left, right) = children.ok_or(MisuseError::LengthTooLarge)?;
+        let (left, right) = children.ok_or(crate::Error::Internal("a length exceeds its field"))?;
         input.push(2);
         match node {
             Some(Node::Parent(p)) => {
@@ -736,7 +736,9 @@ impl<'a> TreeDiff<'a> {
 
     /// Blanks the direct path of `leaf` (not the leaf itself).
     pub fn blank_direct_path(&mut self, leaf: LeafIndex) -> Result<(), Error> {
-        let node = leaf.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+        let node = leaf
+            .node_index()
+            .ok_or(crate::Error::Internal("a node index outside the tree"))?;
         for p in math::direct_path(node, self.n_leaves) {
             if self.node(p).is_some() {
                 self.set_node(p, None)?;
@@ -752,8 +754,9 @@ impl<'a> TreeDiff<'a> {
         let n = self
             .n_leaves
             .checked_mul(2)
-            .ok_or(MisuseError::NodeOutsideTree)?;
-        let new_width = math::node_width(n).ok_or(MisuseError::NodeOutsideTree)?;
+            .ok_or(crate::Error::Internal("a node index outside the tree"))?;
+        let new_width =
+            math::node_width(n).ok_or(crate::Error::Internal("a node index outside the tree"))?;
         self.n_leaves = n;
         for i in old_width..new_width {
             // The new nodes are blank. Nodes the diff had beyond the old
@@ -831,7 +834,9 @@ impl<'a> TreeDiff<'a> {
                 i
             }
         };
-        let node = index.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+        let node = index
+            .node_index()
+            .ok_or(crate::Error::Internal("a node index outside the tree"))?;
         self.set_node(node, Some(Node::Leaf(leaf)))?;
         self.blank_hint = index.0.saturating_add(1);
         for p in math::direct_path(node, self.n_leaves) {
@@ -851,7 +856,9 @@ impl<'a> TreeDiff<'a> {
         if self.leaf(leaf).is_none() {
             return Err(ValidationError::BlankLeaf { leaf: leaf.0 }.into());
         }
-        let index = leaf.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+        let index = leaf
+            .node_index()
+            .ok_or(crate::Error::Internal("a node index outside the tree"))?;
         self.set_node(index, Some(Node::Leaf(node)))?;
         self.blank_direct_path(leaf)
     }
@@ -862,7 +869,9 @@ impl<'a> TreeDiff<'a> {
         if self.leaf(leaf).is_none() {
             return Err(ValidationError::BlankLeaf { leaf: leaf.0 }.into());
         }
-        let index = leaf.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+        let index = leaf
+            .node_index()
+            .ok_or(crate::Error::Internal("a node index outside the tree"))?;
         self.set_node(index, None)?;
         self.blank_direct_path(leaf)?;
         self.truncate();
@@ -891,10 +900,10 @@ impl<'a> TreeDiff<'a> {
                             .get(c.saturating_sub(start) as usize)
                             .map(Vec::as_slice)
                             .filter(|h| !h.is_empty())
-                            .ok_or_else(|| MisuseError::NodeOutsideTree.into())
+                            .ok_or(crate::Error::Internal("a node index outside the tree"))
                     } else {
                         self.known_hash(c)
-                            .ok_or_else(|| MisuseError::NodeOutsideTree.into())
+                            .ok_or(crate::Error::Internal("a node index outside the tree"))
                     }
                 };
                 let children = match (math::left(i), math::right(i)) {
@@ -927,7 +936,7 @@ impl<'a> TreeDiff<'a> {
         self.rehash(cs)?;
         Ok(self
             .known_hash(self.root())
-            .ok_or(MisuseError::NodeOutsideTree)?
+            .ok_or(crate::Error::Internal("a node index outside the tree"))?
             .to_vec())
     }
 

@@ -77,7 +77,10 @@ impl TreePrivateKeys {
         node: u32,
         path_secret: Secret,
     ) -> Result<(), Error> {
-        let my_node = self.leaf.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+        let my_node = self
+            .leaf
+            .node_index()
+            .ok_or(crate::Error::Internal("a node index outside the tree"))?;
         let path: Vec<u32> = math::direct_path(my_node, tree.n_leaves())
             .into_iter()
             .skip_while(|p| *p != node)
@@ -130,10 +133,11 @@ fn chain_parent_hashes<C: Crypto + ?Sized>(
         let mut parent = diff
             .parent_node(p)
             .cloned()
-            .ok_or(MisuseError::NodeOutsideTree)?;
+            .ok_or(crate::Error::Internal("a node index outside the tree"))?;
         parent.parent_hash = next.into();
         diff.set_node(p, Some(Node::Parent(parent)))?;
-        let (_, sibling) = children_towards(p, leaf_node).ok_or(MisuseError::NodeOutsideTree)?;
+        let (_, sibling) = children_towards(p, leaf_node)
+            .ok_or(crate::Error::Internal("a node index outside the tree"))?;
         next = parent_hash(cs, diff, p, sibling)?;
     }
     Ok(next)
@@ -190,14 +194,14 @@ impl PendingPath {
         let sender_node = self
             .sender
             .node_index()
-            .ok_or(MisuseError::NodeOutsideTree)?;
+            .ok_or(crate::Error::Internal("a node index outside the tree"))?;
         // One encryption per copath resolution node, independent of each
         // other: listed first, then run (in parallel with the `parallel`
         // feature) with randomness drawn in this order.
         let mut tasks: Vec<(usize, &[u8])> = Vec::new();
         for (i, &p) in self.filtered_path.iter().enumerate() {
-            let (_, copath) =
-                children_towards(p, sender_node).ok_or(MisuseError::NodeOutsideTree)?;
+            let (_, copath) = children_towards(p, sender_node)
+                .ok_or(crate::Error::Internal("a node index outside the tree"))?;
             for r in resolution_without(tree, copath, new_leaves) {
                 tasks.push((i, node_key(tree, r)?));
             }
@@ -213,7 +217,7 @@ impl PendingPath {
             let secret = self
                 .path_secrets
                 .get(*i)
-                .ok_or(MisuseError::NodeOutsideTree)?;
+                .ok_or(crate::Error::Internal("a node index outside the tree"))?;
             cs.encrypt_with_label_prepared(r, key, &info, secret.as_bytes())
         });
         let mut nodes: Vec<UpdatePathNode> = self
@@ -227,7 +231,7 @@ impl PendingPath {
         for (((i, _), _), ct) in jobs.iter().zip(cts) {
             nodes
                 .get_mut(*i)
-                .ok_or(MisuseError::NodeOutsideTree)?
+                .ok_or(crate::Error::Internal("a node index outside the tree"))?
                 .encrypted_path_secret
                 .0
                 .push(ct?);
@@ -255,7 +259,7 @@ fn node_key<T: TreeView + ?Sized>(tree: &T, index: u32) -> Result<&[u8], Error> 
     match tree.node(index) {
         Some(Node::Leaf(l)) => Ok(l.encryption_key.as_slice()),
         Some(Node::Parent(p)) => Ok(p.encryption_key.as_slice()),
-        None => Err(MisuseError::NodeOutsideTree.into()),
+        None => Err(crate::Error::Internal("a node index outside the tree")),
     }
 }
 
@@ -276,7 +280,9 @@ pub fn create_path<C: Crypto + ?Sized>(
     group_id: &[u8],
 ) -> Result<PendingPath, Error> {
     let nh = cs.hash_len();
-    let leaf_node = sender.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+    let leaf_node = sender
+        .node_index()
+        .ok_or(crate::Error::Internal("a node index outside the tree"))?;
     diff.blank_direct_path(sender)?;
     let fdp = diff.filtered_direct_path(sender);
 
@@ -343,7 +349,9 @@ pub fn merge_path<C: Crypto + ?Sized>(
     path: &UpdatePath,
     new_leaves: &[LeafIndex],
 ) -> Result<(), Error> {
-    let leaf_node = sender.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+    let leaf_node = sender
+        .node_index()
+        .ok_or(crate::Error::Internal("a node index outside the tree"))?;
     if diff.leaf(sender).is_none() {
         return Err(ValidationError::BlankLeaf { leaf: sender.0 }.into());
     }
@@ -353,7 +361,8 @@ pub fn merge_path<C: Crypto + ?Sized>(
         return Err(ValidationError::UpdatePathLength.into());
     }
     for (&p, node) in fdp.iter().zip(&path.nodes.0) {
-        let (_, copath) = children_towards(p, leaf_node).ok_or(MisuseError::NodeOutsideTree)?;
+        let (_, copath) = children_towards(p, leaf_node)
+            .ok_or(crate::Error::Internal("a node index outside the tree"))?;
         if resolution_without(&*diff, copath, new_leaves).len()
             != node.encrypted_path_secret.0.len()
         {
@@ -393,8 +402,13 @@ pub fn decrypt_path<T: TreeView + ?Sized, C: Crypto + ?Sized>(
     group_context: &[u8],
     new_leaves: &[LeafIndex],
 ) -> Result<(TreePrivateKeys, Secret, Secret), Error> {
-    let sender_node = sender.node_index().ok_or(MisuseError::NodeOutsideTree)?;
-    let my_node = keys.leaf.node_index().ok_or(MisuseError::NodeOutsideTree)?;
+    let sender_node = sender
+        .node_index()
+        .ok_or(crate::Error::Internal("a node index outside the tree"))?;
+    let my_node = keys
+        .leaf
+        .node_index()
+        .ok_or(crate::Error::Internal("a node index outside the tree"))?;
     let fdp = tree.filtered_direct_path(sender);
     let start = fdp
         .iter()
@@ -405,7 +419,8 @@ pub fn decrypt_path<T: TreeView + ?Sized, C: Crypto + ?Sized>(
     let p = *fdp
         .get(start)
         .ok_or(ValidationError::PathSecretUndecryptable)?;
-    let (_, copath) = children_towards(p, sender_node).ok_or(MisuseError::NodeOutsideTree)?;
+    let (_, copath) = children_towards(p, sender_node)
+        .ok_or(crate::Error::Internal("a node index outside the tree"))?;
     let resolution = resolution_without(tree, copath, new_leaves);
     let (slot, key) = resolution
         .iter()
