@@ -7,7 +7,7 @@ use super::proposals::{
     ListOptions, ProposalCheck, QueuedProposal, apply_proposals, path_required,
     validate_proposal_list_with,
 };
-use super::psk::{PskSources, fresh_nonce, resolve_psk_secret};
+use super::psk::fresh_nonce;
 use super::state::{EpochKeys, Group, GroupConfig, PendingUpdate};
 use crate::codec::{VarBytes, VarVec, encode};
 use crate::crypto::SuiteCrypto;
@@ -21,8 +21,8 @@ use crate::messages::{
     ProtocolVersion, Psk, RatchetTreeExtension, ReInit, Remove, ResumptionPskUsage, Welcome,
 };
 use crate::schedule::{
-    EpochSecrets, JoinerSecret, confirmation_tag, encrypt_group_secrets, interim_transcript_hash,
-    next_confirmed_transcript_hash, prepare_group_secrets, sign_group_info,
+    EpochSecrets, confirmation_tag, encrypt_group_secrets, interim_transcript_hash,
+    prepare_group_secrets, sign_group_info,
 };
 use crate::tree::math::{self, LeafIndex};
 use crate::tree::{LeafPolicy, RatchetTree, TreePrivateKeys, TreeView, create_path};
@@ -637,35 +637,23 @@ impl Group {
             builder.authenticated_data,
         )?;
 
-        let confirmed = next_confirmed_transcript_hash(
+        let next = self.next_epoch(
             &cs,
-            &self.interim_transcript_hash,
-            &ac.confirmed_transcript_hash_input()?,
-        )?;
-        let context = GroupContext {
-            epoch: new_epoch,
-            tree_hash: diff.tree_hash(&cs)?.into(),
-            confirmed_transcript_hash: confirmed.clone().into(),
+            &ac,
+            diff.tree_hash(&cs)?,
             extensions,
-            ..self.context.clone()
-        };
-        let gc = encode(&context)?;
-        let mut groups: Vec<&Group> = Vec::with_capacity(others.len().saturating_add(1));
-        groups.push(self);
-        groups.extend_from_slice(others);
-        let sources = PskSources {
-            external: &self.external_psks,
-            groups: &groups,
-        };
-        let psk_secret = resolve_psk_secret(&cs, &applied.psks, &sources)?;
-        let joiner = JoinerSecret::derive(
-            &cs,
-            self.keys.secrets.init_secret.as_bytes(),
-            commit_secret.as_bytes(),
-            &gc,
+            &self.keys.secrets.init_secret,
+            &commit_secret,
+            &applied.psks,
+            others,
         )?;
-        let joiner_bytes = Secret::from_slice(joiner.as_bytes());
-        let (welcome_secret, secrets) = joiner.into_epoch(&cs, psk_secret.as_bytes(), &gc)?;
+        let super::epoch::NextEpoch {
+            context,
+            confirmed,
+            joiner_secret: joiner_bytes,
+            welcome_secret,
+            secrets,
+        } = next;
         let tag = confirmation_tag(&cs, &secrets.confirmation_key, &confirmed)?;
         let mut sent_tag = tag.clone();
         builder.hooks.on_tag(&mut sent_tag);

@@ -5,6 +5,7 @@
 mod clock;
 mod commit;
 mod credentials;
+mod epoch;
 mod external;
 mod join;
 mod key_package;

@@ -8,7 +8,6 @@ use super::proposals::{
     AppliedProposals, ListOptions, ProposalCheck, QueuedProposal, apply_proposals, check_policy,
     path_required, proposal_ref, validate_proposal_list_with,
 };
-use super::psk::{PskSources, resolve_psk_secret};
 use super::state::{EpochKeys, Group, PastEpoch, PastMember};
 use crate::codec::encode;
 use crate::crypto::SuiteCrypto;
@@ -21,8 +20,8 @@ use crate::messages::{
     UpdatePath,
 };
 use crate::schedule::{
-    EpochSecrets, JoinerSecret, SecretTreeUpdate, external_init_receive, interim_transcript_hash,
-    next_confirmed_transcript_hash, verify_confirmation_tag,
+    EpochSecrets, SecretTreeUpdate, external_init_receive, interim_transcript_hash,
+    verify_confirmation_tag,
 };
 use crate::tree::math::{self, LeafIndex};
 use crate::tree::{
@@ -712,27 +711,21 @@ impl Group {
             }
             None => self.keys.secrets.init_secret.clone(),
         };
-        let confirmed = next_confirmed_transcript_hash(
+        let super::epoch::NextEpoch {
+            context,
+            confirmed,
+            secrets,
+            ..
+        } = self.next_epoch(
             cs,
-            &self.interim_transcript_hash,
-            &ac.confirmed_transcript_hash_input()?,
-        )?;
-        let context = GroupContext {
-            epoch: new_epoch,
-            tree_hash: diff.tree_hash(cs)?.into(),
-            confirmed_transcript_hash: confirmed.clone().into(),
+            ac,
+            diff.tree_hash(cs)?,
             extensions,
-            ..self.context.clone()
-        };
-        let gc = encode(&context)?;
-        let sources = PskSources {
-            external: &self.external_psks,
-            groups: &[self],
-        };
-        let psk_secret = resolve_psk_secret(cs, &applied.psks, &sources)?;
-        let joiner =
-            JoinerSecret::derive(cs, init_secret.as_bytes(), commit_secret.as_bytes(), &gc)?;
-        let (_, secrets) = joiner.into_epoch(cs, psk_secret.as_bytes(), &gc)?;
+            &init_secret,
+            &commit_secret,
+            &applied.psks,
+            &[],
+        )?;
         let tag = ac
             .auth
             .confirmation_tag
