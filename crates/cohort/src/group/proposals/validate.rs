@@ -1,117 +1,26 @@
-//! Proposals: references, proposal-list validation and application
-//! (RFC 9420 sections 12.1 to 12.3).
+//! Proposal-list validation (RFC 9420 sections 12.1, 12.2, 12.3).
 
-use super::credentials::{
+use super::super::credentials::{
     CredentialEvent, CredentialValidator, check_new_member, check_proposal_credentials,
     new_member_info, or_default, validate_credential,
 };
-use super::key_package::{ExtensionContext, check_extension_list, validate_key_package};
-use crate::codec::encode;
+use super::super::key_package::{ExtensionContext, check_extension_list, validate_key_package};
 use crate::crypto::SuiteCrypto;
-use crate::framing::{AuthenticatedContent, ContentType, Sender};
+use crate::framing::{ContentType, Sender};
 use crate::messages::{
     Capabilities, CredentialType, ExtensionType, Extensions, ExternalSenders, GroupContext,
-    KeyPackage, LeafNode, PreSharedKeyId, Proposal, ProposalType, Psk, ReInit,
-    RequiredCapabilities, ResumptionPskUsage,
+    KeyPackage, LeafNode, PreSharedKeyId, Proposal, ProposalType, Psk, RequiredCapabilities,
+    ResumptionPskUsage,
 };
 use crate::tree::math::{self, LeafIndex};
-use crate::tree::{LeafPolicy, LeafRole, RatchetTree, RequiredSet, SortedSet, TreeDiff, TreeView};
+use crate::tree::{LeafPolicy, LeafRole, RatchetTree, RequiredSet, SortedSet, TreeView};
 use crate::{Error, MisuseError, ValidationError};
 use alloc::collections::{BTreeMap, BTreeSet};
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use cohort_traits::Crypto;
 
-/// A proposal to commit, with its sender: the committer for a proposal by
-/// value, the original sender for one by reference (RFC 9420 section 12.4).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QueuedProposal {
-    /// The proposal.
-    pub proposal: Proposal,
-    /// Who sent it.
-    pub sender: Sender,
-    /// Its ProposalRef when it came by reference; `None` when by value.
-    pub reference: Option<Vec<u8>>,
-}
-
-/// The proposals of the current epoch that arrived (or were sent) on their
-/// own, for a commit to include by reference (RFC 9420 section 12.4): in
-/// arrival order, indexed by ProposalRef, so a lookup or a duplicate check
-/// costs O(log P). Bounded by
-/// [`Limits::max_cached_proposals`](super::Limits).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct ProposalCache {
-    items: Vec<QueuedProposal>,
-    by_ref: BTreeMap<Vec<u8>, usize>,
-}
-
-impl ProposalCache {
-    /// Adds `q` (which has a reference) unless a proposal with its
-    /// reference is cached already: `Ok(false)` then. A new proposal
-    /// beyond `max` is refused with [`crate::LimitError::ProposalCacheFull`].
-    pub(crate) fn insert(&mut self, q: QueuedProposal, max: usize) -> Result<bool, Error> {
-        let reference = q.reference.clone().unwrap_or_default();
-        if self.by_ref.contains_key(&reference) {
-            return Ok(false);
-        }
-        if self.items.len() >= max {
-            return Err(crate::LimitError::ProposalCacheFull { max }.into());
-        }
-        self.by_ref.insert(reference, self.items.len());
-        self.items.push(q);
-        Ok(true)
-    }
-
-    /// The cached proposal whose ProposalRef is `reference`.
-    pub(crate) fn get(&self, reference: &[u8]) -> Option<&QueuedProposal> {
-        self.by_ref.get(reference).and_then(|&i| self.items.get(i))
-    }
-
-    /// Whether `reference` is cached.
-    pub(crate) fn contains(&self, reference: &[u8]) -> bool {
-        self.by_ref.contains_key(reference)
-    }
-
-    /// Removes the proposal whose ProposalRef is `reference`; whether it
-    /// was cached.
-    pub(crate) fn remove(&mut self, reference: &[u8]) -> bool {
-        let Some(i) = self.by_ref.remove(reference) else {
-            return false;
-        };
-        if i < self.items.len() {
-            self.items.remove(i);
-        }
-        for slot in self.by_ref.values_mut() {
-            if *slot > i {
-                *slot -= 1;
-            }
-        }
-        true
-    }
-
-    /// Empties the cache (a new epoch).
-    pub(crate) fn clear(&mut self) {
-        self.items.clear();
-        self.by_ref.clear();
-    }
-}
-
-impl core::ops::Deref for ProposalCache {
-    type Target = [QueuedProposal];
-
-    fn deref(&self) -> &[QueuedProposal] {
-        &self.items
-    }
-}
-
-/// The ProposalRef of a proposal: `MakeProposalRef` over the encoded
-/// AuthenticatedContent that carried it (RFC 9420 section 5.2).
-pub fn proposal_ref<C: Crypto + ?Sized>(
-    cs: &SuiteCrypto<'_, C>,
-    ac: &AuthenticatedContent,
-) -> Result<Vec<u8>, Error> {
-    cs.make_proposal_ref(&encode(ac)?)
-}
+use super::QueuedProposal;
+use super::policy::{DEFAULT_POLICY, ProposalPolicy, check_policy};
 
 /// What a proposal list is validated against (RFC 9420 section 12.2): the
 /// group's state before the commit and who commits.
@@ -168,196 +77,6 @@ impl core::fmt::Debug for ListOptions<'_> {
             .field("policy", &self.policy.map(|_| "dyn ProposalPolicy"))
             .finish()
     }
-}
-
-/// The application's rules on proposals (RFC 9420 sections 12.1.8, 12.2):
-/// who may propose what, and which new members may add themselves.
-///
-/// A [`Group`](super::Group) consults its policy ([`GroupConfig`]'s
-/// `proposal_policy`, see [`SharedPolicy`]) wherever a proposal can enter an
-/// epoch: when it receives a proposal on its own, when it builds a commit
-/// (its own proposals and those it includes by reference), when it processes
-/// a commit (every proposal, by value or by reference), and when it joins
-/// by external commit. A refusal makes the proposal, and so any commit
-/// holding it, invalid (C-PROP-21, C-EXT-04): the message is rejected with
-/// [`ValidationError::RejectedByPolicy`] or
-/// [`ValidationError::NewMemberAddNotAuthorized`] and the group is
-/// unchanged. The policy sees only proposals that passed every check of RFC
-/// 9420 section 12.2. Every member must apply the same rules, or they will
-/// disagree on which commits are valid.
-///
-/// External commits: every proposal of an external commit (its
-/// ExternalInit, a resync's Remove, its PreSharedKeys) is put to
-/// [`ProposalPolicy::allow_proposal`] with sender `new_member_commit` and
-/// the joiner's path leaf; refusing the ExternalInit refuses external joins.
-///
-/// Both methods have defaults ([`DefaultProposalPolicy`]): every proposal
-/// of a member, an external sender or an external joiner is accepted, and a
-/// new member's Add of itself is refused, since RFC 9420 section 12.1.8
-/// makes it invalid unless the application authorizes it.
-///
-/// [`GroupConfig`]: super::GroupConfig
-pub trait ProposalPolicy: Send + Sync {
-    /// Whether `info.proposal` from `info.sender` is acceptable (C-PROP-21).
-    /// Called for every proposal except a `new_member_proposal` Add. The
-    /// default accepts.
-    fn allow_proposal(&self, info: &ProposalInfo<'_>) -> bool {
-        let _ = info;
-        true
-    }
-
-    /// Whether a new member may add itself with the Add `info.proposal`
-    /// (sender `new_member_proposal`; RFC 9420 section 12.1.8, C-EXT-04).
-    /// `info.sender_leaf` is the leaf of the KeyPackage. The default
-    /// refuses.
-    fn allow_new_member_add(&self, info: &ProposalInfo<'_>) -> bool {
-        let _ = info;
-        false
-    }
-}
-
-/// The policy a group uses when the application installs none: accept
-/// every proposal but a new member's Add of itself (see [`ProposalPolicy`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DefaultProposalPolicy;
-
-impl ProposalPolicy for DefaultProposalPolicy {}
-
-static DEFAULT_POLICY: DefaultProposalPolicy = DefaultProposalPolicy;
-
-/// A [`ProposalPolicy`] as a group's configuration holds it: shared, and
-/// [`DefaultProposalPolicy`] when empty (the default).
-///
-/// The policy is runtime configuration: [`Group::save`](super::Group::save)
-/// does not store it, and a group loaded back has the default policy until
-/// the application installs its own with
-/// [`Group::set_proposal_policy`](super::Group::set_proposal_policy).
-///
-/// Two values are equal when both are the default or both hold the same
-/// shared policy object.
-#[derive(Clone, Default)]
-pub struct SharedPolicy(Option<Arc<dyn ProposalPolicy>>);
-
-impl SharedPolicy {
-    /// Holds `policy`.
-    pub fn new<T: ProposalPolicy + 'static>(policy: T) -> Self {
-        SharedPolicy(Some(Arc::new(policy)))
-    }
-
-    /// The policy in force.
-    pub fn get(&self) -> &dyn ProposalPolicy {
-        match &self.0 {
-            Some(p) => p.as_ref(),
-            None => &DEFAULT_POLICY,
-        }
-    }
-
-    /// Whether this is the default policy (none installed).
-    pub fn is_default(&self) -> bool {
-        self.0.is_none()
-    }
-}
-
-impl From<Arc<dyn ProposalPolicy>> for SharedPolicy {
-    fn from(policy: Arc<dyn ProposalPolicy>) -> Self {
-        SharedPolicy(Some(policy))
-    }
-}
-
-impl PartialEq for SharedPolicy {
-    fn eq(&self, other: &Self) -> bool {
-        super::clock::same_hook(&self.0, &other.0)
-    }
-}
-
-impl Eq for SharedPolicy {}
-
-impl core::fmt::Debug for SharedPolicy {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(if self.is_default() {
-            "SharedPolicy(default)"
-        } else {
-            "SharedPolicy(application)"
-        })
-    }
-}
-
-/// A proposal put to a [`ProposalPolicy`], with what the application needs
-/// to judge it: its sender and the sender's leaf, the commit it is part of,
-/// and the group's current epoch.
-#[derive(Clone, Copy, Debug)]
-pub struct ProposalInfo<'a> {
-    /// The proposal.
-    pub proposal: &'a Proposal,
-    /// Who sent it (for a proposal by value, the committer).
-    pub sender: Sender,
-    /// The sender's leaf: a member's current leaf; for `new_member_proposal`
-    /// the leaf of the KeyPackage it adds; for `new_member_commit` the leaf
-    /// of the commit's UpdatePath (`None` when unknown). `None` for an
-    /// `external` sender, whose credential is in the group's
-    /// `external_senders` extension.
-    pub sender_leaf: Option<&'a LeafNode>,
-    /// Whether it came by reference.
-    pub by_reference: bool,
-    /// The committer when the proposal is checked as part of a commit;
-    /// `None` when it arrives on its own.
-    pub committer: Option<Sender>,
-    /// The commit's whole proposal list (this proposal included), or just
-    /// this proposal when it arrives on its own.
-    pub list: &'a [QueuedProposal],
-    /// The GroupContext of the current epoch.
-    pub context: &'a GroupContext,
-    /// The ratchet tree of the current epoch.
-    pub tree: &'a RatchetTree,
-}
-
-/// Puts every proposal of `list` to `policy` (RFC 9420 sections 12.1.8,
-/// 12.2; C-PROP-21, C-EXT-04): a `new_member_proposal` Add to
-/// [`ProposalPolicy::allow_new_member_add`], every other proposal to
-/// [`ProposalPolicy::allow_proposal`]. `committer` is `None` for a proposal
-/// received on its own; `path_leaf` is the leaf of an external commit's
-/// UpdatePath.
-///
-/// Errors: [`ValidationError::NewMemberAddNotAuthorized`] or
-/// [`ValidationError::RejectedByPolicy`] for the first refused proposal.
-pub fn check_policy(
-    policy: &dyn ProposalPolicy,
-    context: &GroupContext,
-    tree: &RatchetTree,
-    list: &[QueuedProposal],
-    committer: Option<Sender>,
-    path_leaf: Option<&LeafNode>,
-) -> Result<(), Error> {
-    for q in list {
-        let sender_leaf = match (&q.sender, &q.proposal) {
-            (Sender::Member(l), _) => tree.leaf(LeafIndex(*l)),
-            (Sender::NewMemberProposal, Proposal::Add(add)) => Some(&add.key_package.leaf_node),
-            (Sender::NewMemberCommit, _) => path_leaf,
-            _ => None,
-        };
-        let info = ProposalInfo {
-            proposal: &q.proposal,
-            sender: q.sender,
-            sender_leaf,
-            by_reference: q.reference.is_some(),
-            committer,
-            list,
-            context,
-            tree,
-        };
-        if q.sender == Sender::NewMemberProposal && matches!(q.proposal, Proposal::Add(_)) {
-            if !policy.allow_new_member_add(&info) {
-                return Err(ValidationError::NewMemberAddNotAuthorized.into());
-            }
-        } else if !policy.allow_proposal(&info) {
-            return Err(ValidationError::RejectedByPolicy {
-                sender_type: q.sender.sender_type().into(),
-                proposal_type: q.proposal.proposal_type().0,
-            }
-            .into());
-        }
-    }
-    Ok(())
 }
 
 /// Validates a commit's proposal list (RFC 9420 section 12.2) with default
@@ -841,22 +560,11 @@ fn check_key_uniqueness(tree: &RatchetTree, found: &Collected<'_>) -> Result<(),
     Ok(())
 }
 
-/// A member of the group after the commit.
-struct Member<'l> {
-    leaf: u32,
-    node: &'l LeafNode,
-    /// Added or updated by this commit (validated as a new leaf).
-    new: bool,
-    /// Added by this commit (does not process it).
-    added: bool,
-}
-
 /// The credential-type rule of RFC 9420 section 12.1.1 for a list that adds
-/// or updates leaves (and has no GCE or custom proposal types): every
-/// member supports every credential type in use after the commit. Same
-/// outcome, in the same order, as the member loop of [`check_members`], but
-/// the members the list leaves alone are read from the tree's credential
-/// summaries (one contiguous array) instead of their leaf nodes.
+/// or updates leaves: every member after the commit supports every
+/// credential type in use after it (C-LN-10, C-LN-11). The members the
+/// list leaves alone are read from the tree's credential summaries (one
+/// contiguous array) instead of their leaf nodes.
 fn check_credential_types(tree: &RatchetTree, found: &Collected<'_>) -> Result<(), Error> {
     // The types in use: those below 64 as a mask, any other in a set.
     let mut mask = 0u64;
@@ -945,153 +653,36 @@ fn check_members(
     required: Option<&RequiredSet>,
     group_extensions: &SortedSet<ExtensionType>,
 ) -> Result<(), Error> {
-    let new_leaves = !found.adds.is_empty() || !found.updated.is_empty();
-    if found.gce.is_none() && found.custom_types.is_empty() {
-        return if new_leaves {
-            check_credential_types(tree, found)
-        } else {
-            Ok(())
-        };
+    if !found.adds.is_empty() || !found.updated.is_empty() {
+        check_credential_types(tree, found)?;
     }
-    let existing = (0..tree.n_leaves())
-        .filter(|l| !found.removed.contains(l))
-        .filter_map(|l| match found.updated.get(&l) {
-            Some(node) => Some(Member {
-                leaf: l,
-                node,
-                new: true,
-                added: false,
-            }),
-            None => tree.leaf(LeafIndex(l)).map(|node| Member {
-                leaf: l,
-                node,
-                new: false,
-                added: false,
-            }),
-        });
-    let added = found.adds.iter().map(|kp| Member {
-        leaf: u32::MAX,
-        node: &kp.leaf_node,
-        new: true,
-        added: true,
-    });
-    let members: Vec<Member<'_>> = existing.chain(added).collect();
-
-    let in_use: SortedSet<CredentialType> = if new_leaves {
-        SortedSet::new(members.iter().map(|m| m.node.credential.credential_type()))
-    } else {
-        SortedSet::default()
-    };
+    if found.gce.is_none() && found.custom_types.is_empty() {
+        return Ok(());
+    }
+    // The members who stay and process the commit (new leaves were checked
+    // against the new extensions with the list; added members do not
+    // process it).
     let custom_types: SortedSet<ProposalType> = SortedSet::new(found.custom_types.iter().copied());
-    for m in &members {
-        let caps = &m.node.capabilities;
-        if let Some(t) = in_use.first_missing_from(&caps.credentials.0) {
-            return Err(if m.new {
-                ValidationError::LeafLacksMemberCredentialType {
-                    credential_type: t.0,
-                }
-            } else {
-                ValidationError::CredentialTypeUnsupportedByMember { leaf: m.leaf }
-            }
-            .into());
-        }
-        if found.gce.is_some() && !m.new {
+    for l in (0..tree.n_leaves()).filter(|l| !found.removed.contains(l)) {
+        let (node, updated) = match found.updated.get(&l) {
+            Some(node) => (*node, true),
+            None => match tree.leaf(LeafIndex(l)) {
+                Some(node) => (node, false),
+                None => continue,
+            },
+        };
+        let caps = &node.capabilities;
+        if found.gce.is_some() && !updated {
             if required.is_some_and(|r| !r.met_by(caps)) {
-                return Err(ValidationError::GceRequiredCapabilitiesUnmet { leaf: m.leaf }.into());
+                return Err(ValidationError::GceRequiredCapabilitiesUnmet { leaf: l }.into());
             }
             if unsupported_extension(caps, group_extensions).is_some() {
-                return Err(ValidationError::GceExtensionUnsupported { leaf: m.leaf }.into());
+                return Err(ValidationError::GceExtensionUnsupported { leaf: l }.into());
             }
         }
-        if !m.added
-            && let Some(t) = custom_types.first_missing_from(&caps.proposals.0)
-        {
+        if let Some(t) = custom_types.first_missing_from(&caps.proposals.0) {
             return Err(ValidationError::UnsupportedProposalType { proposal_type: t.0 }.into());
         }
     }
     Ok(())
-}
-
-/// Whether a commit covering `list` must carry an UpdatePath (RFC 9420
-/// section 12.4): when the list is empty, or holds a proposal of a type
-/// whose "Path Required" registry column says Y (update, remove,
-/// external_init, group_context_extensions); unknown types count as
-/// requiring one.
-pub fn path_required(list: &[QueuedProposal]) -> bool {
-    list.is_empty()
-        || list
-            .iter()
-            .any(|q| q.proposal.proposal_type().path_required().unwrap_or(true))
-}
-
-/// What applying a proposal list did (RFC 9420 section 12.3).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AppliedProposals {
-    /// The new group context extensions, if the list replaces them.
-    pub extensions: Option<Extensions>,
-    /// The leaves replaced by Updates.
-    pub updated: Vec<LeafIndex>,
-    /// The removed leaves, with the leaf nodes they held.
-    pub removed: Vec<(LeafIndex, LeafNode)>,
-    /// The added members' leaves and KeyPackages, in list order.
-    pub added: Vec<(LeafIndex, KeyPackage)>,
-    /// The PSKs to inject, in list order.
-    pub psks: Vec<PreSharedKeyId>,
-    /// The ExternalInit's `kem_output`, for the init secret (section 8.3).
-    pub external_init: Option<Vec<u8>>,
-    /// The ReInit to carry out after the commit (section 11.2).
-    pub reinit: Option<ReInit>,
-}
-
-/// Applies a validated proposal list to `diff` in the order of RFC 9420
-/// section 12.3 (C-PROP-23): GroupContextExtensions, Updates (each
-/// replacing its sender's leaf), Removes, Adds in list order (each taking
-/// the leftmost blank leaf), then PSKs in list order, ExternalInit and
-/// ReInit are noted. The base tree is not touched.
-pub fn apply_proposals(
-    diff: &mut TreeDiff<'_>,
-    list: &[QueuedProposal],
-) -> Result<AppliedProposals, Error> {
-    let mut out = AppliedProposals::default();
-    for q in list {
-        if let Proposal::GroupContextExtensions(gce) = &q.proposal {
-            out.extensions = Some(gce.extensions.clone());
-        }
-    }
-    for q in list {
-        if let Proposal::Update(update) = &q.proposal {
-            let leaf = q
-                .sender
-                .leaf_index()
-                .ok_or(ValidationError::SenderNotMember)?;
-            diff.update_leaf(leaf, update.leaf_node.clone())?;
-            out.updated.push(leaf);
-        }
-    }
-    for q in list {
-        if let Proposal::Remove(remove) = &q.proposal {
-            let leaf = remove.leaf();
-            let old = diff
-                .leaf(leaf)
-                .cloned()
-                .ok_or(ValidationError::RemovedLeafBlank { leaf: leaf.0 })?;
-            diff.remove_leaf(leaf)?;
-            out.removed.push((leaf, old));
-        }
-    }
-    for q in list {
-        if let Proposal::Add(add) = &q.proposal {
-            let leaf = diff.add_leaf(add.key_package.leaf_node.clone())?;
-            out.added.push((leaf, add.key_package.clone()));
-        }
-    }
-    for q in list {
-        match &q.proposal {
-            Proposal::PreSharedKey(psk) => out.psks.push(psk.psk.clone()),
-            Proposal::ExternalInit(init) => out.external_init = Some(init.kem_output.0.clone()),
-            Proposal::ReInit(reinit) => out.reinit = Some(reinit.clone()),
-            _ => {}
-        }
-    }
-    Ok(out)
 }

@@ -1,0 +1,93 @@
+//! Applying a validated proposal list (RFC 9420 sections 12.3, 12.4).
+
+use crate::messages::{Extensions, KeyPackage, LeafNode, PreSharedKeyId, Proposal, ReInit};
+use crate::tree::math::LeafIndex;
+use crate::tree::{TreeDiff, TreeView};
+use crate::{Error, ValidationError};
+use alloc::vec::Vec;
+
+use super::QueuedProposal;
+
+/// Whether a commit covering `list` must carry an UpdatePath (RFC 9420
+/// section 12.4): when the list is empty, or holds a proposal of a type
+/// whose "Path Required" registry column says Y (update, remove,
+/// external_init, group_context_extensions); unknown types count as
+/// requiring one.
+pub fn path_required(list: &[QueuedProposal]) -> bool {
+    list.is_empty()
+        || list
+            .iter()
+            .any(|q| q.proposal.proposal_type().path_required().unwrap_or(true))
+}
+
+/// What applying a proposal list did (RFC 9420 section 12.3).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppliedProposals {
+    /// The new group context extensions, if the list replaces them.
+    pub extensions: Option<Extensions>,
+    /// The leaves replaced by Updates.
+    pub updated: Vec<LeafIndex>,
+    /// The removed leaves, with the leaf nodes they held.
+    pub removed: Vec<(LeafIndex, LeafNode)>,
+    /// The added members' leaves and KeyPackages, in list order.
+    pub added: Vec<(LeafIndex, KeyPackage)>,
+    /// The PSKs to inject, in list order.
+    pub psks: Vec<PreSharedKeyId>,
+    /// The ExternalInit's `kem_output`, for the init secret (section 8.3).
+    pub external_init: Option<Vec<u8>>,
+    /// The ReInit to carry out after the commit (section 11.2).
+    pub reinit: Option<ReInit>,
+}
+
+/// Applies a validated proposal list to `diff` in the order of RFC 9420
+/// section 12.3 (C-PROP-23): GroupContextExtensions, Updates (each
+/// replacing its sender's leaf), Removes, Adds in list order (each taking
+/// the leftmost blank leaf), then PSKs in list order, ExternalInit and
+/// ReInit are noted. The base tree is not touched.
+pub fn apply_proposals(
+    diff: &mut TreeDiff<'_>,
+    list: &[QueuedProposal],
+) -> Result<AppliedProposals, Error> {
+    let mut out = AppliedProposals::default();
+    for q in list {
+        if let Proposal::GroupContextExtensions(gce) = &q.proposal {
+            out.extensions = Some(gce.extensions.clone());
+        }
+    }
+    for q in list {
+        if let Proposal::Update(update) = &q.proposal {
+            let leaf = q
+                .sender
+                .leaf_index()
+                .ok_or(ValidationError::SenderNotMember)?;
+            diff.update_leaf(leaf, update.leaf_node.clone())?;
+            out.updated.push(leaf);
+        }
+    }
+    for q in list {
+        if let Proposal::Remove(remove) = &q.proposal {
+            let leaf = remove.leaf();
+            let old = diff
+                .leaf(leaf)
+                .cloned()
+                .ok_or(ValidationError::RemovedLeafBlank { leaf: leaf.0 })?;
+            diff.remove_leaf(leaf)?;
+            out.removed.push((leaf, old));
+        }
+    }
+    for q in list {
+        if let Proposal::Add(add) = &q.proposal {
+            let leaf = diff.add_leaf(add.key_package.leaf_node.clone())?;
+            out.added.push((leaf, add.key_package.clone()));
+        }
+    }
+    for q in list {
+        match &q.proposal {
+            Proposal::PreSharedKey(psk) => out.psks.push(psk.psk.clone()),
+            Proposal::ExternalInit(init) => out.external_init = Some(init.kem_output.0.clone()),
+            Proposal::ReInit(reinit) => out.reinit = Some(reinit.clone()),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
