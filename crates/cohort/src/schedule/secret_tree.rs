@@ -469,7 +469,7 @@ impl SecretTree {
     /// it is now (RFC 9420 section 9.2: consumed secrets stay deleted):
     /// - if the leaf's ratchets exist (derived before the lookup or since),
     ///   only the consumed generation is merged into the ratchet of its
-    ///   kind ([`SenderRatchet::merge_consumed`]), whatever else that
+    ///   kind (`SenderRatchet::merge_consumed`), whatever else that
     ///   ratchet consumed meanwhile;
     /// - otherwise the leaf's ratchets are derived here as the lookup
     ///   derived them: the lowest stored ancestor of the leaf is deleted and

@@ -13,7 +13,7 @@ use super::QueuedProposal;
 /// The application's rules on proposals (RFC 9420 sections 12.1.8, 12.2):
 /// who may propose what, and which new members may add themselves.
 ///
-/// A [`Group`](super::Group) consults its policy ([`GroupConfig`]'s
+/// A [`Group`](crate::group::Group) consults its policy ([`GroupConfig`]'s
 /// `proposal_policy`, see [`SharedPolicy`]) wherever a proposal can enter an
 /// epoch: when it receives a proposal on its own, when it builds a commit
 /// (its own proposals and those it includes by reference), when it processes
@@ -36,7 +36,7 @@ use super::QueuedProposal;
 /// new member's Add of itself is refused, since RFC 9420 section 12.1.8
 /// makes it invalid unless the application authorizes it.
 ///
-/// [`GroupConfig`]: super::GroupConfig
+/// [`GroupConfig`]: crate::group::GroupConfig
 pub trait ProposalPolicy: Send + Sync {
     /// Whether `info.proposal` from `info.sender` is acceptable (C-PROP-21).
     /// Called for every proposal except a `new_member_proposal` Add. The
@@ -68,10 +68,10 @@ pub(crate) static DEFAULT_POLICY: DefaultProposalPolicy = DefaultProposalPolicy;
 /// A [`ProposalPolicy`] as a group's configuration holds it: shared, and
 /// [`DefaultProposalPolicy`] when empty (the default).
 ///
-/// The policy is runtime configuration: [`Group::save`](super::Group::save)
+/// The policy is runtime configuration: [`Group::save`](crate::group::Group::save)
 /// does not store it, and a group loaded back has the default policy until
 /// the application installs its own with
-/// [`Group::set_proposal_policy`](super::Group::set_proposal_policy).
+/// [`Group::set_proposal_policy`](crate::group::Group::set_proposal_policy).
 ///
 /// Two values are equal when both are the default or both hold the same
 /// shared policy object.

@@ -57,10 +57,10 @@ pub struct ListOptions<'a> {
     /// brings in (see [`CredentialValidator`]) and, for a resync, decides
     /// whether the path leaf presents an identity acceptable for the
     /// removed member (C-EXT-15). `None` applies
-    /// [`DefaultCredentialValidator`](super::DefaultCredentialValidator).
+    /// [`DefaultCredentialValidator`](crate::group::DefaultCredentialValidator).
     pub credentials: Option<&'a dyn CredentialValidator>,
     /// The application's proposal policy (C-PROP-21, C-EXT-04). `None`
-    /// applies [`DefaultProposalPolicy`], which refuses new members'
+    /// applies [`DefaultProposalPolicy`](crate::group::DefaultProposalPolicy), which refuses new members'
     /// self-Adds.
     pub policy: Option<&'a dyn ProposalPolicy>,
 }
@@ -126,7 +126,7 @@ pub fn validate_proposal_list<C: Crypto + ?Sized>(
 /// members processing the commit (C-PROP-19).
 ///
 /// Then the Authentication Service, `options.credentials`
-/// ([`DefaultCredentialValidator`](super::DefaultCredentialValidator) when
+/// ([`DefaultCredentialValidator`](crate::group::DefaultCredentialValidator) when
 /// none is given; RFC 9420 section 5.3.1): each Add's credential
 /// (C-CRED-03, C-CRED-05), each Update's new credential and its successor
 /// rule (C-CRED-06, C-CRED-10), the external senders a
@@ -136,7 +136,7 @@ pub fn validate_proposal_list<C: Crypto + ?Sized>(
 ///
 /// Last, the application's rules (C-PROP-21, C-EXT-04: who may add, which
 /// new members may add themselves): every proposal is put to
-/// `options.policy` (see [`check_policy`]), [`DefaultProposalPolicy`] when
+/// `options.policy` (see [`check_policy`]), [`DefaultProposalPolicy`](crate::group::DefaultProposalPolicy) when
 /// none is given.
 pub fn validate_proposal_list_with<C: Crypto + ?Sized>(
     check: &ProposalCheck<'_, C>,
