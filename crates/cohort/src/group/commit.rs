@@ -1,37 +1,31 @@
-//! Creating groups and commits, and sending application messages (RFC 9420
-//! sections 11, 12.4.1 and 12.4.3).
+//! Building commits (RFC 9420 section 12.4.1): the builder, the commit with
+//! its path, key schedule step and Welcome.
 
-use super::key_package::{KeyPackageBundle, key_package_ref};
+use super::key_package::key_package_ref;
 use super::process::{OwnPath, StagedCommit};
 use super::proposals::{
     ListOptions, ProposalCheck, QueuedProposal, apply_proposals, path_required,
     validate_proposal_list_with,
 };
 use super::psk::fresh_nonce;
-use super::state::{EpochKeys, Group, GroupConfig, PendingUpdate};
-use crate::codec::{VarBytes, VarVec, encode};
-use crate::crypto::SuiteCrypto;
-use crate::framing::{
-    self, AuthenticatedContent, FramedContent, FramedContentBody, MlsMessage, MlsMessageBody,
-    Sender, WireFormat,
-};
+use super::state::Group;
+use crate::codec::{VarVec, encode};
+use crate::framing::{AuthenticatedContent, FramedContentBody, MlsMessage, MlsMessageBody, Sender};
 use crate::messages::{
-    Add, Commit, ExtensionContent, Extensions, ExternalPub, GroupContext, GroupInfo, GroupSecrets,
-    KeyPackage, LeafNodeSource, PathSecret, PreSharedKeyId, Proposal, ProposalOrRef,
-    ProtocolVersion, Psk, RatchetTreeExtension, ReInit, Remove, ResumptionPskUsage, Welcome,
+    Add, Commit, Extensions, GroupContext, GroupSecrets, KeyPackage, PathSecret, PreSharedKeyId,
+    Proposal, ProposalOrRef, Psk, ReInit, Remove, ResumptionPskUsage, Welcome,
 };
 use crate::schedule::{
-    EpochSecrets, confirmation_tag, encrypt_group_secrets, interim_transcript_hash,
-    prepare_group_secrets, sign_group_info,
+    confirmation_tag, encrypt_group_secrets, interim_transcript_hash, prepare_group_secrets,
 };
 use crate::tree::math::{self, LeafIndex};
-use crate::tree::{LeafPolicy, RatchetTree, TreePrivateKeys, TreeView, create_path};
+use crate::tree::{LeafPolicy, TreeView, create_path};
 use crate::{Error, MisuseError, ValidationError};
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet};
 #[cfg(feature = "test-utils")]
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use cohort_traits::{Provider, Rand, Secret, Signer};
+use cohort_traits::{Provider, Secret, Signer};
 
 /// The messages a commit produces.
 #[derive(Debug, Clone)]
@@ -200,242 +194,13 @@ impl CommitBuilder {
 }
 
 impl Group {
-    /// Creates a one-member group (RFC 9420 section 11) from the creator's
-    /// KeyPackage: its leaf is leaf 0, and the first epoch secret is fresh
-    /// randomness.
-    pub fn create<P: Provider>(
-        provider: &P,
-        own: &KeyPackageBundle,
-        group_id: Vec<u8>,
-        extensions: Extensions,
-        config: GroupConfig,
-    ) -> Result<Group, Error> {
-        config.validate()?;
-        let suite = own.key_package.cipher_suite;
-        let cs = SuiteCrypto::new(provider.crypto(), suite)?;
-        let tree = RatchetTree::new(&cs, own.key_package.leaf_node.clone())?;
-        let required = crate::tree::RequiredSet::of(&extensions)?;
-        let policy = LeafPolicy {
-            required: required.as_ref(),
-            max_extensions: config.limits.max_extensions_per_leaf,
-            ..Default::default()
-        };
-        tree.validate_with(&cs, &group_id, &policy)?;
-        let context = GroupContext {
-            version: ProtocolVersion::MLS10,
-            cipher_suite: suite,
-            group_id: group_id.into(),
-            epoch: 0,
-            tree_hash: tree.tree_hash().to_vec().into(),
-            confirmed_transcript_hash: VarBytes::default(),
-            extensions,
-        };
-        let mut epoch_secret = alloc::vec![0u8; cs.hash_len()];
-        provider.rand().fill(&mut epoch_secret)?;
-        let secrets = EpochSecrets::derive(&cs, &Secret::new(epoch_secret))?;
-        let tag = confirmation_tag(&cs, &secrets.confirmation_key, &[])?;
-        let interim = interim_transcript_hash(&cs, &[], &tag)?;
-        let mut resumption_psks = BTreeMap::new();
-        resumption_psks.insert(0, secrets.resumption_psk.clone());
-        let keys = EpochKeys::new(secrets, tree.n_leaves(), config.ratchet)?;
-        Ok(Group {
-            suite,
-            context,
-            tree,
-            own_leaf: LeafIndex(0),
-            private_keys: TreePrivateKeys::new(LeafIndex(0), own.encryption_private_key.clone()),
-            keys,
-            interim_transcript_hash: interim,
-            confirmation_tag: tag,
-            proposals: Default::default(),
-            past_epochs: VecDeque::new(),
-            resumption_psks,
-            external_psks: BTreeMap::new(),
-            config,
-            active: true,
-            pending_reinit: None,
-            pending_updates: Vec::new(),
-            pending_commit: None,
-            unsaved: super::persist::Unsaved::everything(),
-            reserved: [0, 0],
-        })
-    }
-
-    /// A builder for this member's next commit.
+    /// A builder for this member's next commit (the pending proposals
+    /// included by reference unless turned off).
     pub fn commit(&self) -> CommitBuilder {
         CommitBuilder {
             include_pending: true,
             ..Default::default()
         }
-    }
-
-    /// Signs content of this member for the current epoch.
-    fn sign_own<P: Provider>(
-        &self,
-        cs: &SuiteCrypto<'_, P::Crypto>,
-        signer: &dyn Signer,
-        wire_format: WireFormat,
-        body: FramedContentBody,
-        authenticated_data: Vec<u8>,
-    ) -> Result<AuthenticatedContent, Error> {
-        let content = FramedContent {
-            group_id: self.context.group_id.clone(),
-            epoch: self.context.epoch,
-            sender: Sender::Member(self.own_leaf.0),
-            authenticated_data: authenticated_data.into(),
-            body,
-        };
-        framing::sign_content(cs, signer, wire_format, content, Some(&self.context))
-    }
-
-    /// Protects signed content of this member as the wire format it was
-    /// signed for; private messages consume a ratchet generation.
-    fn protect_own<P: Provider>(
-        &mut self,
-        cs: &SuiteCrypto<'_, P::Crypto>,
-        provider: &P,
-        ac: AuthenticatedContent,
-    ) -> Result<MlsMessage, Error> {
-        let body = if ac.wire_format == WireFormat::PRIVATE_MESSAGE {
-            let mut plain_len = Vec::new();
-            ac.content.body.encode_body(&mut plain_len)?;
-            let padding = self
-                .config
-                .padding_for(plain_len.len().saturating_add(ac.auth.signature.0.len()));
-            let (msg, update) = framing::protect_private(
-                cs,
-                provider.rand(),
-                &self.keys.secret_tree,
-                &self.keys.secrets.sender_data_secret,
-                &ac,
-                padding,
-            )?;
-            let kind = match ac.content.body {
-                FramedContentBody::Application(_) => crate::schedule::ContentKind::Application,
-                _ => crate::schedule::ContentKind::Handshake,
-            };
-            self.apply_sent(kind, update);
-            MlsMessageBody::PrivateMessage(msg)
-        } else {
-            MlsMessageBody::PublicMessage(framing::protect_public(
-                cs,
-                &self.keys.secrets.membership_key,
-                &self.context,
-                ac,
-            )?)
-        };
-        Ok(MlsMessage::new(body))
-    }
-
-    /// Encrypts application data as a PrivateMessage (RFC 9420 section 6.3).
-    /// Refused while proposals of this epoch are pending: they must be
-    /// committed first (RFC 9420 section 12.4; C-COMMIT-10).
-    pub fn encrypt<P: Provider>(
-        &mut self,
-        provider: &P,
-        signer: &dyn Signer,
-        data: &[u8],
-        authenticated_data: &[u8],
-    ) -> Result<MlsMessage, Error> {
-        self.ensure_can_send()?;
-        if !self.proposals.is_empty() {
-            return Err(MisuseError::PendingProposals.into());
-        }
-        let cs = self.cs(provider.crypto())?;
-        let ac = self.sign_own::<P>(
-            &cs,
-            signer,
-            WireFormat::PRIVATE_MESSAGE,
-            FramedContentBody::Application(data.to_vec().into()),
-            authenticated_data.to_vec(),
-        )?;
-        self.protect_own(&cs, provider, ac)
-    }
-
-    /// Sends a proposal (RFC 9420 section 12.1) and caches it, so this
-    /// member's next commit includes it by reference.
-    pub fn propose<P: Provider>(
-        &mut self,
-        provider: &P,
-        signer: &dyn Signer,
-        proposal: Proposal,
-    ) -> Result<MlsMessage, Error> {
-        self.ensure_can_send()?;
-        let cs = self.cs(provider.crypto())?;
-        let wire_format = self.config.handshake_wire_format();
-        let ac = self.sign_own::<P>(
-            &cs,
-            signer,
-            wire_format,
-            FramedContentBody::Proposal(proposal.clone()),
-            Vec::new(),
-        )?;
-        let reference = super::proposals::proposal_ref(&cs, &ac)?;
-        if !self.proposals.contains(&reference)
-            && self.proposals.len() >= self.config.limits.max_cached_proposals
-        {
-            return Err(crate::LimitError::ProposalCacheFull {
-                max: self.config.limits.max_cached_proposals,
-            }
-            .into());
-        }
-        let msg = self.protect_own(&cs, provider, ac)?;
-        self.proposals.insert(
-            QueuedProposal {
-                proposal,
-                sender: Sender::Member(self.own_leaf.0),
-                reference: Some(reference),
-            },
-            self.config.limits.max_cached_proposals,
-        )?;
-        self.unsaved.state = true;
-        Ok(msg)
-    }
-
-    /// Proposes an Update of this member's leaf (RFC 9420 section 12.1.2):
-    /// a fresh HPKE key pair, with the credential, signature key,
-    /// capabilities and extensions of the current leaf. The private key is
-    /// kept until the epoch ends, so this member can process the commit of
-    /// another member that includes the Update. (A member's own commit
-    /// replaces its own Update by its UpdatePath.)
-    pub fn propose_update<P: Provider>(
-        &mut self,
-        provider: &P,
-        signer: &dyn Signer,
-    ) -> Result<MlsMessage, Error> {
-        self.ensure_can_send()?;
-        let cs = self.cs(provider.crypto())?;
-        let mut leaf = self
-            .tree
-            .leaf(self.own_leaf)
-            .ok_or(ValidationError::SenderNotMember)?
-            .clone();
-        if signer.public_key() != leaf.signature_key.as_slice() {
-            return Err(MisuseError::SignerMismatch.into());
-        }
-        let mut bytes = alloc::vec![0u8; cs.hash_len()];
-        provider.rand().fill(&mut bytes)?;
-        let ikm = Secret::new(bytes);
-        let (private_key, public_key) = cs.derive_key_pair(ikm.as_bytes())?;
-        leaf.encryption_key = public_key.clone().into();
-        leaf.leaf_node_source = LeafNodeSource::Update;
-        let tbs = leaf.to_be_signed(Some((self.context.group_id.as_slice(), self.own_leaf)))?;
-        leaf.signature = cs
-            .sign_with_label(signer, crate::tree::LEAF_LABEL, &tbs)?
-            .into();
-        let msg = self.propose(
-            provider,
-            signer,
-            Proposal::Update(alloc::boxed::Box::new(crate::messages::Update {
-                leaf_node: leaf,
-            })),
-        )?;
-        self.pending_updates.push(PendingUpdate {
-            encryption_key: public_key,
-            private_key,
-        });
-        self.unsaved.state = true;
-        Ok(msg)
     }
 
     /// Builds and signs a commit (RFC 9420 section 12.4.1), with a Welcome
@@ -669,7 +434,7 @@ impl Group {
                 .ratchet_tree_extension
                 .then(|| diff.encode_extension())
                 .transpose()?;
-            let group_info = signed_group_info(
+            let group_info = super::group_info::signed_group_info(
                 &cs,
                 signer,
                 self.own_leaf,
@@ -774,70 +539,6 @@ pub(crate) struct Built {
     pub(crate) staged: StagedCommit,
     pub(crate) content: AuthenticatedContent,
     pub(crate) own: OwnPath,
-}
-
-impl Group {
-    /// A GroupInfo of the current epoch signed by this member (RFC 9420
-    /// section 12.4.3), for new members joining by external commit: it
-    /// carries the `external_pub` extension and, when `with_ratchet_tree`,
-    /// the tree in a `ratchet_tree` extension (otherwise the joiner gets the
-    /// tree out of band).
-    pub fn group_info<P: Provider>(
-        &self,
-        provider: &P,
-        signer: &dyn Signer,
-        with_ratchet_tree: bool,
-    ) -> Result<MlsMessage, Error> {
-        self.ensure_active()?;
-        let cs = self.cs(provider.crypto())?;
-        let tree_nodes = with_ratchet_tree
-            .then(|| self.tree.encode_extension())
-            .transpose()?;
-        let gi = signed_group_info(
-            &cs,
-            signer,
-            self.own_leaf,
-            self.context.clone(),
-            tree_nodes,
-            &self.keys.secrets,
-            &self.confirmation_tag,
-        )?;
-        Ok(MlsMessage::new(MlsMessageBody::GroupInfo(gi)))
-    }
-}
-
-/// A GroupInfo for `context` (RFC 9420 section 12.4.3): the ratchet tree
-/// extension when its encoded content `tree_nodes` is given, the epoch's `external_pub`, the
-/// confirmation tag, signed by the member at `leaf` (C-GI-04).
-fn signed_group_info<C: cohort_traits::Crypto + ?Sized>(
-    cs: &SuiteCrypto<'_, C>,
-    signer: &dyn Signer,
-    leaf: LeafIndex,
-    context: GroupContext,
-    tree_nodes: Option<Vec<u8>>,
-    secrets: &EpochSecrets,
-    tag: &[u8],
-) -> Result<GroupInfo, Error> {
-    let mut extensions = Extensions::default();
-    if let Some(nodes) = tree_nodes {
-        extensions.push_encoded(
-            <RatchetTreeExtension as ExtensionContent>::EXTENSION_TYPE,
-            nodes,
-        );
-    }
-    let (_, external_pub) = secrets.external_key_pair(cs)?;
-    extensions.push(&ExternalPub {
-        external_pub: external_pub.into(),
-    })?;
-    let mut group_info = GroupInfo {
-        group_context: context,
-        extensions,
-        confirmation_tag: tag.to_vec().into(),
-        signer: leaf.0,
-        signature: VarBytes::default(),
-    };
-    sign_group_info(cs, signer, &mut group_info)?;
-    Ok(group_info)
 }
 
 /// A PreSharedKey proposal for `psk` with `nonce`.

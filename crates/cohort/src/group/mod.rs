@@ -4,9 +4,11 @@
 
 mod clock;
 mod commit;
+mod create;
 mod credentials;
 mod epoch;
 mod external;
+mod group_info;
 mod join;
 mod key_package;
 mod key_package_store;
@@ -17,6 +19,7 @@ mod process;
 mod proposals;
 mod psk;
 mod resume;
+mod send;
 mod state;
 #[cfg(feature = "test-utils")]
 mod test_utils;
