@@ -4,8 +4,11 @@
 //! database's size on disk beside the timings.
 //!
 //! A save is one transaction with `synchronous = FULL` (an fsync per
-//! commit in WAL mode); a load decodes the record and recomputes every
-//! tree hash.
+//! commit in WAL mode), writing every record of the group; a load decodes
+//! them and recomputes every tree hash. Beside them, what a member writes
+//! per message (`Group::save_changes_as`): reading one writes the sender's
+//! ratchet record, sending one writes its own reserved ratchet once every
+//! 32 messages.
 
 use cohort::crypto::SuiteCrypto;
 use cohort::group::{Group, GroupConfig, KeyPackageBuilder, KeyPackageBundle, group_state_key};
@@ -14,7 +17,7 @@ use cohort_basic_credential::SignatureKeyPair;
 use cohort_rust_crypto::{RustCrypto, SeededRand};
 use cohort_sqlite_storage::SqliteStorage;
 use cohort_traits::{Ciphersuite, ProviderBundle, RecordKind, Storage};
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -46,8 +49,15 @@ fn file_len(path: &Path, suffix: &str) -> u64 {
 }
 
 /// The creator's state of a group of `n` members, made by one commit that
-/// adds everyone else.
-fn member_state(p: &P, n: usize) -> Group {
+/// adds everyone else, with its signer and the signer of member 1.
+fn member_state(
+    p: &P,
+    n: usize,
+) -> (
+    Group,
+    SignatureKeyPair<RustCrypto>,
+    SignatureKeyPair<RustCrypto>,
+) {
     let cs = SuiteCrypto::new(&p.crypto, SUITE).unwrap();
     let kp = |i: usize| -> (SignatureKeyPair<RustCrypto>, KeyPackageBundle) {
         let s =
@@ -67,12 +77,17 @@ fn member_state(p: &P, n: usize) -> Group {
     )
     .unwrap();
     let mut b = g.commit();
+    let mut second = None;
     for i in 1..n {
-        b = b.add_member(kp(i).1.key_package);
+        let (s, kp) = kp(i);
+        if i == 1 {
+            second = Some(s);
+        }
+        b = b.add_member(kp.key_package);
     }
     let (_, staged) = g.create_commit(p, &signer, b).unwrap();
     g.merge_staged_commit(staged).unwrap();
-    g
+    (g, signer, second.unwrap())
 }
 
 fn storage(c: &mut Criterion) {
@@ -89,30 +104,72 @@ fn storage(c: &mut Criterion) {
             SeededRand::from_u64(n as u64),
             SqliteStorage::open(&path).unwrap(),
         );
-        let g = member_state(&p, n);
+        let (mut g, own_signer, second) = member_state(&p, n);
         let id = g.group_id().to_vec();
         g.save_as(&p, CLIENT).unwrap();
-        let record = p
+        g.save_changes_as(&p, CLIENT).unwrap();
+        // Every record the save wrote: state, tree, secret tree, ratchets.
+        let records: usize = [
+            RecordKind::GroupState,
+            RecordKind::Tree,
+            RecordKind::SecretTree,
+            RecordKind::SenderRatchets,
+            RecordKind::PastEpoch,
+        ]
+        .into_iter()
+        .flat_map(|kind| {
+            let p = &p;
+            p.storage
+                .list_keys(kind, b"")
+                .unwrap()
+                .into_iter()
+                .map(move |k| p.storage.get(kind, &k).unwrap().unwrap().len())
+        })
+        .sum();
+        let state = p
             .storage
             .get(
                 RecordKind::GroupState,
                 &group_state_key(CLIENT, &id).unwrap(),
             )
             .unwrap()
-            .unwrap();
+            .unwrap()
+            .len();
         bench.bench_with_input(BenchmarkId::new("save", n), &n, |b, _| {
             b.iter(|| g.save_as(&p, CLIENT).unwrap())
         });
         bench.bench_with_input(BenchmarkId::new("load", n), &n, |b, _| {
             b.iter(|| black_box(Group::load_as(&p, CLIENT, &id).unwrap().unwrap()))
         });
+        // Member 1 sends; the member reads each message and stores it.
+        let mut sender = g.impersonate(cohort::tree::math::LeafIndex(1)).unwrap();
+        bench.bench_with_input(BenchmarkId::new("read_message_and_store", n), &n, |b, _| {
+            b.iter_batched(
+                || {
+                    sender
+                        .encrypt(&p, &second, b"a short message", b"")
+                        .unwrap()
+                },
+                |msg| {
+                    g.process(&p, &msg).unwrap();
+                    g.save_changes_as(&p, CLIENT).unwrap();
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        bench.bench_with_input(BenchmarkId::new("send_message_and_store", n), &n, |b, _| {
+            b.iter(|| {
+                let m = g.encrypt(&p, &own_signer, b"a short message", b"").unwrap();
+                g.save_changes_as(&p, CLIENT).unwrap();
+                black_box(m)
+            })
+        });
         let wal = file_len(&path, "-wal");
         // Closing the last connection checkpoints the WAL into the file.
         drop(p);
         println!(
-            "storage/sqlite/{n}: record {} bytes; on disk: database {} bytes after \
-             checkpoint (WAL {wal} bytes before)",
-            record.len(),
+            "storage/sqlite/{n}: records {records} bytes (state record {state}); on disk: \
+             database {} bytes after checkpoint (WAL {wal} bytes before)",
             file_len(&path, "") + file_len(&path, "-wal"),
         );
         remove_db(&path);
