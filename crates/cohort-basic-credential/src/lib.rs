@@ -10,18 +10,26 @@
 )]
 
 use cohort::messages::Credential;
-use cohort_traits::{Crypto, CryptoError, Rand, Secret, SignatureScheme, Signer, SignerError};
+use cohort_traits::{
+    Crypto, CryptoError, PreparedSigningKey, Rand, Secret, SignatureScheme, Signer, SignerError,
+};
 use std::fmt;
+use std::sync::Arc;
 
 /// A signature key pair in memory, signing with a crypto provider.
 ///
-/// The private key is zeroized on drop and redacted from `Debug`.
+/// The key is decoded once, when the pair is made, into the provider's
+/// [`PreparedSigningKey`] (for Ed25519 the hashed, expanded key), so a
+/// signature costs only the signing itself. The private key and its
+/// expanded form are zeroized on drop and redacted from `Debug`; clones
+/// share the expanded key.
 #[derive(Clone)]
 pub struct SignatureKeyPair<C: Crypto> {
     crypto: C,
     scheme: SignatureScheme,
     private_key: Secret,
     public_key: Vec<u8>,
+    prepared: Option<Arc<dyn PreparedSigningKey>>,
 }
 
 impl<C: Crypto> SignatureKeyPair<C> {
@@ -32,11 +40,13 @@ impl<C: Crypto> SignatureKeyPair<C> {
         rand: &dyn Rand,
     ) -> Result<Self, CryptoError> {
         let (private_key, public_key) = crypto.signature_key_generate(scheme, rand)?;
+        let prepared = crypto.prepare_signing_key(scheme, private_key.as_bytes())?;
         Ok(SignatureKeyPair {
             crypto,
             scheme,
             private_key,
             public_key,
+            prepared,
         })
     }
 
@@ -47,11 +57,13 @@ impl<C: Crypto> SignatureKeyPair<C> {
         private_key: Secret,
     ) -> Result<Self, CryptoError> {
         let public_key = crypto.signature_public_key(scheme, private_key.as_bytes())?;
+        let prepared = crypto.prepare_signing_key(scheme, private_key.as_bytes())?;
         Ok(SignatureKeyPair {
             crypto,
             scheme,
             private_key,
             public_key,
+            prepared,
         })
     }
 
@@ -76,9 +88,13 @@ impl<C: Crypto> Signer for SignatureKeyPair<C> {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError> {
-        self.crypto
-            .sign(self.scheme, self.private_key.as_bytes(), message)
-            .map_err(|_| SignerError::SigningFailed)
+        match &self.prepared {
+            Some(key) => key.sign(message),
+            None => self
+                .crypto
+                .sign(self.scheme, self.private_key.as_bytes(), message),
+        }
+        .map_err(|_| SignerError::SigningFailed)
     }
 }
 
@@ -88,6 +104,7 @@ impl<C: Crypto> fmt::Debug for SignatureKeyPair<C> {
             .field("scheme", &self.scheme)
             .field("public_key", &self.public_key)
             .field("private_key", &"[redacted]")
+            .field("prepared", &self.prepared.is_some())
             .finish()
     }
 }

@@ -46,6 +46,7 @@ fn check<C: Crypto + ?Sized>(cs: &SuiteCrypto<'_, C>, case: &Value) -> Result<()
     let group_secrets = decrypt_group_secrets(
         cs,
         &hex(case, "init_priv")?,
+        Some(key_package.init_key.as_slice()),
         secrets,
         welcome.encrypted_group_info.as_slice(),
     )

@@ -109,7 +109,7 @@ fn check(provider: &str, crypto: &dyn Crypto, v: &Vector) {
     let info = hpke.prepare_info(&h(INFO)).unwrap();
     let (enc, mut sender) = hpke.setup_base_s_derand(&h(v.ikm_e), &pk_r, &info).unwrap();
     assert_eq!(enc, out.enc);
-    let mut receiver = hpke.setup_base_r(&enc, &h(v.sk_rm), &info).unwrap();
+    let mut receiver = hpke.setup_base_r(&enc, &h(v.sk_rm), None, &info).unwrap();
     for c in [&sender, &receiver] {
         assert_eq!(c.key().as_bytes(), h(v.key), "{ctx}: key");
         assert_eq!(c.base_nonce().as_bytes(), h(v.base_nonce), "{ctx}");

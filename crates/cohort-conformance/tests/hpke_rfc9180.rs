@@ -126,7 +126,9 @@ fn check_provider(provider: &str, crypto: &dyn Crypto, lines: &[&str], expected:
             .setup_base_s_derand(&h(s, "ikmE"), &h(s, "pkRm"), &info)
             .unwrap();
         assert_eq!(enc, h(s, "enc"));
-        let mut receiver = hpke.setup_base_r(&enc, &h(s, "skRm"), &info).unwrap();
+        let mut receiver = hpke
+            .setup_base_r(&enc, &h(s, "skRm"), Some(&h(s, "pkRm")), &info)
+            .unwrap();
         for ctx in [&sender, &receiver] {
             assert_eq!(ctx.exporter_secret().as_bytes(), h(s, "exporter_secret"));
             if aead != AeadId::EXPORT_ONLY {

@@ -1536,6 +1536,7 @@ fn mutated_welcome(f: &Fixture, m: &MutatedWelcome) -> Option<Welcome> {
     let mut secrets = decrypt_group_secrets(
         &ctx.cs,
         joiner.init_private_key.as_bytes(),
+        None,
         &entry,
         w.encrypted_group_info.as_slice(),
     )

@@ -235,6 +235,7 @@ pub(crate) fn group_secrets_for(welcome: &Welcome, kp: &KeyPackageBundle) -> Gro
     cohort::schedule::decrypt_group_secrets(
         &cs,
         kp.init_private_key.as_bytes(),
+        None,
         entry,
         welcome.encrypted_group_info.as_slice(),
     )

@@ -1,18 +1,15 @@
-//! The DHKEMs of RFC 9180 (X25519 and the NIST curves through `hpke`, X448
-//! through [`crate::x448_kem`]) and the post-quantum KEMs X-Wing and
+//! The DHKEMs of RFC 9180 (X25519 and X448 through [`crate::dhkem`], the
+//! NIST curves through `hpke`) and the post-quantum KEMs X-Wing and
 //! ML-KEM-1024 through `hpke` (draft-ietf-hpke-pq: seed private keys,
 //! `DeriveKeyPair` by SHAKE256 `LabeledDerive`).
 
-use cohort_traits::{CryptoError, KdfId, KemId, KemOutput, Secret};
-use hpke::kem::{
-    DhP256HkdfSha256, DhP384HkdfSha384, DhP521HkdfSha512, MlKem1024, X25519HkdfSha256, XWing,
-};
+use cohort_traits::{CryptoError, KemId, KemOutput, Secret};
+use hpke::kem::{DhP256HkdfSha256, DhP384HkdfSha384, DhP521HkdfSha512, MlKem1024, XWing};
 use hpke::{Deserializable, Kem, Serializable};
 use zeroize::Zeroize;
 
-use crate::hash::labeled;
+use crate::dhkem::{self, X448, X25519};
 use crate::rng::FixedBytes;
-use crate::x448_kem;
 
 /// Copies a serialized private key into a [`Secret`] and wipes the original.
 fn to_secret<T: Serializable>(value: &T) -> Secret {
@@ -60,25 +57,14 @@ fn hpke_decap<K: Kem>(enc: &[u8], private_key: &[u8]) -> Result<Secret, CryptoEr
     Ok(Secret::from_slice(&shared.0))
 }
 
-/// `DeriveKeyPair` for X25519, returning the private key as `LabeledExpand`
-/// produced it (unclamped, as in the RFC 9180 test vectors; `hpke` clamps it
-/// whenever it is deserialized, so both forms are the same key).
-fn x25519_derive(ikm: &[u8]) -> Result<(Secret, Vec<u8>), CryptoError> {
-    let (kem, kdf) = (KemId::DHKEM_X25519, KdfId::HKDF_SHA256);
-    let dkp_prk = labeled::extract(kem, kdf, b"", b"dkp_prk", ikm)?;
-    let sk = labeled::expand(kem, kdf, dkp_prk.as_bytes(), b"sk", b"", 32)?;
-    let pk = hpke_public_key::<X25519HkdfSha256>(sk.as_bytes())?;
-    Ok((sk, pk))
-}
-
 /// `DeriveKeyPair(ikm)`.
 pub(crate) fn derive_key_pair(kem: KemId, ikm: &[u8]) -> Result<(Secret, Vec<u8>), CryptoError> {
     match kem {
-        KemId::DHKEM_X25519 => x25519_derive(ikm),
+        KemId::DHKEM_X25519 => dhkem::derive_key_pair::<X25519>(ikm),
         KemId::DHKEM_P256 => Ok(hpke_derive::<DhP256HkdfSha256>(ikm)),
         KemId::DHKEM_P384 => Ok(hpke_derive::<DhP384HkdfSha384>(ikm)),
         KemId::DHKEM_P521 => Ok(hpke_derive::<DhP521HkdfSha512>(ikm)),
-        KemId::DHKEM_X448 => x448_kem::derive_key_pair(ikm),
+        KemId::DHKEM_X448 => dhkem::derive_key_pair::<X448>(ikm),
         KemId::XWING => Ok(hpke_derive::<XWing>(ikm)),
         KemId::ML_KEM_1024 => Ok(hpke_derive::<MlKem1024>(ikm)),
         other => Err(CryptoError::UnsupportedKem(other)),
@@ -112,11 +98,11 @@ pub(crate) fn public_key(kem: KemId, private_key: &[u8]) -> Result<Vec<u8>, Cryp
     let private_key = normalize_private_key(kem, private_key)?;
     let private_key = private_key.as_bytes();
     match kem {
-        KemId::DHKEM_X25519 => hpke_public_key::<X25519HkdfSha256>(private_key),
+        KemId::DHKEM_X25519 => dhkem::public_key::<X25519>(private_key),
         KemId::DHKEM_P256 => hpke_public_key::<DhP256HkdfSha256>(private_key),
         KemId::DHKEM_P384 => hpke_public_key::<DhP384HkdfSha384>(private_key),
         KemId::DHKEM_P521 => hpke_public_key::<DhP521HkdfSha512>(private_key),
-        KemId::DHKEM_X448 => x448_kem::public_key(private_key),
+        KemId::DHKEM_X448 => dhkem::public_key::<X448>(private_key),
         KemId::XWING => hpke_public_key::<XWing>(private_key),
         KemId::ML_KEM_1024 => hpke_public_key::<MlKem1024>(private_key),
         other => Err(CryptoError::UnsupportedKem(other)),
@@ -131,27 +117,33 @@ pub(crate) fn encap(
     randomness: &[u8],
 ) -> Result<KemOutput, CryptoError> {
     match kem {
-        KemId::DHKEM_X25519 => hpke_encap::<X25519HkdfSha256>(public_key, randomness),
+        KemId::DHKEM_X25519 => dhkem::encap::<X25519>(public_key, randomness),
         KemId::DHKEM_P256 => hpke_encap::<DhP256HkdfSha256>(public_key, randomness),
         KemId::DHKEM_P384 => hpke_encap::<DhP384HkdfSha384>(public_key, randomness),
         KemId::DHKEM_P521 => hpke_encap::<DhP521HkdfSha512>(public_key, randomness),
-        KemId::DHKEM_X448 => x448_kem::encap(public_key, randomness),
+        KemId::DHKEM_X448 => dhkem::encap::<X448>(public_key, randomness),
         KemId::XWING => hpke_encap::<XWing>(public_key, randomness),
         KemId::ML_KEM_1024 => hpke_encap::<MlKem1024>(public_key, randomness),
         other => Err(CryptoError::UnsupportedKem(other)),
     }
 }
 
-/// `Decap(enc, skR)`.
-pub(crate) fn decap(kem: KemId, enc: &[u8], private_key: &[u8]) -> Result<Secret, CryptoError> {
+/// `Decap(enc, skR)`; the Montgomery DHKEMs use `known_public_key`
+/// (`pkR`) instead of recomputing it, the other KEMs ignore it.
+pub(crate) fn decap(
+    kem: KemId,
+    enc: &[u8],
+    private_key: &[u8],
+    known_public_key: Option<&[u8]>,
+) -> Result<Secret, CryptoError> {
     let private_key = normalize_private_key(kem, private_key)?;
     let private_key = private_key.as_bytes();
     match kem {
-        KemId::DHKEM_X25519 => hpke_decap::<X25519HkdfSha256>(enc, private_key),
+        KemId::DHKEM_X25519 => dhkem::decap::<X25519>(enc, private_key, known_public_key),
         KemId::DHKEM_P256 => hpke_decap::<DhP256HkdfSha256>(enc, private_key),
         KemId::DHKEM_P384 => hpke_decap::<DhP384HkdfSha384>(enc, private_key),
         KemId::DHKEM_P521 => hpke_decap::<DhP521HkdfSha512>(enc, private_key),
-        KemId::DHKEM_X448 => x448_kem::decap(enc, private_key),
+        KemId::DHKEM_X448 => dhkem::decap::<X448>(enc, private_key, known_public_key),
         KemId::XWING => hpke_decap::<XWing>(enc, private_key),
         KemId::ML_KEM_1024 => hpke_decap::<MlKem1024>(enc, private_key),
         other => Err(CryptoError::UnsupportedKem(other)),

@@ -1,5 +1,6 @@
 //! A [`Crypto`] and [`Rand`] provider for Cohort built on the RustCrypto
-//! crates (plus `hpke` for the DHKEMs over X25519 and the NIST curves).
+//! crates (plus `hpke` for the DHKEMs over the NIST curves and the
+//! post-quantum KEMs).
 //!
 //! [`RustCrypto`] implements every algorithm of the seven RFC 9420 cipher
 //! suites (0x0001 to 0x0007) and of the post-quantum suites 0x004D (X-Wing)
@@ -18,8 +19,11 @@
 //! Nsk)`. ML-DSA-87 (`ml-dsa`) keys are the 32-byte seed; signing is pure
 //! ML-DSA with an empty context, deterministic variant.
 //!
-//! DHKEM(X448, HKDF-SHA512) is implemented in this crate from RFC 9180
-//! section 4.1 on top of the `x448` crate, since no HPKE crate provides it.
+//! DHKEM(X25519, HKDF-SHA256) and DHKEM(X448, HKDF-SHA512) are implemented
+//! in this crate from RFC 9180 section 4.1 on `x25519-dalek` and `x448`:
+//! one fixed-base multiplication per `Encap` (the ephemeral public key),
+//! none in `Decap` when the caller gives the recipient's public key
+//! ([`Crypto::kem_decap_with_public_key`]).
 //!
 //! Randomness: [`RustCrypto`] itself implements [`Rand`] from the operating
 //! system's generator; [`SeededRand`] is a deterministic ChaCha20 generator for
@@ -36,16 +40,17 @@
 )]
 
 mod aead;
+mod dhkem;
 mod hash;
 mod kem;
 mod rng;
 mod sig;
-mod x448_kem;
 
 use cohort_traits::{
-    AeadId, Ciphersuite, Crypto, CryptoError, HashAlgorithm, KdfId, KemId, KemOutput, Rand,
-    RandError, Secret, SignatureScheme,
+    AeadId, Ciphersuite, Crypto, CryptoError, HashAlgorithm, KdfId, KemId, KemOutput,
+    PreparedSigningKey, Rand, RandError, Secret, SignatureScheme,
 };
+use std::sync::Arc;
 
 pub use rng::SeededRand;
 
@@ -151,7 +156,17 @@ impl Crypto for RustCrypto {
     }
 
     fn kem_decap(&self, kem: KemId, enc: &[u8], private_key: &[u8]) -> Result<Secret, CryptoError> {
-        kem::decap(kem, enc, private_key)
+        kem::decap(kem, enc, private_key, None)
+    }
+
+    fn kem_decap_with_public_key(
+        &self,
+        kem: KemId,
+        enc: &[u8],
+        private_key: &[u8],
+        public_key: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        kem::decap(kem, enc, private_key, Some(public_key))
     }
 
     fn signature_key_generate(
@@ -176,7 +191,7 @@ impl Crypto for RustCrypto {
         private_key: &[u8],
         message: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
-        sig::sign(scheme, private_key, message)
+        sig::prepare(scheme, private_key)?.sign(message)
     }
 
     fn verify(
@@ -187,5 +202,13 @@ impl Crypto for RustCrypto {
         signature: &[u8],
     ) -> Result<(), CryptoError> {
         sig::verify(scheme, public_key, message, signature)
+    }
+
+    fn prepare_signing_key(
+        &self,
+        scheme: SignatureScheme,
+        private_key: &[u8],
+    ) -> Result<Option<Arc<dyn PreparedSigningKey>>, CryptoError> {
+        Ok(Some(Arc::new(sig::prepare(scheme, private_key)?)))
     }
 }

@@ -38,20 +38,64 @@ pub(crate) fn public_key(
     }
 }
 
-/// Signs `message`.
-pub(crate) fn sign(
+/// A private key decoded once (for Ed25519 also hashed and its public key
+/// computed; for ML-DSA expanded from the seed). Every variant's key type
+/// wipes itself on drop.
+enum PreparedKey {
+    Ed25519(ed25519_dalek::SigningKey),
+    Ed448(Box<ed448_goldilocks::SigningKey>),
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    P521(p521::ecdsa::SigningKey),
+    MlDsa87(Box<ml_dsa::SigningKey<ml_dsa::MlDsa87>>),
+}
+
+/// A decoded signing key: [`cohort_traits::PreparedSigningKey`] for this
+/// provider, and the one path every signature takes.
+pub(crate) struct Prepared {
+    scheme: SignatureScheme,
+    key: PreparedKey,
+}
+
+/// Decodes `private_key` for signing with `scheme`.
+pub(crate) fn prepare(
     scheme: SignatureScheme,
     private_key: &[u8],
-    message: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
-    match scheme {
-        SignatureScheme::ED25519 => ed25519::sign(private_key, message),
-        SignatureScheme::ED448 => ed448::sign(private_key, message),
-        SignatureScheme::ECDSA_SECP256R1_SHA256 => ecdsa_p256::sign(private_key, message),
-        SignatureScheme::ECDSA_SECP384R1_SHA384 => ecdsa_p384::sign(private_key, message),
-        SignatureScheme::ECDSA_SECP521R1_SHA512 => ecdsa_p521::sign(private_key, message),
-        SignatureScheme::MLDSA87 => mldsa87::sign(private_key, message),
-        other => Err(CryptoError::UnsupportedSignatureScheme(other)),
+) -> Result<Prepared, CryptoError> {
+    let key = match scheme {
+        SignatureScheme::ED25519 => PreparedKey::Ed25519(ed25519::signing_key(private_key)?),
+        SignatureScheme::ED448 => PreparedKey::Ed448(Box::new(ed448::signing_key(private_key)?)),
+        SignatureScheme::ECDSA_SECP256R1_SHA256 => {
+            PreparedKey::P256(ecdsa_p256::signing_key(private_key)?)
+        }
+        SignatureScheme::ECDSA_SECP384R1_SHA384 => {
+            PreparedKey::P384(ecdsa_p384::signing_key(private_key)?)
+        }
+        SignatureScheme::ECDSA_SECP521R1_SHA512 => {
+            PreparedKey::P521(ecdsa_p521::signing_key(private_key)?)
+        }
+        SignatureScheme::MLDSA87 => {
+            PreparedKey::MlDsa87(Box::new(mldsa87::signing_key(private_key)?))
+        }
+        other => return Err(CryptoError::UnsupportedSignatureScheme(other)),
+    };
+    Ok(Prepared { scheme, key })
+}
+
+impl cohort_traits::PreparedSigningKey for Prepared {
+    fn scheme(&self) -> SignatureScheme {
+        self.scheme
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        match &self.key {
+            PreparedKey::Ed25519(key) => ed25519::sign(key, message),
+            PreparedKey::Ed448(key) => ed448::sign(key, message),
+            PreparedKey::P256(key) => ecdsa_p256::sign(key, message),
+            PreparedKey::P384(key) => ecdsa_p384::sign(key, message),
+            PreparedKey::P521(key) => ecdsa_p521::sign(key, message),
+            PreparedKey::MlDsa87(key) => mldsa87::sign(key, message),
+        }
     }
 }
 
@@ -90,7 +134,7 @@ mod ed25519 {
     use super::*;
     use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
-    fn signing_key(private_key: &[u8]) -> Result<SigningKey, CryptoError> {
+    pub(super) fn signing_key(private_key: &[u8]) -> Result<SigningKey, CryptoError> {
         let seed =
             <&[u8; 32]>::try_from(private_key).map_err(|_| CryptoError::InvalidPrivateKey)?;
         Ok(SigningKey::from_bytes(seed))
@@ -109,8 +153,8 @@ mod ed25519 {
             .to_vec())
     }
 
-    pub(super) fn sign(private_key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let sig = signing_key(private_key)?
+    pub(super) fn sign(key: &SigningKey, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let sig = key
             .try_sign(message)
             .map_err(|_| CryptoError::SigningFailed)?;
         Ok(sig.to_bytes().to_vec())
@@ -136,7 +180,7 @@ mod ed448 {
         PUBLIC_KEY_LENGTH, SECRET_KEY_LENGTH, Signature, SigningKey, VerifyingKey,
     };
 
-    fn signing_key(private_key: &[u8]) -> Result<SigningKey, CryptoError> {
+    pub(super) fn signing_key(private_key: &[u8]) -> Result<SigningKey, CryptoError> {
         SigningKey::try_from(private_key).map_err(|_| CryptoError::InvalidPrivateKey)
     }
 
@@ -154,8 +198,8 @@ mod ed448 {
     }
 
     /// Pure Ed448 with an empty context (RFC 8032 section 5.2).
-    pub(super) fn sign(private_key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let sig: Signature = signing_key(private_key)?
+    pub(super) fn sign(key: &SigningKey, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let sig: Signature = key
             .try_sign(message)
             .map_err(|_| CryptoError::SigningFailed)?;
         Ok(sig.to_bytes().to_vec())
@@ -196,7 +240,7 @@ macro_rules! ecdsa_module {
             /// Decodes a big-endian scalar. Encodings shorter than the field
             /// (leading zero bytes dropped, as some implementations write
             /// them) are left-padded; longer or empty ones are refused.
-            fn signing_key(private_key: &[u8]) -> Result<SigningKey, CryptoError> {
+            pub(super) fn signing_key(private_key: &[u8]) -> Result<SigningKey, CryptoError> {
                 let pad = FIELD_LEN
                     .checked_sub(private_key.len())
                     .filter(|_| !private_key.is_empty())
@@ -239,8 +283,8 @@ macro_rules! ecdsa_module {
                 Ok(encode_public(&signing_key(private_key)?))
             }
 
-            pub(super) fn sign(private_key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-                let sig: DerSignature = signing_key(private_key)?
+            pub(super) fn sign(key: &SigningKey, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+                let sig: DerSignature = key
                     .try_sign(message)
                     .map_err(|_| CryptoError::SigningFailed)?;
                 Ok(sig.as_bytes().to_vec())
@@ -286,7 +330,7 @@ mod mldsa87 {
     const CONTEXT: &[u8] = b"";
 
     /// The signing key of a 32-byte seed (exactly 32 bytes).
-    fn signing_key(private_key: &[u8]) -> Result<SigningKey<MlDsa87>, CryptoError> {
+    pub(super) fn signing_key(private_key: &[u8]) -> Result<SigningKey<MlDsa87>, CryptoError> {
         let seed = <[u8; 32]>::try_from(private_key)
             .map(Zeroizing::new)
             .map_err(|_| CryptoError::InvalidPrivateKey)?;
@@ -307,8 +351,8 @@ mod mldsa87 {
         Ok(encode_public(&signing_key(private_key)?))
     }
 
-    pub(super) fn sign(private_key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let sig = signing_key(private_key)?
+    pub(super) fn sign(key: &SigningKey<MlDsa87>, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let sig = key
             .expanded_key()
             .sign_deterministic(message, CONTEXT)
             .map_err(|_| CryptoError::SigningFailed)?;

@@ -190,6 +190,19 @@ fn kem_all_suites() {
             c.kem_decap(kem, &out.enc, sk.as_bytes()).unwrap(),
             out.shared_secret
         );
+        // With the recipient's public key given: the same secret for the
+        // right key; for the Montgomery DHKEMs, whose KEM context the key
+        // enters, a different secret for a wrong one.
+        assert_eq!(
+            c.kem_decap_with_public_key(kem, &out.enc, sk.as_bytes(), &pk)
+                .unwrap(),
+            out.shared_secret
+        );
+        let (_, wrong_pk) = c.kem_derive_key_pair(kem, b"not the recipient").unwrap();
+        let with_wrong = c.kem_decap_with_public_key(kem, &out.enc, sk.as_bytes(), &wrong_pk);
+        if [KemId::DHKEM_X25519, KemId::DHKEM_X448].contains(&kem) {
+            assert_ne!(with_wrong.unwrap(), out.shared_secret, "{cs}");
+        }
         let (sk2, _) = c.kem_derive_key_pair(kem, b"someone else").unwrap();
         assert_ne!(
             c.kem_decap(kem, &out.enc, sk2.as_bytes()).unwrap(),
@@ -288,6 +301,19 @@ fn signatures_all_suites() {
         }
         // Deterministic signing (EdDSA, RFC 6979 ECDSA, deterministic ML-DSA).
         assert_eq!(c.sign(scheme, sk.as_bytes(), msg).unwrap(), sig);
+        // A prepared key signs exactly as `sign` does.
+        let prepared = c
+            .prepare_signing_key(scheme, sk.as_bytes())
+            .unwrap()
+            .expect("this provider prepares every scheme");
+        assert_eq!(prepared.scheme(), scheme);
+        assert_eq!(prepared.sign(msg).unwrap(), sig, "{cs}");
+        assert_eq!(
+            c.prepare_signing_key(scheme, &[sk.as_bytes(), &[0u8]].concat())
+                .err(),
+            Some(CryptoError::InvalidPrivateKey),
+            "{cs}"
+        );
         c.verify(scheme, &pk, msg, &sig).unwrap();
 
         let bad = CryptoError::InvalidSignature;

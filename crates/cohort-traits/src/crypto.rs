@@ -1,6 +1,7 @@
 use crate::{
     AeadId, Ciphersuite, HashAlgorithm, KdfId, KemId, Rand, RandError, Secret, SignatureScheme,
 };
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// A failure of a cryptographic primitive.
@@ -61,6 +62,19 @@ pub struct KemOutput {
     pub shared_secret: Secret,
     /// The encapsulated key `enc`, sent to the recipient.
     pub enc: Vec<u8>,
+}
+
+/// A private signature key decoded and expanded once, for repeated signing.
+///
+/// Decoding a key can cost as much as a signature (an Ed25519 key is hashed
+/// and its public key recomputed; an ML-DSA key is expanded from its seed).
+/// Implementations wipe the expanded key when dropped.
+pub trait PreparedSigningKey: Send + Sync {
+    /// The signature scheme of the key.
+    fn scheme(&self) -> SignatureScheme;
+    /// Signs `message`, exactly as [`Crypto::sign`] would with the key this
+    /// was prepared from.
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError>;
 }
 
 /// Cryptographic primitives for the cipher suites a provider supports.
@@ -141,6 +155,22 @@ pub trait Crypto: Send + Sync {
     /// `Decap(enc, skR)`.
     fn kem_decap(&self, kem: KemId, enc: &[u8], private_key: &[u8]) -> Result<Secret, CryptoError>;
 
+    /// `Decap(enc, skR)` for a caller that also holds `pkR`, the public key
+    /// of `private_key`, so that a DHKEM need not recompute it for its KEM
+    /// context (RFC 9180 section 4.1). A `public_key` that is not the one of
+    /// `private_key` gives a wrong shared secret, never a weaker one. The
+    /// default ignores `public_key`.
+    fn kem_decap_with_public_key(
+        &self,
+        kem: KemId,
+        enc: &[u8],
+        private_key: &[u8],
+        public_key: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        let _ = public_key;
+        self.kem_decap(kem, enc, private_key)
+    }
+
     /// Generates a signature key pair: (private key, public key).
     fn signature_key_generate(
         &self,
@@ -172,6 +202,18 @@ pub trait Crypto: Send + Sync {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), CryptoError>;
+
+    /// Decodes `private_key` once for repeated signing, or `None` when this
+    /// provider has nothing to gain from it (callers then use
+    /// [`Crypto::sign`]). The default returns `None`.
+    fn prepare_signing_key(
+        &self,
+        scheme: SignatureScheme,
+        private_key: &[u8],
+    ) -> Result<Option<Arc<dyn PreparedSigningKey>>, CryptoError> {
+        let _ = (scheme, private_key);
+        Ok(None)
+    }
 }
 
 /// Shared references to and boxes of a provider are providers (a box lets
@@ -244,6 +286,15 @@ impl<T: Crypto + ?Sized> Crypto for $($wrapper)* {
     fn kem_decap(&self, kem: KemId, enc: &[u8], private_key: &[u8]) -> Result<Secret, CryptoError> {
         (**self).kem_decap(kem, enc, private_key)
     }
+    fn kem_decap_with_public_key(
+        &self,
+        kem: KemId,
+        enc: &[u8],
+        private_key: &[u8],
+        public_key: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        (**self).kem_decap_with_public_key(kem, enc, private_key, public_key)
+    }
     fn signature_key_generate(
         &self,
         scheme: SignatureScheme,
@@ -274,6 +325,13 @@ impl<T: Crypto + ?Sized> Crypto for $($wrapper)* {
         signature: &[u8],
     ) -> Result<(), CryptoError> {
         (**self).verify(scheme, public_key, message, signature)
+    }
+    fn prepare_signing_key(
+        &self,
+        scheme: SignatureScheme,
+        private_key: &[u8],
+    ) -> Result<Option<Arc<dyn PreparedSigningKey>>, CryptoError> {
+        (**self).prepare_signing_key(scheme, private_key)
     }
 }
     };

@@ -108,7 +108,7 @@ mod signer;
 mod storage;
 mod suite;
 
-pub use crypto::{Crypto, CryptoError, KemOutput};
+pub use crypto::{Crypto, CryptoError, KemOutput, PreparedSigningKey};
 pub use provider::{Provider, ProviderBundle};
 pub use rand::{Rand, RandError};
 pub use secret::Secret;

@@ -24,7 +24,7 @@ use cohort_rust_crypto::{RustCrypto, SeededRand};
 
 use cohort_traits::{
     AeadId, Ciphersuite, Crypto, CryptoError, HashAlgorithm, KdfId, KemId, KemOutput,
-    ProviderBundle, Rand, Secret, SignatureScheme, Signer,
+    PreparedSigningKey, ProviderBundle, Rand, Secret, SignatureScheme, Signer,
 };
 use criterion::measurement::WallTime;
 use criterion::{
@@ -49,6 +49,30 @@ struct Counts {
     decap: AtomicU64,
     derive: AtomicU64,
     signed_bytes: AtomicU64,
+}
+
+impl Counts {
+    fn count_sign(&self, message: &[u8]) {
+        Counting::bump(&self.sign);
+        self.signed_bytes
+            .fetch_add(message.len() as u64, Ordering::Relaxed);
+    }
+}
+
+/// A prepared signing key whose signatures are counted.
+struct CountingKey {
+    inner: Arc<dyn PreparedSigningKey>,
+    counts: Arc<Counts>,
+}
+
+impl PreparedSigningKey for CountingKey {
+    fn scheme(&self) -> SignatureScheme {
+        self.inner.scheme()
+    }
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.counts.count_sign(message);
+        self.inner.sign(message)
+    }
 }
 
 /// RustCrypto, counting its public-key operations.
@@ -153,6 +177,17 @@ impl Crypto for Counting {
         Self::bump(&self.counts.decap);
         self.inner.kem_decap(kem, enc, private_key)
     }
+    fn kem_decap_with_public_key(
+        &self,
+        kem: KemId,
+        enc: &[u8],
+        private_key: &[u8],
+        public_key: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        Self::bump(&self.counts.decap);
+        self.inner
+            .kem_decap_with_public_key(kem, enc, private_key, public_key)
+    }
     fn signature_key_generate(
         &self,
         scheme: SignatureScheme,
@@ -173,11 +208,21 @@ impl Crypto for Counting {
         private_key: &[u8],
         message: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
-        Self::bump(&self.counts.sign);
-        self.counts
-            .signed_bytes
-            .fetch_add(message.len() as u64, Ordering::Relaxed);
+        self.counts.count_sign(message);
         self.inner.sign(scheme, private_key, message)
+    }
+    fn prepare_signing_key(
+        &self,
+        scheme: SignatureScheme,
+        private_key: &[u8],
+    ) -> Result<Option<Arc<dyn PreparedSigningKey>>, CryptoError> {
+        let inner = self.inner.prepare_signing_key(scheme, private_key)?;
+        Ok(inner.map(|inner| {
+            Arc::new(CountingKey {
+                inner,
+                counts: self.counts.clone(),
+            }) as Arc<dyn PreparedSigningKey>
+        }))
     }
     fn verify(
         &self,

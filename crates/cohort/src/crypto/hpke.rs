@@ -182,14 +182,21 @@ impl<'a, C: Crypto + ?Sized> Hpke<'a, C> {
         Ok((out.enc, ctx))
     }
 
-    /// `SetupBaseR`: the recipient context.
+    /// `SetupBaseR`: the recipient context. `pk_r`, the public key of
+    /// `sk_r` when the caller has it, spares the KEM from recomputing it.
     pub fn setup_base_r(
         &self,
         enc: &[u8],
         sk_r: &[u8],
+        pk_r: Option<&[u8]>,
         info: &PreparedInfo,
     ) -> Result<Context<'a, C>, Error> {
-        let shared_secret = self.crypto.kem_decap(self.kem, enc, sk_r)?;
+        let shared_secret = match pk_r {
+            Some(pk_r) => self
+                .crypto
+                .kem_decap_with_public_key(self.kem, enc, sk_r, pk_r)?,
+            None => self.crypto.kem_decap(self.kem, enc, sk_r)?,
+        };
         self.key_schedule(shared_secret.as_bytes(), info)
     }
 
@@ -207,16 +214,17 @@ impl<'a, C: Crypto + ?Sized> Hpke<'a, C> {
         Ok((enc, ct))
     }
 
-    /// `OpenBase` (single shot).
+    /// `OpenBase` (single shot); `pk_r` as for [`Hpke::setup_base_r`].
     pub fn open_base(
         &self,
         enc: &[u8],
         sk_r: &[u8],
+        pk_r: Option<&[u8]>,
         info: &PreparedInfo,
         aad: &[u8],
         ciphertext: &[u8],
     ) -> Result<Secret, Error> {
-        let mut ctx = self.setup_base_r(enc, sk_r, info)?;
+        let mut ctx = self.setup_base_r(enc, sk_r, pk_r, info)?;
         ctx.open(aad, ciphertext)
     }
 }

@@ -290,10 +290,25 @@ impl<'a, C: Crypto + ?Sized> SuiteCrypto<'a, C> {
         kem_output: &[u8],
         ciphertext: &[u8],
     ) -> Result<Secret, Error> {
+        self.decrypt_with_label_for(private_key, None, label, context, kem_output, ciphertext)
+    }
+
+    /// [`SuiteCrypto::decrypt_with_label`] for a recipient that also holds
+    /// its public key (a tree node's or a KeyPackage's `init_key`), which
+    /// the KEM then need not recompute.
+    pub fn decrypt_with_label_for(
+        &self,
+        private_key: &[u8],
+        public_key: Option<&[u8]>,
+        label: &[u8],
+        context: &[u8],
+        kem_output: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Secret, Error> {
         let info = Self::encrypt_context(label, context)?;
         let hpke = self.hpke();
         let info = hpke.prepare_info(&info)?;
-        hpke.open_base(kem_output, private_key, &info, &[], ciphertext)
+        hpke.open_base(kem_output, private_key, public_key, &info, &[], ciphertext)
     }
 
     /// `DeriveKeyPair(ikm)` of the suite's KEM: (private key, public key).

@@ -134,6 +134,7 @@ pub(crate) fn join_inner<P: Provider>(
     let group_secrets = decrypt_group_secrets(
         &cs,
         key_package.init_private_key.as_bytes(),
+        Some(kp.init_key.as_slice()),
         secrets,
         welcome.encrypted_group_info.as_slice(),
     )?;

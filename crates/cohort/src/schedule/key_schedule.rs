@@ -232,7 +232,7 @@ pub fn external_init_receive<C: Crypto + ?Sized>(
 ) -> Result<Secret, Error> {
     let hpke = external_hpke(cs);
     let info = hpke.prepare_info(&[])?;
-    let ctx = hpke.setup_base_r(kem_output, external_priv, &info)?;
+    let ctx = hpke.setup_base_r(kem_output, external_priv, None, &info)?;
     ctx.export(EXTERNAL_INIT_LABEL, cs.hash_len())
 }
 

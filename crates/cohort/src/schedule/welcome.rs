@@ -62,16 +62,20 @@ pub fn encode_group_secrets(secrets: &GroupSecrets) -> Result<Secret, Error> {
 }
 
 /// Opens a new member's GroupSecrets with its init private key (C-WEL-03).
+///
+/// `init_public_key` is the KeyPackage's `init_key` when the caller has it.
 pub fn decrypt_group_secrets<C: Crypto + ?Sized>(
     cs: &SuiteCrypto<'_, C>,
     init_private_key: &[u8],
+    init_public_key: Option<&[u8]>,
     secrets: &EncryptedGroupSecrets,
     encrypted_group_info: &[u8],
 ) -> Result<GroupSecrets, Error> {
     let ct = &secrets.encrypted_group_secrets;
     let plaintext = cs
-        .decrypt_with_label(
+        .decrypt_with_label_for(
             init_private_key,
+            init_public_key,
             WELCOME_LABEL,
             encrypted_group_info,
             ct.kem_output.as_slice(),

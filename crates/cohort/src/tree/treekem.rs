@@ -437,9 +437,14 @@ pub fn decrypt_path<T: TreeView + ?Sized, C: Crypto + ?Sized>(
         .0
         .get(slot)
         .ok_or(ValidationError::UpdatePathCiphertextCount)?;
+    let public_key = resolution
+        .get(slot)
+        .map(|r| node_key(tree, *r))
+        .transpose()?;
     let decrypted = cs
-        .decrypt_with_label(
+        .decrypt_with_label_for(
             key.as_bytes(),
+            public_key,
             PATH_LABEL,
             group_context,
             ct.kem_output.as_slice(),

@@ -340,6 +340,7 @@ pub fn group_secrets(
     cohort::schedule::decrypt_group_secrets(
         &cs,
         kp.init_private_key.as_bytes(),
+        None,
         welcome.secrets_for(&kp_ref).unwrap(),
         welcome.encrypted_group_info.as_slice(),
     )
