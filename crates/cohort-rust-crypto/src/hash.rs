@@ -49,14 +49,12 @@ pub(crate) fn hmac(alg: HashAlgorithm, key: &[u8], data: &[u8]) -> Result<Secret
     })
 }
 
-/// `HKDF-Extract(salt, ikm)`.
+/// `HKDF-Extract(salt, ikm)`: `HMAC-Hash(salt, IKM)` (RFC 5869 section
+/// 2.2). An empty salt is the same HMAC key as `HashLen` zero bytes, since
+/// HMAC pads its key with zeros. Computed as that one HMAC: `hkdf`'s
+/// `Hkdf::extract` also keys an expander the caller would discard.
 pub(crate) fn hkdf_extract(kdf: KdfId, salt: &[u8], ikm: &[u8]) -> Result<Secret, CryptoError> {
-    with_hash!(kdf_hash(kdf)?, H => {
-        let (mut prk, _) = Hkdf::<H>::extract(Some(salt), ikm);
-        let out = Secret::from_slice(&prk);
-        prk.as_mut_slice().zeroize();
-        Ok(out)
-    })
+    hmac(kdf_hash(kdf)?, salt, ikm)
 }
 
 /// `HKDF-Expand(prk, info, len)`.

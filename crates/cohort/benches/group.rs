@@ -338,8 +338,9 @@ fn crypto_baseline(c: &mut Criterion) {
     g.bench_function("hpke_open", |b| {
         b.iter(|| {
             black_box(
-                cs.decrypt_with_label(
+                cs.decrypt_with_label_for(
                     sk.as_bytes(),
+                    Some(&pk),
                     b"x",
                     b"ctx",
                     ct.kem_output.as_slice(),

@@ -572,6 +572,23 @@ impl Group {
             credentials: Some(self.config.credential_validator.get()),
             ..Default::default()
         };
+        // The leaf limit before the Adds' signatures: the new tree holds at
+        // least every remaining and every added member.
+        let (adds, removes) = list
+            .iter()
+            .fold((0u64, 0u64), |(a, r), q| match q.proposal {
+                Proposal::Add(_) => (a.saturating_add(1), r),
+                Proposal::Remove(_) => (a, r.saturating_add(1)),
+                _ => (a, r),
+            });
+        let joiner = u64::from(committer == Sender::NewMemberCommit);
+        let members = u64::try_from(self.tree.members().len()).unwrap_or(u64::MAX);
+        self.config.limits.check_leaves(
+            members
+                .saturating_sub(removes)
+                .saturating_add(adds)
+                .saturating_add(joiner),
+        )?;
         validate_proposal_list_with(&check, &list, &options)?;
         if path_required(&list) && commit.path.is_none() {
             return Err(ValidationError::PathRequired.into());

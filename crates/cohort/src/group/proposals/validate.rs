@@ -462,10 +462,12 @@ fn check_new_leaves<C: Crypto + ?Sized>(
             None => Ok(()),
         }
     };
-    for kp in &found.adds {
+    // Two signatures per KeyPackage: in parallel with the `parallel`
+    // feature, the first failure in list order either way.
+    crate::par::check_all(&found.adds, |kp| {
         validate_key_package(check.cs, kp, policy)?;
-        unsupported(&kp.leaf_node.capabilities)?;
-    }
+        unsupported(&kp.leaf_node.capabilities)
+    })?;
     for (&s, leaf) in &found.updated {
         let replaced = check
             .tree
