@@ -45,11 +45,19 @@ pub(crate) fn encap(
     }
 }
 
-/// `Decap(enc, skR)`.
-pub(crate) fn decap(kem: KemId, enc: &[u8], private_key: &[u8]) -> Result<Secret, CryptoError> {
+/// `Decap(enc, skR)`; the DHKEMs use `known_public_key` (`pkR`) instead of
+/// recomputing it, the other KEMs ignore it.
+pub(crate) fn decap(
+    kem: KemId,
+    enc: &[u8],
+    private_key: &[u8],
+    known_public_key: Option<&[u8]>,
+) -> Result<Secret, CryptoError> {
     match kem {
-        KemId::DHKEM_X25519 => dhkem::decap(dhkem::Curve::X25519, enc, private_key),
-        KemId::DHKEM_P256 => dhkem::decap(dhkem::Curve::P256, enc, private_key),
+        KemId::DHKEM_X25519 => {
+            dhkem::decap(dhkem::Curve::X25519, enc, private_key, known_public_key)
+        }
+        KemId::DHKEM_P256 => dhkem::decap(dhkem::Curve::P256, enc, private_key, known_public_key),
         KemId::XWING => xwing::decap(enc, private_key),
         KemId::ML_KEM_1024 => mlkem::decap(enc, private_key),
         other => Err(CryptoError::UnsupportedKem(other)),
@@ -265,21 +273,30 @@ mod dhkem {
         Ok(KemOutput { shared_secret, enc })
     }
 
-    /// `Decap(enc, skR)`.
+    /// `Decap(enc, skR)`; `pkRm` is recomputed unless the caller gives it.
     pub(super) fn decap(
         curve: Curve,
         enc: &[u8],
         private_key: &[u8],
+        known_public_key: Option<&[u8]>,
     ) -> Result<Secret, CryptoError> {
         let sk_r = curve
             .private(private_key)
             .ok_or(CryptoError::InvalidPrivateKey)?;
         let pk_e = curve.parse_public(enc).ok_or(CryptoError::KemDecapFailed)?;
         let dh = curve.dh(&sk_r, &pk_e).ok_or(CryptoError::KemDecapFailed)?;
-        let pk_rm = curve
-            .public_of(&sk_r)
-            .ok_or(CryptoError::InvalidPrivateKey)?;
-        extract_and_expand(curve.kem(), dh.as_slice(), enc, &pk_rm)
+        match known_public_key {
+            Some(pk_rm) if pk_rm.len() == curve.public_len() => {
+                extract_and_expand(curve.kem(), dh.as_slice(), enc, pk_rm)
+            }
+            Some(_) => Err(CryptoError::InvalidPublicKey),
+            None => {
+                let pk_rm = curve
+                    .public_of(&sk_r)
+                    .ok_or(CryptoError::InvalidPrivateKey)?;
+                extract_and_expand(curve.kem(), dh.as_slice(), enc, &pk_rm)
+            }
+        }
     }
 }
 

@@ -172,7 +172,17 @@ impl Crypto for LibcruxCrypto {
     }
 
     fn kem_decap(&self, kem: KemId, enc: &[u8], private_key: &[u8]) -> Result<Secret, CryptoError> {
-        kem::decap(kem, enc, private_key)
+        kem::decap(kem, enc, private_key, None)
+    }
+
+    fn kem_decap_with_public_key(
+        &self,
+        kem: KemId,
+        enc: &[u8],
+        private_key: &[u8],
+        public_key: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        kem::decap(kem, enc, private_key, Some(public_key))
     }
 
     fn signature_key_generate(
@@ -208,5 +218,13 @@ impl Crypto for LibcruxCrypto {
         signature: &[u8],
     ) -> Result<(), CryptoError> {
         sig::verify(scheme, public_key, message, signature)
+    }
+
+    fn prepare_signing_key(
+        &self,
+        scheme: SignatureScheme,
+        private_key: &[u8],
+    ) -> Result<Option<std::sync::Arc<dyn cohort_traits::PreparedSigningKey>>, CryptoError> {
+        sig::prepare(scheme, private_key)
     }
 }

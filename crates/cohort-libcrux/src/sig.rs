@@ -46,6 +46,20 @@ pub(crate) fn sign(
     }
 }
 
+/// A key prepared for repeated signing: ML-DSA-87 seeds are expanded once.
+/// Ed25519 and ECDSA keys gain nothing here (`libcrux-ed25519` exposes no
+/// expanded-key signing), so they sign through [`sign`].
+pub(crate) fn prepare(
+    scheme: SignatureScheme,
+    private_key: &[u8],
+) -> Result<Option<std::sync::Arc<dyn cohort_traits::PreparedSigningKey>>, CryptoError> {
+    match scheme {
+        SignatureScheme::MLDSA87 => Ok(Some(std::sync::Arc::new(mldsa87::prepare(private_key)?))),
+        SignatureScheme::ED25519 | SignatureScheme::ECDSA_SECP256R1_SHA256 => Ok(None),
+        other => Err(CryptoError::UnsupportedSignatureScheme(other)),
+    }
+}
+
 /// Verifies `signature` over `message`.
 pub(crate) fn verify(
     scheme: SignatureScheme,
@@ -307,13 +321,37 @@ mod mldsa87 {
     }
 
     pub(super) fn sign(private_key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let mut key_pair = expand(private_key)?;
-        let sig = ml_dsa_87::sign(&key_pair.signing_key, message, CONTEXT, [0u8; 32]);
-        wipe(&mut key_pair);
-        Ok(sig
-            .map_err(|_| CryptoError::SigningFailed)?
-            .as_slice()
-            .to_vec())
+        cohort_traits::PreparedSigningKey::sign(&prepare(private_key)?, message)
+    }
+
+    /// A seed expanded once into its key pair (the costly part of an
+    /// ML-DSA signature from a seed), wiped on drop.
+    pub(crate) struct Prepared(Box<ml_dsa_87::MLDSA87KeyPair>);
+
+    /// Expands `private_key` for repeated signing.
+    pub(crate) fn prepare(private_key: &[u8]) -> Result<Prepared, CryptoError> {
+        Ok(Prepared(Box::new(expand(private_key)?)))
+    }
+
+    impl Drop for Prepared {
+        fn drop(&mut self) {
+            wipe(&mut self.0);
+        }
+    }
+
+    impl cohort_traits::PreparedSigningKey for Prepared {
+        fn scheme(&self) -> SignatureScheme {
+            SignatureScheme::MLDSA87
+        }
+
+        fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+            Ok(
+                ml_dsa_87::sign(&self.0.signing_key, message, CONTEXT, [0u8; 32])
+                    .map_err(|_| CryptoError::SigningFailed)?
+                    .as_slice()
+                    .to_vec(),
+            )
+        }
     }
 
     pub(super) fn verify(

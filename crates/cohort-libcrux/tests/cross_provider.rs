@@ -7,7 +7,7 @@
 
 use cohort_libcrux::LibcruxCrypto;
 use cohort_rust_crypto::{RustCrypto, SeededRand};
-use cohort_traits::{Ciphersuite, Crypto, Rand};
+use cohort_traits::{Ciphersuite, Crypto, Rand, SignatureScheme};
 
 fn random(rand: &SeededRand, len: usize) -> Vec<u8> {
     let mut v = vec![0u8; len];
@@ -134,6 +134,16 @@ fn kem_agrees() {
                 a.kem_decap(kem, &out_b.enc, sk.as_bytes()).unwrap(),
                 out_b.shared_secret
             );
+            // And with the recipient's public key given.
+            for crypto in [&a as &dyn Crypto, &b] {
+                assert_eq!(
+                    crypto
+                        .kem_decap_with_public_key(kem, &out_a.enc, sk.as_bytes(), &pk)
+                        .unwrap(),
+                    out_a.shared_secret,
+                    "{cs}"
+                );
+            }
         }
     }
 }
@@ -156,6 +166,18 @@ fn signatures_agree() {
             let msg = format!("message {seed} for {cs}").into_bytes();
             let sig = a.sign(scheme, sk.as_bytes(), &msg).unwrap();
             assert_eq!(b.sign(scheme, sk.as_bytes(), &msg).unwrap(), sig, "{cs}");
+            // A prepared key (where the provider prepares one) signs alike.
+            for crypto in [&a as &dyn Crypto, &b] {
+                if let Some(key) = crypto.prepare_signing_key(scheme, sk.as_bytes()).unwrap() {
+                    assert_eq!(key.sign(&msg).unwrap(), sig, "{cs}");
+                }
+            }
+            let prepared = b.prepare_signing_key(scheme, sk.as_bytes()).unwrap();
+            assert_eq!(
+                prepared.is_some(),
+                scheme == SignatureScheme::MLDSA87,
+                "{cs}"
+            );
             b.verify(scheme, &pk, &msg, &sig).unwrap();
             a.verify(scheme, &pk, &msg, &sig).unwrap();
             assert!(b.verify(scheme, &pk, b"other", &sig).is_err());
