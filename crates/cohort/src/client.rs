@@ -18,13 +18,10 @@ use crate::crypto::SuiteCrypto;
 use crate::framing::{MlsMessage, MlsMessageBody};
 use crate::group::{
     CommitBuilder, CommitOutput, ExternalJoinOptions, Group, GroupConfig, KeyPackageBuilder,
-    KeyPackageBundle, Member, PendingCommit, ProcessedMessage, QueuedProposal, StagedCommit,
-    group_state_key, key_package_key,
+    KeyPackageBundle, Member, OutOfBandTree, PendingCommit, ProcessedMessage, QueuedProposal,
+    StagedCommit, group_state_key, key_package_key,
 };
-use crate::messages::{
-    Add, Capabilities, Credential, Extensions, Lifetime, Node, Proposal, RatchetTreeExtension,
-    Remove,
-};
+use crate::messages::{Add, Capabilities, Credential, Extensions, Lifetime, Proposal, Remove};
 use crate::tree::math::LeafIndex;
 use crate::{Error, MisuseError, ValidationError};
 use alloc::boxed::Box;
@@ -120,10 +117,10 @@ impl ExportedTree {
         &self.0
     }
 
-    /// The nodes, for [`Group::join`]'s out-of-band tree.
-    fn nodes(&self) -> Result<Vec<Option<Node>>, Error> {
-        let RatchetTreeExtension(nodes) = decode_exact(&self.0)?;
-        Ok(nodes.0)
+    /// The tree for a join, decoded there within the joiner's limits
+    /// (`max_message_size` on the bytes, `max_leaves` as it decodes).
+    fn into_out_of_band(self) -> OutOfBandTree {
+        OutOfBandTree::Encoded(self.0)
     }
 }
 
@@ -324,7 +321,7 @@ impl<P: Provider> Client<P> {
             }
         }
         let (key_package_ref, bundle) = found.ok_or(ValidationError::KeyPackageNotFound)?;
-        let tree = options.ratchet_tree.map(|t| t.nodes()).transpose()?;
+        let tree = options.ratchet_tree.map(ExportedTree::into_out_of_band);
         let (group, added_by) = crate::group::join_inner(
             &self.provider,
             welcome,
@@ -393,9 +390,9 @@ impl<P: Provider> Client<P> {
         if self.has_group(group_info.group_context.group_id.as_slice())? {
             return Err(ValidationError::GroupIdInUse.into());
         }
-        let tree = ratchet_tree.map(|t| t.nodes()).transpose()?;
+        let tree = ratchet_tree.map(ExportedTree::into_out_of_band);
         let options = options.capabilities(self.config.capabilities.clone());
-        let (group, commit) = Group::join_external_as(
+        let (group, commit) = crate::group::join_external_as_inner(
             &self.provider,
             &*self.signer,
             self.credential.clone(),

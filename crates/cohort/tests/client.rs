@@ -149,6 +149,71 @@ fn external_join_needs_only_the_signing_identity() {
     assert_eq!(dave.roster().len(), 3);
 }
 
+/// An out-of-band tree is decoded within the joiner's limits, like a tree
+/// in a GroupInfo: a megabyte of blank nodes is refused as it passes
+/// `max_leaves`, and bytes over `max_message_size` before any decoding.
+#[test]
+fn out_of_band_trees_are_decoded_within_the_limits() {
+    use cohort::client::ExportedTree;
+    use cohort::{LimitError, group::Limits};
+    let storage = Arc::new(MemoryStorage::new());
+    let alice_c = client(&storage, "alice", 3);
+    let alice = alice_c.create_group().unwrap();
+    let gi = alice.group_info(false).unwrap();
+    // `optional<Node> ratchet_tree<V>`: a 4-byte length, then 2^20 blank
+    // nodes (one byte each).
+    let blank = |n: u32| {
+        let mut bytes = (0x8000_0000u32 | n).to_be_bytes().to_vec();
+        bytes.resize(bytes.len() + n as usize, 0);
+        ExportedTree::from_bytes(bytes)
+    };
+    let carol_c = client(&storage, "carol", 4);
+    let err = carol_c
+        .join_external(&gi, Some(blank(1 << 20)), ExternalJoinOptions::new())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, Error::Limit(LimitError::TooManyLeaves { .. })),
+        "{err:?}"
+    );
+    let small = Limits {
+        max_message_size: 4096,
+        ..Limits::default()
+    };
+    let config = ClientConfig {
+        group: GroupConfig::default().with_limits(small),
+        ..ClientConfig::default()
+    };
+    let dave_c = Client::new(
+        provider(&storage, 5),
+        b"dave".to_vec(),
+        SignatureKeyPair::generate(
+            RustCrypto::new(),
+            SignatureScheme::ED25519,
+            &SeededRand::from_u64(5),
+        )
+        .unwrap(),
+        Credential::basic("dave"),
+        config,
+    )
+    .unwrap();
+    let err = dave_c
+        .join_external(&gi, Some(blank(8192)), ExternalJoinOptions::new())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            Error::Limit(LimitError::MessageTooLarge {
+                size: 8196,
+                max: 4096
+            })
+        ),
+        "{err:?}"
+    );
+    assert!(dave_c.load_group(alice.group_id()).unwrap().is_none());
+}
+
 #[test]
 fn pending_proposals_can_be_dropped() {
     let storage = Arc::new(MemoryStorage::new());

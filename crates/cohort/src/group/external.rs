@@ -2,7 +2,7 @@
 //! non-members: external senders and new members (section 12.1.8).
 
 use super::credentials::check_group_credentials;
-use super::join::{check_joiner_supports, verified_tree};
+use super::join::{OutOfBandTree, check_joiner_supports, verified_tree};
 use super::key_package::KeyPackageBundle;
 use super::proposals::{
     ListOptions, ProposalCheck, QueuedProposal, apply_proposals, validate_proposal_list_with,
@@ -155,7 +155,7 @@ impl Group {
             signer,
             kp.leaf_node.clone(),
             group_info,
-            ratchet_tree,
+            ratchet_tree.map(OutOfBandTree::Nodes),
             config,
             options,
         )
@@ -174,6 +174,29 @@ impl Group {
         config: GroupConfig,
         options: ExternalJoinOptions,
     ) -> Result<(Group, MlsMessage), Error> {
+        join_external_as_inner(
+            provider,
+            signer,
+            credential,
+            group_info,
+            ratchet_tree.map(OutOfBandTree::Nodes),
+            config,
+            options,
+        )
+    }
+}
+
+/// [`Group::join_external_as`] with the tree in either out-of-band form.
+pub(crate) fn join_external_as_inner<P: Provider>(
+    provider: &P,
+    signer: &dyn Signer,
+    credential: Credential,
+    group_info: &GroupInfo,
+    ratchet_tree: Option<OutOfBandTree>,
+    config: GroupConfig,
+    options: ExternalJoinOptions,
+) -> Result<(Group, MlsMessage), Error> {
+    {
         let cs = SuiteCrypto::new(provider.crypto(), group_info.group_context.cipher_suite)?;
         if signer.scheme() != cs.params().signature {
             return Err(MisuseError::SignerSchemeMismatch(signer.scheme()).into());
@@ -213,7 +236,7 @@ fn join_external_from<P: Provider>(
     signer: &dyn Signer,
     template: LeafNode,
     group_info: &GroupInfo,
-    ratchet_tree: Option<Vec<Option<Node>>>,
+    ratchet_tree: Option<OutOfBandTree>,
     config: GroupConfig,
     options: ExternalJoinOptions,
 ) -> Result<(Group, MlsMessage), Error> {

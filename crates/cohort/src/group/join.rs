@@ -64,7 +64,7 @@ impl Group {
             provider,
             welcome,
             key_package,
-            ratchet_tree,
+            ratchet_tree.map(OutOfBandTree::Nodes),
             psks,
             None,
             config,
@@ -98,7 +98,7 @@ impl Group {
             provider,
             welcome,
             key_package,
-            ratchet_tree,
+            ratchet_tree.map(OutOfBandTree::Nodes),
             psks,
             Some(old_group),
             config,
@@ -107,13 +107,23 @@ impl Group {
     }
 }
 
+/// A ratchet tree delivered out of band, when the GroupInfo does not carry
+/// it: decoded nodes, or the encoded content of a `ratchet_tree` extension
+/// (decoded within the joiner's limits, like the extension's).
+pub(crate) enum OutOfBandTree {
+    /// Nodes the caller decoded.
+    Nodes(Vec<Option<Node>>),
+    /// `optional<Node> ratchet_tree<V>` as received.
+    Encoded(Vec<u8>),
+}
+
 /// A join from a Welcome (see [`Group::join`]), with the leaf of the
 /// member whose GroupInfo it carries (the member who added the joiner).
 pub(crate) fn join_inner<P: Provider>(
     provider: &P,
     welcome: &Welcome,
     key_package: &KeyPackageBundle,
-    ratchet_tree: Option<Vec<Option<Node>>>,
+    ratchet_tree: Option<OutOfBandTree>,
     psks: BTreeMap<Vec<u8>, Secret>,
     old_group: Option<&Group>,
     config: GroupConfig,
@@ -373,7 +383,7 @@ pub(crate) fn check_joiner_supports(
 pub(crate) fn verified_tree<C: Crypto + ?Sized>(
     cs: &SuiteCrypto<'_, C>,
     group_info: &GroupInfo,
-    ratchet_tree: Option<Vec<Option<Node>>>,
+    ratchet_tree: Option<OutOfBandTree>,
     config: &GroupConfig,
 ) -> Result<RatchetTree, Error> {
     let context = &group_info.group_context;
@@ -395,7 +405,13 @@ pub(crate) fn verified_tree<C: Crypto + ?Sized>(
         (Some(ext), _) => {
             RatchetTree::decode_extension(cs, ext.extension_data.as_slice(), limits.max_leaves)?
         }
-        (None, Some(nodes)) => RatchetTree::from_nodes_limited(cs, nodes, limits.max_leaves)?,
+        (None, Some(OutOfBandTree::Nodes(nodes))) => {
+            RatchetTree::from_nodes_limited(cs, nodes, limits.max_leaves)?
+        }
+        (None, Some(OutOfBandTree::Encoded(bytes))) => {
+            limits.check_message_size(bytes.len())?;
+            RatchetTree::decode_extension(cs, &bytes, limits.max_leaves)?
+        }
         (None, None) => return Err(ValidationError::RatchetTreeMissing.into()),
     };
     if tree.tree_hash() != context.tree_hash.as_slice() {

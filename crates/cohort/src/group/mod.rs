@@ -35,8 +35,9 @@ pub use credentials::{
     SharedCredentialValidator,
 };
 pub use external::ExternalJoinOptions;
+pub(crate) use external::join_external_as_inner;
 pub use external::{external_proposal, new_member_proposal};
-pub(crate) use join::join_inner;
+pub(crate) use join::{OutOfBandTree, join_inner};
 pub use key_package::*;
 pub use key_package_store::{KEY_PACKAGE_RECORD_VERSION, key_package_key};
 pub use limits::Limits;
