@@ -3,21 +3,26 @@
 
 use crate::Outcome;
 use crate::fixture::{self, FuzzProvider, RECEIVER, WITNESSES, fixture, provider};
-use cohort::codec::{decode_exact, read_length};
+use cohort::codec::decode_exact;
 use cohort::crypto::SuiteCrypto;
 use cohort::framing::{MlsMessage, Sender};
-use cohort::group::{
-    Group, ProcessedMessage, group_state_key, key_package_key, key_package_ref, past_epoch_key,
-};
+use cohort::group::{Group, ProcessedMessage, group_state_key, key_package_key, key_package_ref};
 use cohort::messages::{ExternalPub, GroupInfo, RatchetTreeExtension, Welcome};
 use cohort_traits::{RecordKind, Storage};
 
-/// Everything a group saves: its state record and its past-epoch records.
+/// The record kinds a group is saved as.
+const GROUP_RECORD_KINDS: [RecordKind; 5] = [
+    RecordKind::GroupState,
+    RecordKind::Tree,
+    RecordKind::SecretTree,
+    RecordKind::SenderRatchets,
+    RecordKind::PastEpoch,
+];
+
+/// Everything a group saves: every record of every group record kind
+/// (state, tree, secret tree, sender ratchets, past epochs), with its key.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Snapshot {
-    state: Vec<u8>,
-    past: Vec<(u64, Option<Vec<u8>>)>,
-}
+pub(crate) struct Snapshot(Vec<(RecordKind, Vec<u8>, Vec<u8>)>);
 
 /// The records `group` saves, written to fresh storage.
 pub(crate) fn snapshot(group: &Group) -> Snapshot {
@@ -28,39 +33,30 @@ pub(crate) fn snapshot(group: &Group) -> Snapshot {
     stored(&p, group.group_id()).unwrap_or_else(|| panic!("a saved group has no state record"))
 }
 
-/// The past epochs a state record lists (its layout: format version,
-/// checksum, then the count and the epochs).
-fn listed_epochs(state: &[u8]) -> Vec<u64> {
-    let Some(Ok((count, mut rest))) = state.get(10..).map(read_length) else {
-        return Vec::new();
-    };
-    (0..count)
-        .map_while(|_| {
-            let (epoch, after) = rest.split_first_chunk::<8>()?;
-            rest = after;
-            Some(u64::from_be_bytes(*epoch))
-        })
-        .collect()
-}
-
-/// The records of group `group_id` in `p`'s storage: its state record and
-/// the past-epoch records it lists; `None` without a state record.
+/// The group records in `p`'s storage, which holds no group but
+/// `group_id`; `None` without a state record for it.
 fn stored(p: &FuzzProvider, group_id: &[u8]) -> Option<Snapshot> {
-    let get = |kind, key: Vec<u8>| match p.storage.get(kind, &key) {
-        Ok(v) => v,
+    let state_key = group_state_key(&[], group_id).ok()?;
+    match p.storage.get(RecordKind::GroupState, &state_key) {
+        Ok(Some(_)) => {}
+        Ok(None) => return None,
         Err(e) => panic!("memory storage failed: {e}"),
-    };
-    let state = get(RecordKind::GroupState, group_state_key(&[], group_id).ok()?)?;
-    let past = listed_epochs(&state)
-        .into_iter()
-        .map(|e| {
-            let record = past_epoch_key(&[], group_id, e)
-                .ok()
-                .and_then(|key| get(RecordKind::PastEpoch, key));
-            (e, record)
-        })
-        .collect();
-    Some(Snapshot { state, past })
+    }
+    let mut records = Vec::new();
+    for kind in GROUP_RECORD_KINDS {
+        let keys = match p.storage.list_keys(kind, b"") {
+            Ok(keys) => keys,
+            Err(e) => panic!("memory storage failed: {e}"),
+        };
+        for key in keys {
+            match p.storage.get(kind, &key) {
+                Ok(Some(value)) => records.push((kind, key, value)),
+                Ok(None) => panic!("a listed record is missing"),
+                Err(e) => panic!("memory storage failed: {e}"),
+            }
+        }
+    }
+    Some(Snapshot(records))
 }
 
 /// A state reached by accepting input saves, loads back, and saves again
