@@ -107,6 +107,17 @@ struct Inner {
     pad: i64,
 }
 
+/// The least byte string greater than every string that starts with
+/// `prefix` (the prefix with trailing 0xff bytes dropped and its last
+/// byte incremented); `None` when there is none.
+fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let keep = prefix.iter().rposition(|&b| b != 0xff)?;
+    let mut end = prefix.get(..=keep)?.to_vec();
+    let last = end.last_mut()?;
+    *last = last.checked_add(1)?;
+    Some(end)
+}
+
 fn backend(e: rusqlite::Error) -> StorageError {
     StorageError::Backend(e.to_string())
 }
@@ -317,23 +328,35 @@ impl Storage for SqliteStorage {
 
     fn list_keys(&self, kind: RecordKind, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StorageError> {
         let inner = self.lock();
-        // Keys from the prefix up to (not including) the first key that
-        // no longer starts with it: an index range scan.
-        let mut stmt = inner
-            .conn
-            .prepare(
-                "SELECT key FROM records WHERE kind = ?1 AND key >= ?2 \
-                 AND substr(key, 1, ?3) = ?2 ORDER BY key",
-            )
-            .map_err(backend)?;
-        let len = i64::try_from(prefix.len())
-            .map_err(|_| StorageError::Backend("prefix too long".into()))?;
-        let rows = stmt
-            .query_map(params![kind_code(kind), prefix, len], |r| {
-                r.get::<_, Vec<u8>>(0)
-            })
-            .map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
+        // The keys from the prefix up to (not including) the prefix's
+        // successor, the first key that no longer starts with it: an index
+        // range scan that stops there. A prefix of only 0xff bytes (or an
+        // empty one) has no successor and reads to the end of the kind.
+        let kind = kind_code(kind);
+        let rows = match prefix_successor(prefix) {
+            Some(end) => {
+                let mut stmt = inner
+                    .conn
+                    .prepare(
+                        "SELECT key FROM records WHERE kind = ?1 AND key >= ?2 AND key < ?3 \
+                         ORDER BY key",
+                    )
+                    .map_err(backend)?;
+                stmt.query_map(params![kind, prefix, end], |r| r.get::<_, Vec<u8>>(0))
+                    .map_err(backend)?
+                    .collect::<Result<_, _>>()
+            }
+            None => {
+                let mut stmt = inner
+                    .conn
+                    .prepare("SELECT key FROM records WHERE kind = ?1 AND key >= ?2 ORDER BY key")
+                    .map_err(backend)?;
+                stmt.query_map(params![kind, prefix], |r| r.get::<_, Vec<u8>>(0))
+                    .map_err(backend)?
+                    .collect::<Result<_, _>>()
+            }
+        };
+        rows.map_err(backend)
     }
 
     fn apply(&self, batch: &[StorageOp]) -> Result<(), StorageError> {

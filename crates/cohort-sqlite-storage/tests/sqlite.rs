@@ -401,4 +401,27 @@ fn keys_are_listed_by_kind_and_prefix() {
         vec![b"abd".to_vec()]
     );
     assert!(s.list_keys(RecordKind::Psk, b"").unwrap().is_empty());
+    // Prefixes ending in 0xff bytes (the range ends at "b\x00"... "c"),
+    // and one of only 0xff bytes (no end: to the end of the kind).
+    s.apply(&[
+        put(RecordKind::Psk, b"b\xfe", b"1"),
+        put(RecordKind::Psk, b"b\xff", b"1"),
+        put(RecordKind::Psk, b"b\xff\xff\x01", b"1"),
+        put(RecordKind::Psk, b"c", b"1"),
+        put(RecordKind::Psk, b"\xff\xff", b"1"),
+        put(RecordKind::Psk, b"\xff\xff\xff", b"1"),
+    ])
+    .unwrap();
+    assert_eq!(
+        s.list_keys(RecordKind::Psk, b"b\xff").unwrap(),
+        vec![b"b\xff".to_vec(), b"b\xff\xff\x01".to_vec()]
+    );
+    assert_eq!(
+        s.list_keys(RecordKind::Psk, b"b\xff\xff").unwrap(),
+        vec![b"b\xff\xff\x01".to_vec()]
+    );
+    assert_eq!(
+        s.list_keys(RecordKind::Psk, b"\xff\xff").unwrap(),
+        vec![b"\xff\xff".to_vec(), b"\xff\xff\xff".to_vec()]
+    );
 }
