@@ -297,7 +297,7 @@ impl<P: Provider> Client<P> {
     /// this client's stored KeyPackages, with every check of
     /// [`Group::join`], without joining yet.
     ///
-    /// Errors: [`MisuseError::NotAGroupMessage`] for another kind of
+    /// Errors: [`MisuseError::UnexpectedMessageType`] for another kind of
     /// message; [`ValidationError::KeyPackageNotFound`] when no entry names
     /// a stored KeyPackage; the join's errors.
     pub fn stage_welcome(
@@ -306,7 +306,10 @@ impl<P: Provider> Client<P> {
         options: JoinOptions,
     ) -> Result<StagedWelcome, Error> {
         let MlsMessageBody::Welcome(welcome) = &welcome.body else {
-            return Err(MisuseError::NotAGroupMessage.into());
+            return Err(MisuseError::UnexpectedMessageType {
+                expected: "Welcome",
+            }
+            .into());
         };
         self.config
             .group
@@ -385,7 +388,10 @@ impl<P: Provider> Client<P> {
         options: ExternalJoinOptions,
     ) -> Result<(ClientGroup<'_, P>, MlsMessage), Error> {
         let MlsMessageBody::GroupInfo(group_info) = &group_info.body else {
-            return Err(MisuseError::NotAGroupMessage.into());
+            return Err(MisuseError::UnexpectedMessageType {
+                expected: "GroupInfo",
+            }
+            .into());
         };
         if self.has_group(group_info.group_context.group_id.as_slice())? {
             return Err(ValidationError::GroupIdInUse.into());
@@ -639,7 +645,10 @@ impl<'c, P: Provider> ClientGroup<'c, P> {
     /// MLSMessage).
     pub fn propose_add(&mut self, key_package: &MlsMessage) -> Result<MlsMessage, Error> {
         let MlsMessageBody::KeyPackage(kp) = &key_package.body else {
-            return Err(MisuseError::NotAGroupMessage.into());
+            return Err(MisuseError::UnexpectedMessageType {
+                expected: "KeyPackage",
+            }
+            .into());
         };
         self.propose(Proposal::Add(Box::new(Add {
             key_package: kp.clone(),

@@ -744,6 +744,13 @@ pub enum MisuseError {
     /// (C-FRAME-03).
     #[error("not a group message")]
     NotAGroupMessage,
+    /// An MLSMessage of another kind than the call takes (a Welcome, a
+    /// GroupInfo or a KeyPackage).
+    #[error("not a {expected}")]
+    UnexpectedMessageType {
+        /// The kind the call takes.
+        expected: &'static str,
+    },
     /// One's own commit is applied with the pending-commit API, not processed.
     #[error("own commit must be merged as pending")]
     OwnCommit,

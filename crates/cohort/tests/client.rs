@@ -302,4 +302,28 @@ fn a_client_refuses_what_it_cannot_use() {
         Err(Error::Misuse(cohort::MisuseError::ConfigOutOfRange { .. }))
     ));
     let _ = Ciphersuite(1);
+    // A message of another kind than the call takes, named by the error.
+    let alice_c = client(&storage, "alice", 15);
+    let mut alice = alice_c.create_group().unwrap();
+    let key_package = alice_c.generate_key_package().unwrap();
+    let group_info = alice.group_info(true).unwrap();
+    let unexpected =
+        |expected| Error::Misuse(cohort::MisuseError::UnexpectedMessageType { expected });
+    assert_eq!(
+        alice_c
+            .stage_welcome(&key_package, JoinOptions::default())
+            .err(),
+        Some(unexpected("Welcome"))
+    );
+    assert_eq!(
+        alice_c
+            .join_external(&key_package, None, ExternalJoinOptions::new())
+            .err(),
+        Some(unexpected("GroupInfo"))
+    );
+    assert_eq!(
+        alice.propose_add(&group_info).err(),
+        Some(unexpected("KeyPackage"))
+    );
+    assert!(alice.pending_proposals().is_empty());
 }
