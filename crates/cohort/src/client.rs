@@ -41,9 +41,11 @@ pub struct ClientConfig {
     /// What its KeyPackages and leaves list beyond what they need (see
     /// [`KeyPackageBuilder::capabilities`]).
     pub capabilities: Capabilities,
-    /// How long its KeyPackages are valid, in seconds from an hour before
-    /// now, when the group configuration has a clock; without one they
-    /// carry no limit (the core reads no clock of its own).
+    /// How long its KeyPackages are valid, in seconds: the span from
+    /// `not_before`, an hour before now (for peers' clock skew), to
+    /// `not_after`, so a peer's maximum lifetime of the same value accepts
+    /// them. Used when the group configuration has a clock; without one
+    /// they carry no limit (the core reads no clock of its own).
     pub key_package_lifetime: u64,
 }
 
@@ -252,7 +254,7 @@ impl<P: Provider> Client<P> {
             let not_before = now.saturating_sub(3600);
             builder = builder.lifetime(Lifetime {
                 not_before,
-                not_after: now.saturating_add(self.config.key_package_lifetime),
+                not_after: not_before.saturating_add(self.config.key_package_lifetime),
             });
         }
         let bundle = builder.build(&self.cs()?, self.provider.rand(), &*self.signer)?;

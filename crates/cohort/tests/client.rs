@@ -214,6 +214,51 @@ fn out_of_band_trees_are_decoded_within_the_limits() {
     assert!(dave_c.load_group(alice.group_id()).unwrap().is_none());
 }
 
+/// With a clock, a KeyPackage is valid from an hour before now for exactly
+/// `key_package_lifetime` seconds.
+#[test]
+fn key_packages_span_the_configured_lifetime() {
+    use cohort::group::Clock;
+    use cohort::messages::{LeafNodeSource, Lifetime};
+    struct At(u64);
+    impl Clock for At {
+        fn now(&self) -> u64 {
+            self.0
+        }
+    }
+    let storage = Arc::new(MemoryStorage::new());
+    let config = ClientConfig {
+        group: GroupConfig::default().with_clock(At(1_000_000)),
+        key_package_lifetime: 86_400,
+        ..ClientConfig::default()
+    };
+    let signer = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        SignatureScheme::ED25519,
+        &SeededRand::from_u64(21),
+    )
+    .unwrap();
+    let c = Client::new(
+        provider(&storage, 21),
+        b"k".to_vec(),
+        signer,
+        Credential::basic("k"),
+        config,
+    )
+    .unwrap();
+    let msg = c.generate_key_package().unwrap();
+    let cohort::framing::MlsMessageBody::KeyPackage(kp) = &msg.body else {
+        panic!("not a KeyPackage")
+    };
+    assert_eq!(
+        kp.leaf_node.leaf_node_source,
+        LeafNodeSource::KeyPackage(Lifetime {
+            not_before: 1_000_000 - 3600,
+            not_after: 1_000_000 - 3600 + 86_400,
+        })
+    );
+}
+
 #[test]
 fn pending_proposals_can_be_dropped() {
     let storage = Arc::new(MemoryStorage::new());
