@@ -415,13 +415,9 @@ impl<P: Provider> Client<P> {
     /// Loads the group `group_id` of this client, with the configuration's
     /// runtime hooks installed; `None` when it has none.
     pub fn load_group(&self, group_id: &[u8]) -> Result<Option<ClientGroup<'_, P>>, Error> {
-        let Some(mut group) = Group::load_as(&self.provider, &self.id, group_id)? else {
+        let Some(mut group) = self.load_stored(group_id)? else {
             return Ok(None);
         };
-        let config = &self.config.group;
-        group.set_proposal_policy(config.proposal_policy.clone());
-        group.set_credential_validator(config.credential_validator.clone());
-        group.set_clock(config.clock.clone());
         // A group of an older record format is written in the current one.
         group.save_changes_as(&self.provider, &self.id)?;
         Ok(Some(ClientGroup {
@@ -485,6 +481,19 @@ impl<P: Provider> Client<P> {
     }
 
     /// A new group of this client, stored.
+    /// The stored state of group `group_id`, with the configuration's
+    /// runtime hooks installed.
+    fn load_stored(&self, group_id: &[u8]) -> Result<Option<Group>, Error> {
+        let Some(mut group) = Group::load_as(&self.provider, &self.id, group_id)? else {
+            return Ok(None);
+        };
+        let config = &self.config.group;
+        group.set_proposal_policy(config.proposal_policy.clone());
+        group.set_credential_validator(config.credential_validator.clone());
+        group.set_clock(config.clock.clone());
+        Ok(Some(group))
+    }
+
     fn opened(&self, mut group: Group) -> Result<ClientGroup<'_, P>, Error> {
         group.save_changes_as(&self.provider, &self.id)?;
         Ok(ClientGroup {
@@ -557,9 +566,24 @@ impl<'c, P: Provider> ClientGroup<'c, P> {
             .export_secret(self.client.provider.crypto(), label, context, length)
     }
 
+    /// Stores the group's changes. When the write fails, the group goes
+    /// back to its stored state (a write is one batch, applied whole or not
+    /// at all, so storage still holds the state from before the call): the
+    /// call changed nothing and can be retried. Only if that reload fails
+    /// too does the group stay ahead of storage, and the next call's write
+    /// carries the change.
     fn persist(&mut self) -> Result<(), Error> {
-        self.group
+        let Err(e) = self
+            .group
             .save_changes_as(&self.client.provider, &self.client.id)
+        else {
+            return Ok(());
+        };
+        let group_id = self.group.group_id().to_vec();
+        if let Ok(Some(stored)) = self.client.load_stored(&group_id) {
+            self.group = stored;
+        }
+        Err(e)
     }
 
     /// Encrypts application data; the sender generation it uses is stored

@@ -43,7 +43,7 @@ fn client(storage: &Arc<MemoryStorage>, name: &str, seed: u64) -> Client<P> {
     .unwrap()
 }
 
-fn read(g: &mut ClientGroup<'_, P>, m: &MlsMessage) -> Vec<u8> {
+fn read<Q: cohort_traits::Provider>(g: &mut ClientGroup<'_, Q>, m: &MlsMessage) -> Vec<u8> {
     match g.process(m).unwrap() {
         ProcessedMessage::Application { data, .. } => data,
         other => panic!("expected application data, got {other:?}"),
@@ -51,7 +51,7 @@ fn read(g: &mut ClientGroup<'_, P>, m: &MlsMessage) -> Vec<u8> {
 }
 
 /// Applies a commit (the committer's echo included).
-fn apply(g: &mut ClientGroup<'_, P>, m: &MlsMessage) {
+fn apply<Q: cohort_traits::Provider>(g: &mut ClientGroup<'_, Q>, m: &MlsMessage) {
     match g.process(m).unwrap() {
         ProcessedMessage::Commit(staged) => g.merge_staged_commit(*staged).unwrap(),
         other => panic!("expected a commit, got {other:?}"),
@@ -257,6 +257,97 @@ fn key_packages_span_the_configured_lifetime() {
             not_after: 1_000_000 - 3600 + 86_400,
         })
     );
+}
+
+/// Memory storage whose writes fail while `failing` is set.
+struct Flaky {
+    inner: MemoryStorage,
+    failing: std::sync::atomic::AtomicBool,
+}
+
+impl cohort_traits::Storage for Flaky {
+    fn get(
+        &self,
+        kind: cohort_traits::RecordKind,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, cohort_traits::StorageError> {
+        self.inner.get(kind, key)
+    }
+    fn apply(&self, batch: &[cohort_traits::StorageOp]) -> Result<(), cohort_traits::StorageError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(cohort_traits::StorageError::Backend("disk full".into()));
+        }
+        self.inner.apply(batch)
+    }
+    fn list_keys(
+        &self,
+        kind: cohort_traits::RecordKind,
+        prefix: &[u8],
+    ) -> Result<Vec<Vec<u8>>, cohort_traits::StorageError> {
+        self.inner.list_keys(kind, prefix)
+    }
+}
+
+/// A call whose write fails changes nothing: the group is back at its
+/// stored state, so the same message is read when storage works again
+/// (its generation was not consumed), and a failed merge can be retried.
+#[test]
+fn a_failed_write_changes_nothing_and_the_call_can_be_retried() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let storage = Arc::new(MemoryStorage::new());
+    let flaky = Arc::new(Flaky {
+        inner: MemoryStorage::new(),
+        failing: false.into(),
+    });
+    let alice_c = client(&storage, "alice", 31);
+    let bob_signer = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        SignatureScheme::ED25519,
+        &SeededRand::from_u64(32),
+    )
+    .unwrap();
+    let bob_c = Client::new(
+        ProviderBundle::new(RustCrypto::new(), SeededRand::from_u64(33), flaky.clone()),
+        b"bob".to_vec(),
+        bob_signer,
+        Credential::basic("bob"),
+        ClientConfig::default(),
+    )
+    .unwrap();
+    let mut alice = alice_c.create_group().unwrap();
+    let kp = bob_c.generate_key_package().unwrap();
+    let b = alice.commit_builder().add_member(match &kp.body {
+        cohort::framing::MlsMessageBody::KeyPackage(k) => k.clone(),
+        _ => unreachable!(),
+    });
+    let out = alice.commit(b).unwrap();
+    alice.merge_pending_commit().unwrap();
+    let staged = bob_c
+        .stage_welcome(out.welcome.as_ref().unwrap(), JoinOptions::default())
+        .unwrap();
+    let mut bob = bob_c.join(staged).unwrap();
+
+    let m = alice.encrypt(b"hello", b"").unwrap();
+    flaky.failing.store(true, SeqCst);
+    assert!(matches!(bob.process(&m), Err(Error::Storage(_))));
+    flaky.failing.store(false, SeqCst);
+    assert_eq!(read(&mut bob, &m), b"hello");
+
+    let update = alice.commit(alice.commit_builder()).unwrap();
+    alice.merge_pending_commit().unwrap();
+    let epoch = bob.epoch();
+    let ProcessedMessage::Commit(staged) = bob.process(&update.commit).unwrap() else {
+        panic!("not a commit")
+    };
+    flaky.failing.store(true, SeqCst);
+    assert!(matches!(
+        bob.merge_staged_commit(*staged),
+        Err(Error::Storage(_))
+    ));
+    assert_eq!(bob.epoch(), epoch);
+    flaky.failing.store(false, SeqCst);
+    apply(&mut bob, &update.commit);
+    assert_eq!(bob.epoch_authenticator(), alice.epoch_authenticator());
 }
 
 #[test]
