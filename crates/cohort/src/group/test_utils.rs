@@ -6,9 +6,30 @@ use crate::framing::{self, AuthenticatedContent, MlsMessage, MlsMessageBody, Wir
 use crate::tree::math::LeafIndex;
 use crate::tree::{TreePrivateKeys, TreeView};
 use crate::{Error, MisuseError};
+use alloc::vec::Vec;
 use cohort_traits::{Provider, Secret};
 
 impl Group {
+    /// The current epoch's stored secrets (init, exporter, external,
+    /// confirmation, membership, sender-data, resumption PSK), for tests
+    /// that check they are wiped or never written.
+    pub fn epoch_secret_values(&self) -> Vec<Vec<u8>> {
+        let s = &self.keys.secrets;
+        [
+            &s.init_secret,
+            &s.exporter_secret,
+            &s.external_secret,
+            &s.confirmation_key,
+            &s.membership_key,
+            &s.sender_data_secret,
+            &s.resumption_psk,
+        ]
+        .into_iter()
+        .map(|secret| secret.as_bytes().to_vec())
+        .filter(|v| !v.is_empty())
+        .collect()
+    }
+
     /// A copy of this member's view that speaks as the member at `leaf`
     /// (which must be occupied): it shares this epoch's group secrets but
     /// holds no tree private keys, so it can build and send commits and
