@@ -356,10 +356,7 @@ impl<P: Provider> Client<P> {
             last_resort,
             ..
         } = staged;
-        if let Some(existing) = Group::load_as(&self.provider, &self.id, group.group_id())?
-            && existing.is_active()
-            && existing.pending_reinit().is_none()
-        {
+        if self.group_id_in_use(group.group_id())? {
             return Err(ValidationError::GroupIdInUse.into());
         }
         let mut batch = crate::group::state_batch(&self.provider, &self.id, &group)?;
@@ -382,7 +379,10 @@ impl<P: Provider> Client<P> {
     /// the tree from the GroupInfo or `ratchet_tree`. Returns the group,
     /// stored, and the commit to send. If the delivery service refuses the
     /// commit, delete the group ([`Client::delete_group`]) and retry with a
-    /// newer GroupInfo.
+    /// newer GroupInfo. The leaf advertises `options`' capabilities when
+    /// it names some, the configuration's otherwise. A group this client
+    /// was removed from may be joined again; one it is in may not
+    /// ([`ValidationError::GroupIdInUse`]).
     pub fn join_external(
         &self,
         group_info: &MlsMessage,
@@ -395,11 +395,15 @@ impl<P: Provider> Client<P> {
             }
             .into());
         };
-        if self.has_group(group_info.group_context.group_id.as_slice())? {
+        if self.group_id_in_use(group_info.group_context.group_id.as_slice())? {
             return Err(ValidationError::GroupIdInUse.into());
         }
         let tree = ratchet_tree.map(ExportedTree::into_out_of_band);
-        let options = options.capabilities(self.config.capabilities.clone());
+        // The configuration's capabilities unless the options name others.
+        let options = match options.capabilities {
+            Some(_) => options,
+            None => options.capabilities(self.config.capabilities.clone()),
+        };
         let (group, commit) = crate::group::join_external_as_inner(
             &self.provider,
             &*self.signer,
@@ -467,6 +471,14 @@ impl<P: Provider> Client<P> {
             }
         }
         Ok(storage.apply(&batch)?)
+    }
+
+    /// Whether a join would replace a group still in use: one stored under
+    /// `group_id` that is active and not closed by a ReInit (C-GI-03). A
+    /// group this client was removed from may be joined again.
+    fn group_id_in_use(&self, group_id: &[u8]) -> Result<bool, Error> {
+        Ok(Group::load_as(&self.provider, &self.id, group_id)?
+            .is_some_and(|g| g.is_active() && g.pending_reinit().is_none()))
     }
 
     fn has_group(&self, group_id: &[u8]) -> Result<bool, Error> {

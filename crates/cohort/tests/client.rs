@@ -350,6 +350,45 @@ fn a_failed_write_changes_nothing_and_the_call_can_be_retried() {
     assert_eq!(bob.epoch_authenticator(), alice.epoch_authenticator());
 }
 
+/// A client removed from a group may join it again by external commit (its
+/// stored group is inactive); one still in it may not.
+#[test]
+fn a_removed_client_can_rejoin_by_external_commit() {
+    let storage = Arc::new(MemoryStorage::new());
+    let alice_c = client(&storage, "alice", 41);
+    let bob_c = client(&storage, "bob", 42);
+    let mut alice = alice_c.create_group().unwrap();
+    let gi = alice.group_info(true).unwrap();
+    let (bob, commit) = bob_c
+        .join_external(&gi, None, ExternalJoinOptions::new())
+        .unwrap();
+    apply(&mut alice, &commit);
+    let bob_leaf = bob.own_index();
+    drop(bob);
+    let gi = alice.group_info(true).unwrap();
+    assert_eq!(
+        bob_c
+            .join_external(&gi, None, ExternalJoinOptions::new())
+            .err(),
+        Some(Error::Validation(ValidationError::GroupIdInUse))
+    );
+    let removal = alice
+        .commit(alice.commit_builder().remove_member(bob_leaf))
+        .unwrap();
+    apply(&mut alice, &removal.commit);
+    let mut bob = bob_c.load_group(alice.group_id()).unwrap().unwrap();
+    apply(&mut bob, &removal.commit);
+    assert!(!bob.is_active());
+    drop(bob);
+    let gi = alice.group_info(true).unwrap();
+    let (bob, commit) = bob_c
+        .join_external(&gi, None, ExternalJoinOptions::new())
+        .unwrap();
+    apply(&mut alice, &commit);
+    assert!(bob.is_active());
+    assert_eq!(bob.epoch_authenticator(), alice.epoch_authenticator());
+}
+
 #[test]
 fn pending_proposals_can_be_dropped() {
     let storage = Arc::new(MemoryStorage::new());

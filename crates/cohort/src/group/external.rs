@@ -40,7 +40,7 @@ use cohort_traits::{Ciphersuite, Crypto, Provider, Secret, Signer};
 pub struct ExternalJoinOptions {
     resync: Option<LeafIndex>,
     psks: Vec<(Vec<u8>, Secret)>,
-    capabilities: Option<Capabilities>,
+    pub(crate) capabilities: Option<Capabilities>,
     leaf_extensions: Extensions,
 }
 
