@@ -65,9 +65,11 @@
 //! Cost. Checkpointing adds fsyncs to nearly every save (each save replaces
 //! the group's state record): the checkpoint syncs the log and the
 //! database file, and the next commit syncs the restarted log's header,
-//! four fsyncs per save instead of one. On a virtual machine whose fsync
-//! takes about 3.5 ms, a save went from about 4 ms to 15 to 18 ms; the
-//! copying itself is small next to that. The padding costs space, not
+//! four fsyncs per save instead of one, so on storage with slow fsyncs a
+//! save costs several of them; the copying itself is small next to that.
+//! `cargo bench -p cohort --bench storage` measures saves and message
+//! reads with all of this included (the README's storage table gives its
+//! figures for the machine it names). The padding costs space, not
 //! time: about a quarter of a page of zeros per record, and every record
 //! takes at least one overflow page (4 KiB by default), so a 450-byte
 //! KeyPackage record takes about 5 KiB.
