@@ -13,10 +13,20 @@ use crate::Error;
 use alloc::vec::Vec;
 use cohort_traits::{Rand, RandError};
 
+/// Below this many items the work stays on the calling thread: waking a
+/// pool thread costs about as much as one signature check or HPKE
+/// encryption (measured with the group benchmark: a join of 2 members
+/// took 232 µs in parallel and 171 µs in order).
+#[cfg(feature = "parallel")]
+const MIN_PARALLEL: usize = 8;
+
 /// `f` over `items`, results in input order.
 #[cfg(feature = "parallel")]
 pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
     use rayon::prelude::*;
+    if items.len() < MIN_PARALLEL {
+        return items.iter().map(f).collect();
+    }
     items.par_iter().map(f).collect()
 }
 
