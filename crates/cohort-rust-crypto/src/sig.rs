@@ -160,15 +160,36 @@ mod ed25519 {
         Ok(sig.to_bytes().to_vec())
     }
 
+    /// The canonical encodings of the eight points of small order.
+    fn small_order_encodings() -> &'static [[u8; 32]; 8] {
+        static ENCODINGS: std::sync::OnceLock<[[u8; 32]; 8]> = std::sync::OnceLock::new();
+        ENCODINGS.get_or_init(|| {
+            curve25519_dalek::constants::EIGHT_TORSION.map(|point| point.compress().to_bytes())
+        })
+    }
+
+    /// Strict verification: exactly `ed25519-dalek`'s `verify_strict`,
+    /// which accepts when (1) `R` decodes, (2) neither `R` nor `A` has small
+    /// order and (3) the recomputed `R` compresses to the signature's `R`
+    /// bytes (the same check its `verify` makes). When (3) holds, `R`'s
+    /// bytes are a compressed point, so (1) holds and `R` has small order
+    /// exactly when those bytes are one of the eight encodings of the
+    /// small-order points: this checks `R`'s bytes against them instead of
+    /// decompressing `R`, one field exponentiation less per signature
+    /// (equivalence tested on crafted edge cases in `tests/ed25519_strict.rs`).
     pub(super) fn verify(
         public_key: &[u8],
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), CryptoError> {
+        use ed25519_dalek::Verifier;
         let pk = <&[u8; 32]>::try_from(public_key).map_err(|_| CryptoError::InvalidPublicKey)?;
         let vk = VerifyingKey::from_bytes(pk).map_err(|_| CryptoError::InvalidPublicKey)?;
         let sig = Signature::from_slice(signature).map_err(|_| CryptoError::InvalidSignature)?;
-        vk.verify_strict(message, &sig)
+        if vk.is_weak() || small_order_encodings().contains(sig.r_bytes()) {
+            return Err(CryptoError::InvalidSignature);
+        }
+        vk.verify(message, &sig)
             .map_err(|_| CryptoError::InvalidSignature)
     }
 }
