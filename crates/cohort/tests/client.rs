@@ -26,7 +26,17 @@ fn provider(storage: &Arc<MemoryStorage>, seed: u64) -> P {
 /// A client named `name` on `storage`, with a fixed key from `seed` (so it
 /// can be made again after a "restart").
 fn client(storage: &Arc<MemoryStorage>, name: &str, seed: u64) -> Client<P> {
-    let p = provider(storage, seed);
+    client_on(provider(storage, seed), name, seed, ClientConfig::default())
+}
+
+/// A client named `name` on provider `p` with `config`, its key from
+/// `seed`.
+fn client_on<Q: cohort_traits::Provider>(
+    p: Q,
+    name: &str,
+    seed: u64,
+    config: ClientConfig,
+) -> Client<Q> {
     let signer = SignatureKeyPair::generate(
         RustCrypto::new(),
         SignatureScheme::ED25519,
@@ -38,7 +48,7 @@ fn client(storage: &Arc<MemoryStorage>, name: &str, seed: u64) -> Client<P> {
         name.as_bytes().to_vec(),
         signer,
         Credential::basic(name),
-        ClientConfig::default(),
+        config,
     )
     .unwrap()
 }
@@ -184,19 +194,7 @@ fn out_of_band_trees_are_decoded_within_the_limits() {
         group: GroupConfig::default().with_limits(small),
         ..ClientConfig::default()
     };
-    let dave_c = Client::new(
-        provider(&storage, 5),
-        b"dave".to_vec(),
-        SignatureKeyPair::generate(
-            RustCrypto::new(),
-            SignatureScheme::ED25519,
-            &SeededRand::from_u64(5),
-        )
-        .unwrap(),
-        Credential::basic("dave"),
-        config,
-    )
-    .unwrap();
+    let dave_c = client_on(provider(&storage, 5), "dave", 5, config);
     let err = dave_c
         .join_external(&gi, Some(blank(8192)), ExternalJoinOptions::new())
         .err()
@@ -232,20 +230,7 @@ fn key_packages_span_the_configured_lifetime() {
         key_package_lifetime: 86_400,
         ..ClientConfig::default()
     };
-    let signer = SignatureKeyPair::generate(
-        RustCrypto::new(),
-        SignatureScheme::ED25519,
-        &SeededRand::from_u64(21),
-    )
-    .unwrap();
-    let c = Client::new(
-        provider(&storage, 21),
-        b"k".to_vec(),
-        signer,
-        Credential::basic("k"),
-        config,
-    )
-    .unwrap();
+    let c = client_on(provider(&storage, 21), "k", 21, config);
     let msg = c.generate_key_package().unwrap();
     let cohort::framing::MlsMessageBody::KeyPackage(kp) = &msg.body else {
         panic!("not a KeyPackage")
@@ -300,20 +285,12 @@ fn a_failed_write_changes_nothing_and_the_call_can_be_retried() {
         failing: false.into(),
     });
     let alice_c = client(&storage, "alice", 31);
-    let bob_signer = SignatureKeyPair::generate(
-        RustCrypto::new(),
-        SignatureScheme::ED25519,
-        &SeededRand::from_u64(32),
-    )
-    .unwrap();
-    let bob_c = Client::new(
+    let bob_c = client_on(
         ProviderBundle::new(RustCrypto::new(), SeededRand::from_u64(33), flaky.clone()),
-        b"bob".to_vec(),
-        bob_signer,
-        Credential::basic("bob"),
+        "bob",
+        32,
         ClientConfig::default(),
-    )
-    .unwrap();
+    );
     let mut alice = alice_c.create_group().unwrap();
     let kp = bob_c.generate_key_package().unwrap();
     let b = alice.commit_builder().add_member(match &kp.body {
