@@ -582,13 +582,19 @@ impl Group {
                 _ => (a, r),
             });
         let joiner = u64::from(committer == Sender::NewMemberCommit);
-        let members = u64::try_from(self.tree.members().len()).unwrap_or(u64::MAX);
-        self.config.limits.check_leaves(
-            members
-                .saturating_sub(removes)
-                .saturating_add(adds)
-                .saturating_add(joiner),
-        )?;
+        if adds > 0 {
+            let n = self.tree.n_leaves();
+            let members = (0..n)
+                .filter(|l| self.tree.leaf(LeafIndex(*l)).is_some())
+                .count();
+            self.config.limits.check_leaves(
+                u64::try_from(members)
+                    .unwrap_or(u64::MAX)
+                    .saturating_sub(removes)
+                    .saturating_add(adds)
+                    .saturating_add(joiner),
+            )?;
+        }
         validate_proposal_list_with(&check, &list, &options)?;
         if path_required(&list) && commit.path.is_none() {
             return Err(ValidationError::PathRequired.into());
