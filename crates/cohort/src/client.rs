@@ -281,13 +281,14 @@ impl<P: Provider> Client<P> {
         if self.has_group(&group_id)? {
             return Err(ValidationError::GroupIdInUse.into());
         }
-        // The creator's leaf comes from a KeyPackage of its own, not stored.
-        let own = KeyPackageBuilder::new(self.credential.clone())
-            .capabilities(self.config.capabilities.clone())
-            .build(&self.cs()?, self.provider.rand(), &*self.signer)?;
-        let group = Group::create(
+        // The creator's leaf alone: no KeyPackage is needed for it.
+        let leaf = KeyPackageBuilder::new(self.credential.clone())
+            .capabilities(self.config.capabilities.clone());
+        let group = Group::create_as(
             &self.provider,
-            &own,
+            self.config.ciphersuite,
+            &*self.signer,
+            leaf,
             group_id,
             options.extensions,
             self.config.group.clone(),

@@ -286,3 +286,73 @@ fn commit_from_an_old_epoch_is_refused_c_frame_05() {
     );
     assert_eq!(group_common::snapshot(&b), before);
 }
+
+/// A group created from a bare leaf (`Group::create_as`): the creator's
+/// leaf is the builder's (credential, lifetime), signed by the signer; a
+/// member added by Welcome agrees with it; a signer of another scheme is
+/// refused.
+#[test]
+fn a_group_created_from_a_bare_leaf_runs() {
+    use cohort::messages::{LeafNodeSource, Lifetime};
+    let p = provider(71);
+    let suite = Ciphersuite(1);
+    let cs = SuiteCrypto::new(&p.crypto, suite).unwrap();
+    let signer =
+        SignatureKeyPair::generate(RustCrypto::new(), cs.params().signature, &p.rand).unwrap();
+    let lifetime = Lifetime {
+        not_before: 10,
+        not_after: 1_000,
+    };
+    let leaf = KeyPackageBuilder::new(Credential::basic("creator")).lifetime(lifetime);
+    let mut creator = Group::create_as(
+        &p,
+        suite,
+        &signer,
+        leaf,
+        b"bare leaf".to_vec(),
+        Extensions::default(),
+        GroupConfig::default(),
+    )
+    .unwrap();
+    let own = creator.tree().leaf(LeafIndex(0)).unwrap().clone();
+    assert_eq!(own.credential, Credential::basic("creator"));
+    assert_eq!(own.leaf_node_source, LeafNodeSource::KeyPackage(lifetime));
+    assert_eq!(
+        own.signature_key.as_slice(),
+        cohort_traits::Signer::public_key(&signer)
+    );
+
+    let (_, bob) = key_package(&p, suite, "bob");
+    let b = creator.commit().add_member(bob.key_package.clone());
+    let (out, staged) = creator.create_commit(&p, &signer, b).unwrap();
+    creator.merge_staged_commit(staged).unwrap();
+    let bob_group = Group::join(
+        &p,
+        welcome_of(out.welcome.as_ref().unwrap()),
+        &bob,
+        None,
+        BTreeMap::new(),
+        GroupConfig::default(),
+    )
+    .unwrap();
+    agree(&[&creator, &bob_group]);
+
+    let p256 = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        cohort_traits::SignatureScheme::ECDSA_SECP256R1_SHA256,
+        &p.rand,
+    )
+    .unwrap();
+    assert!(matches!(
+        Group::create_as(
+            &p,
+            suite,
+            &p256,
+            KeyPackageBuilder::new(Credential::basic("x")),
+            b"other".to_vec(),
+            Extensions::default(),
+            GroupConfig::default(),
+        ),
+        Err(Error::Misuse(cohort::MisuseError::SignerSchemeMismatch(_)))
+    ));
+}

@@ -1,17 +1,17 @@
 //! Creating a group (RFC 9420 section 11).
 
-use super::key_package::KeyPackageBundle;
+use super::key_package::{KeyPackageBuilder, KeyPackageBundle};
 use super::state::{EpochKeys, Group, GroupConfig};
 use crate::Error;
 use crate::codec::VarBytes;
 use crate::crypto::SuiteCrypto;
-use crate::messages::{Extensions, GroupContext, ProtocolVersion};
+use crate::messages::{Extensions, GroupContext, LeafNode, ProtocolVersion};
 use crate::schedule::{EpochSecrets, confirmation_tag, interim_transcript_hash};
 use crate::tree::math::LeafIndex;
 use crate::tree::{LeafPolicy, RatchetTree, TreePrivateKeys, TreeView};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
-use cohort_traits::{Provider, Rand, Secret};
+use cohort_traits::{Ciphersuite, Provider, Rand, Secret, Signer};
 
 impl Group {
     /// Creates a one-member group (RFC 9420 section 11) from the creator's
@@ -24,10 +24,58 @@ impl Group {
         extensions: Extensions,
         config: GroupConfig,
     ) -> Result<Group, Error> {
-        config.validate()?;
-        let suite = own.key_package.cipher_suite;
+        Self::create_from_leaf(
+            provider,
+            own.key_package.cipher_suite,
+            own.key_package.leaf_node.clone(),
+            own.encryption_private_key.clone(),
+            group_id,
+            extensions,
+            config,
+        )
+    }
+
+    /// Creates a one-member group (RFC 9420 section 11) whose creator's
+    /// leaf is made here from `leaf` (its credential, capabilities,
+    /// lifetime and leaf extensions; KeyPackage extensions are unused):
+    /// one HPKE key pair and one signature by `signer`, without the init
+    /// key and KeyPackage signature a KeyPackage would add. The suite is
+    /// `suite`, whose signature scheme must be `signer`'s.
+    pub fn create_as<P: Provider>(
+        provider: &P,
+        suite: Ciphersuite,
+        signer: &dyn Signer,
+        leaf: KeyPackageBuilder,
+        group_id: Vec<u8>,
+        extensions: Extensions,
+        config: GroupConfig,
+    ) -> Result<Group, Error> {
         let cs = SuiteCrypto::new(provider.crypto(), suite)?;
-        let tree = RatchetTree::new(&cs, own.key_package.leaf_node.clone())?;
+        let (leaf_node, encryption_private_key, _, _) =
+            leaf.build_leaf(&cs, provider.rand(), signer)?;
+        Self::create_from_leaf(
+            provider,
+            suite,
+            leaf_node,
+            encryption_private_key,
+            group_id,
+            extensions,
+            config,
+        )
+    }
+
+    fn create_from_leaf<P: Provider>(
+        provider: &P,
+        suite: Ciphersuite,
+        leaf_node: LeafNode,
+        encryption_private_key: Secret,
+        group_id: Vec<u8>,
+        extensions: Extensions,
+        config: GroupConfig,
+    ) -> Result<Group, Error> {
+        config.validate()?;
+        let cs = SuiteCrypto::new(provider.crypto(), suite)?;
+        let tree = RatchetTree::new(&cs, leaf_node)?;
         let required = crate::tree::RequiredSet::of(&extensions)?;
         let policy = LeafPolicy {
             required: required.as_ref(),
@@ -57,7 +105,7 @@ impl Group {
             context,
             tree,
             own_leaf: LeafIndex(0),
-            private_keys: TreePrivateKeys::new(LeafIndex(0), own.encryption_private_key.clone()),
+            private_keys: TreePrivateKeys::new(LeafIndex(0), encryption_private_key),
             keys,
             interim_transcript_hash: interim,
             confirmation_tag: tag,

@@ -137,6 +137,37 @@ impl KeyPackageBuilder {
         rand: &dyn Rand,
         signer: &dyn Signer,
     ) -> Result<KeyPackageBundle, Error> {
+        let (init_private_key, init_key) = fresh_key_pair(cs, rand)?;
+        let (leaf_node, encryption_private_key, extensions, last_resort) =
+            self.build_leaf(cs, rand, signer)?;
+        let mut key_package = KeyPackage {
+            version: ProtocolVersion::MLS10,
+            cipher_suite: cs.suite(),
+            init_key: init_key.into(),
+            leaf_node,
+            extensions,
+            signature: VarBytes::default(),
+        };
+        let tbs = key_package.to_be_signed()?;
+        key_package.signature = cs.sign_with_label(signer, KEY_PACKAGE_LABEL, &tbs)?.into();
+        Ok(KeyPackageBundle {
+            key_package,
+            init_private_key,
+            encryption_private_key,
+            last_resort,
+        })
+    }
+
+    /// The signed leaf of the KeyPackage this builder describes and its
+    /// encryption private key, without the KeyPackage itself: what a group's
+    /// creator needs ([`super::Group::create_as`]). Also returns the
+    /// KeyPackage extensions and whether it is last resort.
+    pub(crate) fn build_leaf<C: Crypto + ?Sized>(
+        self,
+        cs: &SuiteCrypto<'_, C>,
+        rand: &dyn Rand,
+        signer: &dyn Signer,
+    ) -> Result<(LeafNode, Secret, Extensions, bool), Error> {
         if signer.scheme() != cs.params().signature {
             return Err(MisuseError::SignerSchemeMismatch(signer.scheme()).into());
         }
@@ -166,7 +197,6 @@ impl KeyPackageBuilder {
             [&extensions, &leaf_extensions],
         )?;
 
-        let (init_private_key, init_key) = fresh_key_pair(cs, rand)?;
         let (encryption_private_key, encryption_key) = fresh_key_pair(cs, rand)?;
 
         let mut leaf_node = LeafNode {
@@ -182,23 +212,7 @@ impl KeyPackageBuilder {
         leaf_node.signature = cs
             .sign_with_label(signer, LEAF_NODE_LABEL, &leaf_tbs)?
             .into();
-
-        let mut key_package = KeyPackage {
-            version: ProtocolVersion::MLS10,
-            cipher_suite: cs.suite(),
-            init_key: init_key.into(),
-            leaf_node,
-            extensions,
-            signature: VarBytes::default(),
-        };
-        let tbs = key_package.to_be_signed()?;
-        key_package.signature = cs.sign_with_label(signer, KEY_PACKAGE_LABEL, &tbs)?.into();
-        Ok(KeyPackageBundle {
-            key_package,
-            init_private_key,
-            encryption_private_key,
-            last_resort,
-        })
+        Ok((leaf_node, encryption_private_key, extensions, last_resort))
     }
 }
 
