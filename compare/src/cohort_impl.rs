@@ -56,15 +56,21 @@ fn welcome_of(msg: MlsMessage) -> Welcome {
     }
 }
 
-/// The creator's whole `create` operation (the timed region): its own
-/// KeyPackage (leaf), the one-member group, one commit adding everyone in
-/// `members`, the merge.
+/// The creator's whole `create` operation (the timed region): its leaf
+/// and the one-member group (`Group::create_as`), one commit adding
+/// everyone in `members`, the merge.
 fn create_group(p: &P, signer: &Kp, gid: Vec<u8>, members: &[KeyPackage]) -> (Group, MlsMessage) {
-    let cs = SuiteCrypto::new(&p.crypto, SUITE).unwrap();
-    let own = KeyPackageBuilder::new(Credential::basic("creator"))
-        .build(&cs, &p.rand, signer)
-        .unwrap();
-    let mut g = Group::create(p, &own, gid, Extensions::default(), GroupConfig::default()).unwrap();
+    let leaf = KeyPackageBuilder::new(Credential::basic("creator"));
+    let mut g = Group::create_as(
+        p,
+        SUITE,
+        signer,
+        leaf,
+        gid,
+        Extensions::default(),
+        GroupConfig::default(),
+    )
+    .unwrap();
     let mut b = g.commit();
     for kp in members {
         b = b.add_member(kp.clone());

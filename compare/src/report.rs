@@ -268,18 +268,16 @@ parsing of received Welcomes and commits, dropping the results) happens
 outside the timing. Each member of OpenMLS and mls-rs has a provider or
 client of its own, as those libraries keep per-client state there.
 
-- `create`: the creator's one-member group (Cohort: its own KeyPackage built
-  from the creator's signature key, then `Group::create`; OpenMLS:
-  `MlsGroup::new`; mls-rs: `Client::create_group`, both of which make the
-  creator's leaf), one commit adding the N-1 members by their KeyPackages
+- `create`: the creator's one-member group (Cohort: `Group::create_as`;
+  OpenMLS: `MlsGroup::new`; mls-rs: `Client::create_group`; each makes the
+  creator's leaf, one HPKE key pair and one signature), one commit adding the N-1 members by their KeyPackages
   with the Welcome (ratchet tree in it), and the merge of that commit. No
   UpdatePath in that commit for any of the three (OpenMLS:
   `add_members_without_update`; Cohort and mls-rs: their default for an
   Add-only commit). The received KeyPackages are validated (signatures
   checked) in the timing for all three: Cohort and mls-rs do it inside the
   commit, OpenMLS takes validated `KeyPackage`s, so its timed region calls
-  `KeyPackageIn::validate` on each first. Cohort's creator KeyPackage costs
-  one signature more than a bare leaf (the KeyPackage's own).
+  `KeyPackageIn::validate` on each first.
 - `join`: one invited member joins from the Welcome of a group of N (Cohort:
   `Group::join`; OpenMLS: `StagedWelcome::new_from_welcome` +
   `into_group`; mls-rs: `Client::join_group`); each round another member.
