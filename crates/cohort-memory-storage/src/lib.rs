@@ -1,6 +1,21 @@
-//! An in-memory [`Storage`] backend for Cohort: for tests and ephemeral
-//! clients. Batches apply atomically under one lock.
+//! An in-memory [`Storage`] backend for Cohort: for tests, ephemeral
+//! clients, and clients that keep their state elsewhere as one blob
+//! ([`MemoryStorage::export`], [`MemoryStorage::import`]; a web page's
+//! IndexedDB, say). Batches apply atomically under one lock.
 #![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod snapshot;
+
+pub use snapshot::SnapshotError;
 
 use cohort_traits::{RecordKind, Storage, StorageError, StorageOp};
 use std::collections::BTreeMap;
