@@ -2,6 +2,7 @@
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, Nonce, Payload};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
+use alloc::vec::Vec;
 use chacha20poly1305::ChaCha20Poly1305;
 use cohort_traits::{AeadId, CryptoError, Secret};
 

@@ -10,6 +10,7 @@
 //! the ephemeral public key once, and `Decap` takes the recipient's public
 //! key when the caller has it.
 
+use alloc::vec::Vec;
 use cohort_traits::{CryptoError, KdfId, KemId, KemOutput, Secret};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -156,6 +157,7 @@ pub(crate) fn decap<C: Curve>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     fn h(s: &str) -> Vec<u8> {
         hex::decode(s).unwrap()

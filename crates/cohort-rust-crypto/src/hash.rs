@@ -1,5 +1,7 @@
 //! SHA-2 hashes, HMAC and HKDF (RFC 5869).
 
+use alloc::vec;
+use alloc::vec::Vec;
 use cohort_traits::{CryptoError, HashAlgorithm, KdfId, Secret};
 use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit, Mac};
@@ -88,6 +90,7 @@ pub(crate) fn hkdf_expand(
 /// DHKEMs this crate implements itself.
 pub(crate) mod labeled {
     use super::{hkdf_expand, hkdf_extract};
+    use alloc::vec::Vec;
     use cohort_traits::{CryptoError, KdfId, KemId, Secret};
 
     /// `concat("KEM", I2OSP(kem_id, 2))`.

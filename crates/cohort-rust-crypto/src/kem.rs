@@ -3,6 +3,8 @@
 //! ML-KEM-1024 through `hpke` (draft-ietf-hpke-pq: seed private keys,
 //! `DeriveKeyPair` by SHAKE256 `LabeledDerive`).
 
+use alloc::vec;
+use alloc::vec::Vec;
 use cohort_traits::{CryptoError, KemId, KemOutput, Secret};
 use hpke::kem::{DhP256HkdfSha256, DhP384HkdfSha384, DhP521HkdfSha512, MlKem1024, XWing};
 use hpke::{Deserializable, Kem, Serializable};

@@ -28,6 +28,12 @@
 //! Randomness: [`RustCrypto`] itself implements [`Rand`] from the operating
 //! system's generator; [`SeededRand`] is a deterministic ChaCha20 generator for
 //! reproducible tests and simulations.
+//!
+//! Without its default `std` feature the crate is `no_std` + `alloc` (for
+//! embedded targets such as `thumbv7em-none-eabihf`): everything but the
+//! operating system's generator is there, and the application supplies a
+//! [`Rand`] (its hardware generator, or [`SeededRand`] keyed from it).
+#![no_std]
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -39,6 +45,10 @@
     )
 )]
 
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
 mod aead;
 mod dhkem;
 mod hash;
@@ -46,11 +56,12 @@ mod kem;
 mod rng;
 mod sig;
 
+use alloc::sync::Arc;
+use alloc::vec::Vec;
 use cohort_traits::{
     AeadId, Ciphersuite, Crypto, CryptoError, HashAlgorithm, KdfId, KemId, KemOutput,
-    PreparedSigningKey, Rand, RandError, Secret, SignatureScheme,
+    PreparedSigningKey, Rand, Secret, SignatureScheme,
 };
-use std::sync::Arc;
 
 pub use rng::SeededRand;
 
@@ -73,8 +84,10 @@ impl RustCrypto {
     }
 }
 
+/// The operating system's generator (`getrandom`).
+#[cfg(feature = "std")]
 impl Rand for RustCrypto {
-    fn fill(&self, buf: &mut [u8]) -> Result<(), RandError> {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), cohort_traits::RandError> {
         rng::fill_from_os(buf)
     }
 }

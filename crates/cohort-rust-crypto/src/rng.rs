@@ -3,14 +3,16 @@
 
 use core::convert::Infallible;
 use core::fmt;
-use std::sync::{Mutex, PoisonError};
 
 use cohort_traits::{Rand, RandError};
-use rand::rngs::{ChaCha20Rng, SysRng};
+use rand::rngs::ChaCha20Rng;
+#[cfg(feature = "std")]
+use rand::rngs::SysRng;
 use rand::{Rng, SeedableRng, TryRng};
 use rand_core::TryCryptoRng;
 
 /// Fills `buf` from the operating system's generator.
+#[cfg(feature = "std")]
 pub(crate) fn fill_from_os(buf: &mut [u8]) -> Result<(), RandError> {
     SysRng
         .try_fill_bytes(buf)
@@ -23,14 +25,20 @@ pub(crate) fn fill_from_os(buf: &mut [u8]) -> Result<(), RandError> {
 /// run driven by this source replays exactly. For tests and simulations only:
 /// anyone who knows the seed knows every key it produced.
 pub struct SeededRand {
-    rng: Mutex<ChaCha20Rng>,
+    rng: Lock<ChaCha20Rng>,
 }
+
+/// std's mutex where there is one, a spin lock in `no_std` builds.
+#[cfg(feature = "std")]
+type Lock<T> = std::sync::Mutex<T>;
+#[cfg(not(feature = "std"))]
+type Lock<T> = spin::Mutex<T>;
 
 impl SeededRand {
     /// A generator keyed with `seed`.
     pub fn new(seed: [u8; 32]) -> Self {
         SeededRand {
-            rng: Mutex::new(ChaCha20Rng::from_seed(seed)),
+            rng: Lock::new(ChaCha20Rng::from_seed(seed)),
         }
     }
 
@@ -55,7 +63,13 @@ impl Rand for SeededRand {
     fn fill(&self, buf: &mut [u8]) -> Result<(), RandError> {
         // A panic while holding the lock cannot leave the generator in an
         // invalid state, so a poisoned lock is still usable.
-        let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+        #[cfg(feature = "std")]
+        let mut rng = self
+            .rng
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        #[cfg(not(feature = "std"))]
+        let mut rng = self.rng.lock();
         rng.fill_bytes(buf);
         Ok(())
     }
