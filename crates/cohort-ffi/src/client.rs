@@ -12,6 +12,7 @@ use cohort_memory_storage::MemoryStorage;
 use cohort_rust_crypto::RustCrypto;
 use cohort_sqlite_storage::SqliteStorage;
 use cohort_traits::{Signer, Storage};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -46,41 +47,105 @@ fn group_id_of(message: &MlsMessage) -> Result<Vec<u8>, CohortError> {
     }
 }
 
+type SharedClient = Arc<Client<FfiProvider>>;
+type GroupOf<'c> = ClientGroup<'c, FfiProvider>;
+
+self_cell::self_cell!(
+    /// A group of the client, loaded, beside the client it borrows.
+    struct OpenGroup {
+        owner: SharedClient,
+        #[covariant]
+        dependent: GroupOf,
+    }
+);
+
+/// An open client and the groups it has loaded.
+///
+/// A loaded group stays in memory: reloading it for every call would
+/// restart its sender ratchets at their stored reservation each time
+/// (skipping up to a block of generations per message).
+struct State {
+    client: SharedClient,
+    groups: HashMap<Vec<u8>, OpenGroup>,
+}
+
+impl State {
+    /// Keeps `group` open and returns its id.
+    fn keep(&mut self, group: OpenGroup) -> Vec<u8> {
+        let id = group.borrow_dependent().group_id().to_vec();
+        self.groups.insert(id.clone(), group);
+        id
+    }
+
+    /// Opens a new group made by `make` (a create or a join).
+    fn open_new(
+        &mut self,
+        make: impl for<'c> FnOnce(&'c SharedClient) -> Result<GroupOf<'c>, cohort::Error>,
+    ) -> Result<Vec<u8>, CohortError> {
+        let group = OpenGroup::try_new(self.client.clone(), |c| make(c))?;
+        Ok(self.keep(group))
+    }
+
+    /// The open group `group_id`, loaded from storage at its first use.
+    fn group(&mut self, group_id: &[u8]) -> Result<&mut OpenGroup, CohortError> {
+        if !self.groups.contains_key(group_id) {
+            let group = OpenGroup::try_new(self.client.clone(), |c| {
+                c.load_group(group_id)?
+                    .ok_or_else(|| CohortError::UnknownGroup(hex(group_id)))
+            })?;
+            self.groups.insert(group_id.to_vec(), group);
+        }
+        self.groups
+            .get_mut(group_id)
+            .ok_or_else(|| CohortError::Internal("an open group went missing".into()))
+    }
+}
+
 /// The client behind its lock, shared by the client object and its
 /// groups and staged Welcomes; `None` once closed.
 pub(crate) struct Shared {
-    client: Mutex<Option<Client<FfiProvider>>>,
+    state: Mutex<Option<State>>,
 }
 
 impl Shared {
-    /// Runs `f` on the client, holding its lock.
+    /// Runs `f` on the open state, holding the lock.
+    fn with_state<T>(
+        &self,
+        f: impl FnOnce(&mut State) -> Result<T, CohortError>,
+    ) -> Result<T, CohortError> {
+        // A panic cannot leave a group half-changed in memory: every call
+        // of a group either completes or leaves it as stored.
+        let mut guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        f(guard.as_mut().ok_or(CohortError::Closed)?)
+    }
+
+    /// Runs `f` on the client, holding the lock.
     pub(crate) fn with_client<T>(
         &self,
         f: impl FnOnce(&Client<FfiProvider>) -> Result<T, CohortError>,
     ) -> Result<T, CohortError> {
-        // A panic cannot leave a client half-changed: it holds no state
-        // beyond its storage, whose batches are atomic.
-        let guard = self.client.lock().unwrap_or_else(PoisonError::into_inner);
-        let client = guard.as_ref().ok_or(CohortError::Closed)?;
-        f(client)
+        self.with_state(|state| f(&state.client))
     }
 
-    /// Runs `f` on the stored group `group_id`, holding the client's lock.
+    /// Runs `f` on the group `group_id`, holding the lock.
     pub(crate) fn with_group<T>(
         &self,
         group_id: &[u8],
         f: impl FnOnce(&mut ClientGroup<'_, FfiProvider>) -> Result<T, CohortError>,
     ) -> Result<T, CohortError> {
-        self.with_client(|client| {
-            let mut group = client
-                .load_group(group_id)?
-                .ok_or_else(|| CohortError::UnknownGroup(hex(group_id)))?;
-            f(&mut group)
-        })
+        self.with_state(|state| state.group(group_id)?.with_dependent_mut(|_, g| f(g)))
+    }
+
+    /// Opens a new group made by `make` and returns its id.
+    pub(crate) fn open_new(
+        &self,
+        make: impl for<'c> FnOnce(&'c SharedClient) -> Result<GroupOf<'c>, cohort::Error>,
+    ) -> Result<Vec<u8>, CohortError> {
+        self.with_state(|state| state.open_new(make))
     }
 
     fn close(&self) {
-        let mut guard = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         *guard = None;
     }
 }
@@ -132,7 +197,10 @@ impl MlsClient {
         )?;
         Ok(Arc::new(MlsClient {
             shared: Arc::new(Shared {
-                client: Mutex::new(Some(client)),
+                state: Mutex::new(Some(State {
+                    client: Arc::new(client),
+                    groups: HashMap::new(),
+                })),
             }),
             identity,
             ciphersuite,
@@ -206,9 +274,7 @@ impl MlsClient {
 
     /// Creates a group with a fresh random id, this client its only member.
     pub fn create_group(&self) -> Result<Arc<MlsGroup>, CohortError> {
-        let id = self
-            .shared
-            .with_client(|c| Ok(c.create_group()?.group_id().to_vec()))?;
+        let id = self.shared.open_new(|c| c.create_group())?;
         Ok(self.group(id))
     }
 
@@ -217,13 +283,11 @@ impl MlsClient {
     /// Errors: [`CohortError::Validation`] when this client already has a
     /// group of that id.
     pub fn create_group_with_id(&self, group_id: Vec<u8>) -> Result<Arc<MlsGroup>, CohortError> {
-        let id = self.shared.with_client(|c| {
-            let options = cohort::CreateOptions {
-                group_id: Some(group_id),
-                ..Default::default()
-            };
-            Ok(c.create_group_with(options)?.group_id().to_vec())
-        })?;
+        let options = cohort::CreateOptions {
+            group_id: Some(group_id),
+            ..Default::default()
+        };
+        let id = self.shared.open_new(|c| c.create_group_with(options))?;
         Ok(self.group(id))
     }
 
@@ -250,10 +314,11 @@ impl MlsClient {
     /// The group `group_id`, or `None` when this client has none of that
     /// id.
     pub fn load_group(&self, group_id: Vec<u8>) -> Result<Option<Arc<MlsGroup>>, CohortError> {
-        let found = self
-            .shared
-            .with_client(|c| Ok(c.load_group(&group_id)?.is_some()))?;
-        Ok(found.then(|| self.group(group_id)))
+        match self.shared.with_group(&group_id, |_| Ok(())) {
+            Ok(()) => Ok(Some(self.group(group_id))),
+            Err(CohortError::UnknownGroup(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// The ids of this client's groups, in byte order.
@@ -274,14 +339,12 @@ impl MlsClient {
     /// Errors: [`CohortError::UnknownGroup`] when this client has no such
     /// group; those of [`MlsGroup::process`].
     pub fn process_message(&self, message: Vec<u8>) -> Result<ProcessedMessage, CohortError> {
-        self.shared.with_client(|c| {
+        let (group_id, message) = self.shared.with_client(|c| {
             let message = decode_message(&c.config().group.limits, &message)?;
-            let group_id = group_id_of(&message)?;
-            let mut group = c
-                .load_group(&group_id)?
-                .ok_or_else(|| CohortError::UnknownGroup(hex(&group_id)))?;
-            process_in(&mut group, &message)
-        })
+            Ok((group_id_of(&message)?, message))
+        })?;
+        self.shared
+            .with_group(&group_id, |g| process_in(g, &message))
     }
 
     /// Closes the client and its database; every later call on it, its

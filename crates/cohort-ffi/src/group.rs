@@ -337,6 +337,27 @@ impl MlsGroup {
         self.commit(Vec::new(), Vec::new(), true)
     }
 
+    /// A proposal (an encoded MLSMessage) to add the client of
+    /// `key_package`, for a member to commit.
+    pub fn propose_add(&self, key_package: Vec<u8>) -> Result<Vec<u8>, CohortError> {
+        self.with(|g| {
+            let message = decode_message(&g.group().config().limits, &key_package)?;
+            Ok(encode(&g.propose_add(&message)?)?)
+        })
+    }
+
+    /// A proposal (an encoded MLSMessage) to remove the member at
+    /// `leaf_index`, for a member to commit.
+    pub fn propose_remove(&self, leaf_index: u32) -> Result<Vec<u8>, CohortError> {
+        self.with(|g| Ok(encode(&g.propose_remove(LeafIndex(leaf_index))?)?))
+    }
+
+    /// A proposal (an encoded MLSMessage) to update this client's keys,
+    /// for another member to commit.
+    pub fn propose_self_update(&self) -> Result<Vec<u8>, CohortError> {
+        self.with(|g| Ok(encode(&g.propose_self_update()?)?))
+    }
+
     /// Whether a commit of this client is pending.
     pub fn has_pending_commit(&self) -> Result<bool, CohortError> {
         self.with(|g| Ok(g.pending_commit().is_some()))
@@ -441,12 +462,7 @@ impl StagedWelcome {
         let staged = slot
             .take()
             .ok_or_else(|| CohortError::Misuse("this Welcome was used already".into()))?;
-        let joined = self
-            .shared
-            .with_client(|c| Ok(c.join(staged)?.group_id().to_vec()));
-        match joined {
-            Ok(id) => Ok(Arc::new(MlsGroup::new(self.shared.clone(), id))),
-            Err(e) => Err(e),
-        }
+        let id = self.shared.open_new(|c| c.join(staged))?;
+        Ok(Arc::new(MlsGroup::new(self.shared.clone(), id)))
     }
 }
