@@ -133,6 +133,23 @@ impl Rng {
     }
 }
 
+/// A command that runs this test binary again. Under an emulator (a
+/// foreign target run by `scripts/cross-test`), the binary is started
+/// through the runner named in `COHORT_TEST_RUNNER`, as cargo started this one.
+fn this_test_binary() -> Command {
+    let exe = std::env::current_exe().unwrap();
+    let runner = std::env::var("COHORT_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(words).arg(exe);
+            command
+        }
+        None => Command::new(exe),
+    }
+}
+
 /// Starts the child and waits until it has loaded the member.
 fn spawn_child(
     db: &Path,
@@ -140,7 +157,7 @@ fn spawn_child(
     group_id: &[u8],
     first_epoch: u64,
 ) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    let mut child = this_test_binary()
         .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, format!("{};{}", db.display(), commits.display()))
         .env("COHORT_CRASH_GROUP", hex::encode(group_id))
@@ -422,7 +439,7 @@ fn sigkill_of_a_sender_never_reuses_a_generation() {
     };
     receivers.note_epoch();
     let spawn = || {
-        Command::new(std::env::current_exe().unwrap())
+        this_test_binary()
             .args(["crash_sender", "--exact", "--nocapture", "--test-threads=1"])
             .env(SENDER_ENV, db.display().to_string())
             .env("COHORT_CRASH_GROUP", hex::encode(&group_id))
