@@ -178,8 +178,8 @@ pub(crate) fn process_in(
     })
 }
 
-/// One group of a client. Every call reads the group's stored state and
-/// stores what it changes before it returns.
+/// One group of a client. Every call stores what it changes before it
+/// returns.
 #[derive(uniffi::Object)]
 pub struct MlsGroup {
     shared: Arc<Shared>,

@@ -49,12 +49,14 @@
 //! # Threads
 //!
 //! Objects may be shared between threads. Each client serialises its
-//! calls with one lock: every group call loads the group's stored state,
-//! runs, and stores the change before the lock is released, so two
-//! threads never work from the same state (which would reuse a sending
-//! generation). The same database must not be opened twice with the same
-//! identity at the same time (in one process or several): both would
-//! change the same groups.
+//! calls with one lock. A group is loaded from the database at its first
+//! use and then stays in memory beside its client (until
+//! [`MlsClient::close`] or the last object of the client is dropped), every
+//! call storing what it changes before it returns; reloading it for each
+//! call would restart its sender ratchets at their stored reservation and
+//! skip generations. The same database must not be opened twice with the
+//! same identity at the same time (in one process or several): both would
+//! change the same groups from their own copies.
 #![deny(unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -70,6 +72,8 @@ mod client;
 mod error;
 mod group;
 mod signer;
+#[cfg(test)]
+mod tests;
 
 pub use client::MlsClient;
 pub use error::CohortError;
