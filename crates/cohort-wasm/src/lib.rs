@@ -34,6 +34,9 @@ use cohort_rust_crypto::RustCrypto;
 use cohort_traits::Storage;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use state::Identity;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// The provider of every client: RustCrypto for crypto and randomness, an
@@ -160,11 +163,81 @@ fn indices(leaves: impl Iterator<Item = LeafIndex>) -> Array {
     leaves.map(|l| JsValue::from(l.0)).collect()
 }
 
+/// Processes `message` in `group` and describes it (see
+/// [`CohortClient::process`]); a commit is merged.
+fn process_into(group: &mut GroupOf<'_>, message: &[u8]) -> Result<Object, Error> {
+    let obj = Object::new();
+    match mls("process", group.process_bytes(message))? {
+        ProcessedMessage::Application {
+            sender,
+            credential,
+            epoch,
+            data,
+            authenticated_data,
+        } => {
+            set(&obj, "type", "application");
+            set_sender(&obj, Sender::Member(sender.0));
+            set(&obj, "identity", identity_value(&credential));
+            set(&obj, "epoch", js_u64(epoch, "epoch")?);
+            set(&obj, "data", Uint8Array::from(data.as_slice()));
+            set(
+                &obj,
+                "authenticatedData",
+                Uint8Array::from(authenticated_data.as_slice()),
+            );
+        }
+        ProcessedMessage::Proposal {
+            sender,
+            proposal,
+            reference,
+        } => {
+            set(&obj, "type", "proposal");
+            set_sender(&obj, sender);
+            set(&obj, "proposalType", proposal.proposal_type().0);
+            set(&obj, "reference", Uint8Array::from(reference.as_slice()));
+        }
+        ProcessedMessage::Commit(staged) => {
+            set(&obj, "type", "commit");
+            set_sender(&obj, staged.sender());
+            set(&obj, "added", indices(staged.added().iter().map(|a| a.0)));
+            set(
+                &obj,
+                "removed",
+                indices(staged.removed().iter().map(|r| r.0)),
+            );
+            mls("merge commit", group.merge_staged_commit(*staged))?;
+            set(&obj, "epoch", js_u64(group.epoch(), "epoch")?);
+            set(&obj, "active", group.is_active());
+        }
+    }
+    Ok(obj)
+}
+
+/// The client, shared with the groups it has open.
+type SharedClient = Rc<Client<WebProvider>>;
+/// A group of the client.
+type GroupOf<'c> = ClientGroup<'c, WebProvider>;
+
+self_cell::self_cell!(
+    /// A loaded group kept beside the client it borrows.
+    struct OpenGroup {
+        owner: SharedClient,
+        #[covariant]
+        dependent: GroupOf,
+    }
+);
+
 /// An MLS client in WebAssembly: its signing identity, its KeyPackages and
 /// every group it is in.
+///
+/// Groups stay open in memory once loaded (every change is still stored
+/// by the call that makes it): loading a group for each call would decode
+/// its whole state every time and restart its sender ratchets at their
+/// stored reservation, skipping a block of generations per message.
 #[wasm_bindgen]
 pub struct CohortClient {
-    client: Client<WebProvider>,
+    client: SharedClient,
+    groups: RefCell<BTreeMap<Vec<u8>, OpenGroup>>,
 }
 
 impl CohortClient {
@@ -202,12 +275,39 @@ impl CohortClient {
                 config,
             ),
         )?;
-        Ok(CohortClient { client })
+        Ok(CohortClient {
+            client: Rc::new(client),
+            groups: RefCell::new(BTreeMap::new()),
+        })
     }
 
-    /// Group `group_id`, loaded from storage.
-    fn group(&self, group_id: &[u8]) -> Result<ClientGroup<'_, WebProvider>, Error> {
-        mls("load group", self.client.load_group(group_id))?.ok_or(Error::UnknownGroup)
+    /// Runs `f` on group `group_id`, loading it from storage at its first
+    /// use.
+    fn with_group<T>(
+        &self,
+        group_id: &[u8],
+        f: impl FnOnce(&mut GroupOf<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut groups = self.groups.borrow_mut();
+        if !groups.contains_key(group_id) {
+            let open = OpenGroup::try_new(self.client.clone(), |c| {
+                mls("load group", c.load_group(group_id))?.ok_or(Error::UnknownGroup)
+            })?;
+            groups.insert(group_id.to_vec(), open);
+        }
+        let open = groups.get_mut(group_id).ok_or(Error::UnknownGroup)?;
+        open.with_dependent_mut(|_, group| f(group))
+    }
+
+    /// Keeps a group just created or joined open; returns its id.
+    fn open_new(
+        &self,
+        make: impl for<'c> FnOnce(&'c SharedClient) -> Result<GroupOf<'c>, Error>,
+    ) -> Result<Vec<u8>, Error> {
+        let open = OpenGroup::try_new(self.client.clone(), make)?;
+        let id = open.borrow_dependent().group_id().to_vec();
+        self.groups.borrow_mut().insert(id.clone(), open);
+        Ok(id)
     }
 
     /// Decodes an MLSMessage received from outside, within the size limit.
@@ -232,18 +332,23 @@ impl CohortClient {
         remove: &[u32],
         force_path: bool,
     ) -> Result<Object, Error> {
-        let mut group = self.group(group_id)?;
-        let mut builder = group.commit_builder().force_path(force_path);
+        let mut key_packages = Vec::with_capacity(add.len());
         for kp in add {
             let MlsMessageBody::KeyPackage(kp) = self.decode(&kp.to_vec())?.body else {
                 return Err(Error::UnexpectedMessage("KeyPackage"));
             };
-            builder = builder.add_member(kp);
+            key_packages.push(kp);
         }
-        for &leaf in remove {
-            builder = builder.remove_member(LeafIndex(leaf));
-        }
-        let out = mls("commit", group.commit(builder))?;
+        let out = self.with_group(group_id, |group| {
+            let mut builder = group.commit_builder().force_path(force_path);
+            for kp in key_packages {
+                builder = builder.add_member(kp);
+            }
+            for &leaf in remove {
+                builder = builder.remove_member(LeafIndex(leaf));
+            }
+            mls("commit", group.commit(builder))
+        })?;
         let commit = mls("encode commit", cohort::codec::encode(&out.commit))?;
         let obj = Object::new();
         set(&obj, "commit", Uint8Array::from(commit.as_slice()));
@@ -343,8 +448,7 @@ impl CohortClient {
             group_id,
             ..Default::default()
         };
-        let group = mls("create group", self.client.create_group_with(options))?;
-        Ok(group.group_id().to_vec())
+        self.open_new(|c| mls("create group", c.create_group_with(options)))
     }
 
     /// Checks and decrypts a Welcome without joining, to inspect who the
@@ -368,8 +472,7 @@ impl CohortClient {
     /// Joins a staged Welcome (the JavaScript object is used up); returns
     /// the group id.
     pub fn join(&self, staged: StagedWelcome) -> Result<Vec<u8>, Error> {
-        let group = mls("join", self.client.join(staged.inner))?;
-        Ok(group.group_id().to_vec())
+        self.open_new(|c| mls("join", c.join(staged.inner)))
     }
 
     /// Stages and joins a Welcome in one step; returns the group id.
@@ -424,32 +527,36 @@ impl CohortClient {
     /// Merges this client's pending commit; returns the new epoch.
     #[wasm_bindgen(js_name = mergePendingCommit)]
     pub fn merge_pending_commit(&self, group_id: &[u8]) -> Result<f64, Error> {
-        let mut group = self.group(group_id)?;
-        mls("merge pending commit", group.merge_pending_commit())?;
-        js_u64(group.epoch(), "epoch")
+        self.with_group(group_id, |group| {
+            mls("merge pending commit", group.merge_pending_commit())?;
+            js_u64(group.epoch(), "epoch")
+        })
     }
 
     /// Drops this client's pending commit (another commit won the epoch).
     #[wasm_bindgen(js_name = clearPendingCommit)]
     pub fn clear_pending_commit(&self, group_id: &[u8]) -> Result<(), Error> {
-        let mut group = self.group(group_id)?;
-        mls("clear pending commit", group.clear_pending_commit())
+        self.with_group(group_id, |group| {
+            mls("clear pending commit", group.clear_pending_commit())
+        })
     }
 
     /// Proposes a fresh leaf key for this member (an Update proposal
     /// message to send).
     #[wasm_bindgen(js_name = proposeSelfUpdate)]
     pub fn propose_self_update(&self, group_id: &[u8]) -> Result<Vec<u8>, Error> {
-        let mut group = self.group(group_id)?;
-        let msg = mls("propose update", group.propose_self_update())?;
+        let msg = self.with_group(group_id, |group| {
+            mls("propose update", group.propose_self_update())
+        })?;
         mls("encode proposal", cohort::codec::encode(&msg))
     }
 
     /// Proposes removing the member at `leaf` (a Remove proposal message).
     #[wasm_bindgen(js_name = proposeRemove)]
     pub fn propose_remove(&self, group_id: &[u8], leaf: u32) -> Result<Vec<u8>, Error> {
-        let mut group = self.group(group_id)?;
-        let msg = mls("propose remove", group.propose_remove(LeafIndex(leaf)))?;
+        let msg = self.with_group(group_id, |group| {
+            mls("propose remove", group.propose_remove(LeafIndex(leaf)))
+        })?;
         mls("encode proposal", cohort::codec::encode(&msg))
     }
 
@@ -461,9 +568,8 @@ impl CohortClient {
         data: &[u8],
         authenticated_data: Option<Vec<u8>>,
     ) -> Result<Vec<u8>, Error> {
-        let mut group = self.group(group_id)?;
         let aad = authenticated_data.unwrap_or_default();
-        let msg = mls("encrypt", group.encrypt(data, &aad))?;
+        let msg = self.with_group(group_id, |group| mls("encrypt", group.encrypt(data, &aad)))?;
         mls("encode message", cohort::codec::encode(&msg))
     }
 
@@ -479,81 +585,36 @@ impl CohortClient {
     ///
     /// Errors name the check the message failed; the group is unchanged.
     pub fn process(&self, group_id: &[u8], message: &[u8]) -> Result<Object, Error> {
-        let mut group = self.group(group_id)?;
-        let obj = Object::new();
-        match mls("process", group.process_bytes(message))? {
-            ProcessedMessage::Application {
-                sender,
-                credential,
-                epoch,
-                data,
-                authenticated_data,
-            } => {
-                set(&obj, "type", "application");
-                set_sender(&obj, Sender::Member(sender.0));
-                set(&obj, "identity", identity_value(&credential));
-                set(&obj, "epoch", js_u64(epoch, "epoch")?);
-                set(&obj, "data", Uint8Array::from(data.as_slice()));
-                set(
-                    &obj,
-                    "authenticatedData",
-                    Uint8Array::from(authenticated_data.as_slice()),
-                );
-            }
-            ProcessedMessage::Proposal {
-                sender,
-                proposal,
-                reference,
-            } => {
-                set(&obj, "type", "proposal");
-                set_sender(&obj, sender);
-                set(&obj, "proposalType", proposal.proposal_type().0);
-                set(&obj, "reference", Uint8Array::from(reference.as_slice()));
-            }
-            ProcessedMessage::Commit(staged) => {
-                set(&obj, "type", "commit");
-                set_sender(&obj, staged.sender());
-                set(&obj, "added", indices(staged.added().iter().map(|a| a.0)));
-                set(
-                    &obj,
-                    "removed",
-                    indices(staged.removed().iter().map(|r| r.0)),
-                );
-                mls("merge commit", group.merge_staged_commit(*staged))?;
-                set(&obj, "epoch", js_u64(group.epoch(), "epoch")?);
-                set(&obj, "active", group.is_active());
-            }
-        }
-        Ok(obj)
+        self.with_group(group_id, |group| process_into(group, message))
     }
 
     /// The members: `[{ index, identity, credentialType, signatureKey }]`.
     pub fn roster(&self, group_id: &[u8]) -> Result<Array, Error> {
-        Ok(roster_array(&self.group(group_id)?.roster()))
+        self.with_group(group_id, |group| Ok(roster_array(&group.roster())))
     }
 
     /// The current epoch.
     pub fn epoch(&self, group_id: &[u8]) -> Result<f64, Error> {
-        js_u64(self.group(group_id)?.epoch(), "epoch")
+        self.with_group(group_id, |group| js_u64(group.epoch(), "epoch"))
     }
 
     /// The epoch authenticator (RFC 9420 section 8.7): equal for every
     /// member in the same epoch.
     #[wasm_bindgen(js_name = epochAuthenticator)]
     pub fn epoch_authenticator(&self, group_id: &[u8]) -> Result<Vec<u8>, Error> {
-        Ok(self.group(group_id)?.epoch_authenticator().to_vec())
+        self.with_group(group_id, |group| Ok(group.epoch_authenticator().to_vec()))
     }
 
     /// This member's leaf index.
     #[wasm_bindgen(js_name = ownIndex)]
     pub fn own_index(&self, group_id: &[u8]) -> Result<u32, Error> {
-        Ok(self.group(group_id)?.own_index().0)
+        self.with_group(group_id, |group| Ok(group.own_index().0))
     }
 
     /// Whether this client is still a member (false once removed).
     #[wasm_bindgen(js_name = isActive)]
     pub fn is_active(&self, group_id: &[u8]) -> Result<bool, Error> {
-        Ok(self.group(group_id)?.is_active())
+        self.with_group(group_id, |group| Ok(group.is_active()))
     }
 
     /// A secret of `length` bytes exported from the current epoch (RFC
@@ -566,12 +627,13 @@ impl CohortClient {
         context: &[u8],
         length: u16,
     ) -> Result<Vec<u8>, Error> {
-        let group = self.group(group_id)?;
-        let secret = mls(
-            "export secret",
-            group.export_secret(label.as_bytes(), context, length),
-        )?;
-        Ok(secret.as_bytes().to_vec())
+        self.with_group(group_id, |group| {
+            let secret = mls(
+                "export secret",
+                group.export_secret(label.as_bytes(), context, length),
+            )?;
+            Ok(secret.as_bytes().to_vec())
+        })
     }
 
     /// The ids of this client's groups, in byte order.
@@ -587,6 +649,7 @@ impl CohortClient {
     /// Deletes every record of group `groupId` (after leaving it).
     #[wasm_bindgen(js_name = deleteGroup)]
     pub fn delete_group(&self, group_id: &[u8]) -> Result<(), Error> {
+        self.groups.borrow_mut().remove(group_id);
         mls("delete group", self.client.delete_group(group_id))
     }
 }

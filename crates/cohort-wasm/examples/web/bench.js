@@ -51,7 +51,6 @@ async function run() {
   const data = new TextEncoder().encode('a message of moderate length, 64 bytes....................');
   const rt = [];
   const encOnly = [];
-  const loadOnly = [];
   for (let s = 0; s < samples; s++) {
     let te = 0;
     const t = performance.now();
@@ -66,9 +65,6 @@ async function run() {
     }
     rt.push((performance.now() - t) / batch);
     encOnly.push(te / batch);
-    const l = performance.now();
-    for (let i = 0; i < batch; i++) alice.epoch(group);
-    loadOnly.push((performance.now() - l) / batch);
   }
   const result = {
     members,
@@ -77,7 +73,6 @@ async function run() {
     join_ms: joinTimes.map((x) => Number(x.toFixed(1))),
     round_trip_median_ms: median(rt),
     encrypt_median_ms: median(encOnly),
-    group_load_median_ms: median(loadOnly),
     samples,
     batch,
     add_all_commit_ms: addAll,

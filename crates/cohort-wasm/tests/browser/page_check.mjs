@@ -98,7 +98,6 @@ try {
     console.log(`  join from Welcome:           median ${r.join_median_ms.toFixed(1)} ms of ${r.joins} joins (${r.join_ms.join(', ')})`);
     console.log(`  message round trip:          median ${r.round_trip_median_ms.toFixed(3)} ms (encrypt + process, ${r.samples} samples of ${r.batch})`);
     console.log(`    of which encrypt:          median ${r.encrypt_median_ms.toFixed(3)} ms`);
-    console.log(`    group load from storage:   median ${r.group_load_median_ms.toFixed(3)} ms (per call, included above)`);
     console.log(`  setup commit adding ${r.members - 1}:   ${r.add_all_commit_ms.toFixed(0)} ms`);
   }
 } catch (e) {
