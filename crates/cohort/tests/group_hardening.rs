@@ -270,7 +270,7 @@ fn configuration_values_outside_their_ranges_are_named() {
     let cases: Vec<(GroupConfig, &str)> = vec![
         (
             GroupConfig {
-                padding_block: 1 << 62,
+                padding_block: usize::MAX >> 1,
                 ..d.clone()
             },
             "padding_block",

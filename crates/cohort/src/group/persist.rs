@@ -911,8 +911,11 @@ impl<'a> Reader<'a> {
         Ok(u64::from_be_bytes(self.array()?))
     }
 
-    fn usize(&mut self) -> Result<usize, StorageError> {
-        usize::try_from(self.u64()?).map_err(|_| CORRUPT)
+    /// A stored `usize` setting; one that does not fit this platform's
+    /// `usize` (a 64-bit value read on a 32-bit target) is out of the
+    /// setting's range, named as configuration validation names it.
+    fn usize(&mut self, field: &'static str) -> Result<usize, StorageError> {
+        usize::try_from(self.u64()?).map_err(|_| StorageError::OutOfRange(field))
     }
 
     pub(crate) fn bool(&mut self) -> Result<bool, StorageError> {
@@ -1092,9 +1095,9 @@ impl<'a> Reader<'a> {
         };
         Ok(GroupConfig {
             wire_format,
-            padding_block: self.usize()?,
+            padding_block: self.usize("padding_block")?,
             ratchet: self.ratchet_config()?,
-            max_past_epochs: self.usize()?,
+            max_past_epochs: self.usize("max_past_epochs")?,
             limits: Limits::default(),
             ratchet_tree_extension: self.bool()?,
             // Runtime configuration, not stored: the application installs
@@ -1109,10 +1112,10 @@ impl<'a> Reader<'a> {
     fn limits(&mut self) -> Result<Limits, StorageError> {
         Ok(Limits {
             max_leaves: self.u32()?,
-            max_message_size: self.usize()?,
-            max_extensions_per_leaf: self.usize()?,
-            max_proposals_per_commit: self.usize()?,
-            max_cached_proposals: self.usize()?,
+            max_message_size: self.usize("limits.max_message_size")?,
+            max_extensions_per_leaf: self.usize("limits.max_extensions_per_leaf")?,
+            max_proposals_per_commit: self.usize("limits.max_proposals_per_commit")?,
+            max_cached_proposals: self.usize("limits.max_cached_proposals")?,
         })
     }
 
