@@ -21,6 +21,18 @@
 //! exception in each language, whose message names the failed check; a
 //! failed call changes nothing.
 //!
+//! # Generating the bindings
+//!
+//! `scripts/ffi-bindings [kotlin] [swift] [python]` builds the `cdylib`
+//! and this crate's `uniffi-bindgen` binary (feature `cli`) and runs
+//! `uniffi-bindgen generate --library <cdylib> --language <language>`
+//! into `<target dir>/ffi-bindings/<language>/`: `uniffi/cohort_ffi/
+//! cohort_ffi.kt` (needs JNA at run time), `cohort_ffi.swift` with
+//! `cohort_ffiFFI.h` and its module map, `cohort_ffi.py` (beside which the
+//! script copies the library). Android and iOS builds cross-compile the
+//! same crate for their targets (iOS usually as a static library, by
+//! adding `staticlib` to the crate types).
+//!
 //! # Persistence
 //!
 //! Every change is written to the database by the call that makes it
