@@ -39,7 +39,9 @@ pub struct ClientConfig {
     /// installed on every group it loads).
     pub group: GroupConfig,
     /// What its KeyPackages and leaves list beyond what they need (see
-    /// [`KeyPackageBuilder::capabilities`]).
+    /// [`KeyPackageBuilder::capabilities`]); random GREASE values are added
+    /// to what is sent when `group.grease` is on (the default; RFC 9420
+    /// section 13.5), never to this list itself (C-GREASE-12).
     pub capabilities: Capabilities,
     /// How long its KeyPackages are valid, in seconds: the span from
     /// `not_before`, an hour before now (for peers' clock skew), to
@@ -249,6 +251,7 @@ impl<P: Provider> Client<P> {
     fn key_package(&self, last_resort: bool) -> Result<MlsMessage, Error> {
         let mut builder = KeyPackageBuilder::new(self.credential.clone())
             .capabilities(self.config.capabilities.clone())
+            .grease(self.config.group.grease)
             .last_resort(last_resort);
         if let Some(now) = self.config.group.clock.now() {
             let not_before = now.saturating_sub(3600);
@@ -283,7 +286,8 @@ impl<P: Provider> Client<P> {
         }
         // The creator's leaf alone: no KeyPackage is needed for it.
         let leaf = KeyPackageBuilder::new(self.credential.clone())
-            .capabilities(self.config.capabilities.clone());
+            .capabilities(self.config.capabilities.clone())
+            .grease(self.config.group.grease);
         let group = Group::create_as(
             &self.provider,
             self.config.ciphersuite,
@@ -504,6 +508,7 @@ impl<P: Provider> Client<P> {
         group.set_proposal_policy(config.proposal_policy.clone());
         group.set_credential_validator(config.credential_validator.clone());
         group.set_clock(config.clock.clone());
+        group.set_grease(config.grease);
         Ok(Some(group))
     }
 

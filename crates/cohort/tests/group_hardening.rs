@@ -544,6 +544,8 @@ fn leaves_with_too_many_extensions_are_refused() {
     let kp = KeyPackageBuilder::new(Credential::basic("c"))
         .capabilities(Capabilities::default())
         .leaf_extensions(Extensions(extensions))
+        // Exactly the two extensions above (no GREASE one).
+        .grease(false)
         .build(&cs(&p, SUITE), &p.rand, &signer)
         .unwrap();
     let b = ms[0].group.commit().add_member(kp.key_package.clone());

@@ -442,6 +442,7 @@ impl Group {
                 tree_nodes,
                 &secrets,
                 &tag,
+                self.config.grease.then_some(provider.rand()),
             )?;
             let encrypted_group_info =
                 crate::schedule::encrypt_group_info(&cs, &welcome_secret, &group_info)?;

@@ -201,12 +201,19 @@ pub(crate) fn join_external_as_inner<P: Provider>(
         if signer.scheme() != cs.params().signature {
             return Err(MisuseError::SignerSchemeMismatch(signer.scheme()).into());
         }
-        let capabilities = super::key_package::complete_capabilities(
+        let mut leaf_extensions = options.leaf_extensions.clone();
+        if config.grease {
+            super::grease::grease_extension(&mut leaf_extensions, provider.rand())?;
+        }
+        let mut capabilities = super::key_package::complete_capabilities(
             options.capabilities.clone().unwrap_or_default(),
             &cs,
             &credential,
-            [&Extensions::new(), &options.leaf_extensions],
+            [&Extensions::new(), &leaf_extensions],
         )?;
+        if config.grease {
+            super::grease::grease_capabilities(&mut capabilities, provider.rand())?;
+        }
         let template = LeafNode {
             // Replaced by the path's leaf key.
             encryption_key: VarBytes::default(),
@@ -214,7 +221,7 @@ pub(crate) fn join_external_as_inner<P: Provider>(
             credential,
             capabilities,
             leaf_node_source: LeafNodeSource::Update,
-            extensions: options.leaf_extensions.clone(),
+            extensions: leaf_extensions,
             signature: VarBytes::default(),
         };
         join_external_from(

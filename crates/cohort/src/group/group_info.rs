@@ -11,14 +11,15 @@ use crate::messages::{
 use crate::schedule::{EpochSecrets, sign_group_info};
 use crate::tree::math::LeafIndex;
 use alloc::vec::Vec;
-use cohort_traits::{Provider, Signer};
+use cohort_traits::{Provider, Rand, Signer};
 
 impl Group {
     /// A GroupInfo of the current epoch signed by this member (RFC 9420
     /// section 12.4.3), for new members joining by external commit: it
     /// carries the `external_pub` extension and, when `with_ratchet_tree`,
     /// the tree in a `ratchet_tree` extension (otherwise the joiner gets the
-    /// tree out of band).
+    /// tree out of band), and a GREASE extension when the configuration's
+    /// [`grease`](super::GroupConfig::grease) is on.
     pub fn group_info<P: Provider>(
         &self,
         provider: &P,
@@ -38,6 +39,7 @@ impl Group {
             tree_nodes,
             &self.keys.secrets,
             &self.confirmation_tag,
+            self.config.grease.then_some(provider.rand()),
         )?;
         Ok(MlsMessage::new(MlsMessageBody::GroupInfo(gi)))
     }
@@ -45,7 +47,9 @@ impl Group {
 
 /// A GroupInfo for `context` (RFC 9420 section 12.4.3): the ratchet tree
 /// extension when its encoded content `tree_nodes` is given, the epoch's `external_pub`, the
-/// confirmation tag, signed by the member at `leaf` (C-GI-04).
+/// confirmation tag, a GREASE extension with random data when `grease`
+/// gives a random source (RFC 9420 section 13.5; C-GREASE-05), signed by
+/// the member at `leaf` (C-GI-04).
 pub(crate) fn signed_group_info<C: cohort_traits::Crypto + ?Sized>(
     cs: &SuiteCrypto<'_, C>,
     signer: &dyn Signer,
@@ -54,6 +58,7 @@ pub(crate) fn signed_group_info<C: cohort_traits::Crypto + ?Sized>(
     tree_nodes: Option<Vec<u8>>,
     secrets: &EpochSecrets,
     tag: &[u8],
+    grease: Option<&dyn Rand>,
 ) -> Result<GroupInfo, Error> {
     let mut extensions = Extensions::default();
     if let Some(nodes) = tree_nodes {
@@ -66,6 +71,9 @@ pub(crate) fn signed_group_info<C: cohort_traits::Crypto + ?Sized>(
     extensions.push(&ExternalPub {
         external_pub: external_pub.into(),
     })?;
+    if let Some(rand) = grease {
+        super::grease::grease_extension(&mut extensions, rand)?;
+    }
     let mut group_info = GroupInfo {
         group_context: context,
         extensions,

@@ -59,7 +59,8 @@ pub struct KeyPackageBundle {
 /// [`KeyPackageBuilder::build`] and the credential's type, and no
 /// non-default extension or proposal types; the lifetime is
 /// `{ not_before: 0, not_after: u64::MAX }` (the core reads no clock, so set
-/// a real one with [`KeyPackageBuilder::lifetime`]); no extensions.
+/// a real one with [`KeyPackageBuilder::lifetime`]); no extensions but
+/// GREASE ones (see [`KeyPackageBuilder::grease`]).
 #[derive(Clone, Debug)]
 pub struct KeyPackageBuilder {
     credential: Credential,
@@ -68,6 +69,7 @@ pub struct KeyPackageBuilder {
     extensions: Extensions,
     leaf_extensions: Extensions,
     last_resort: bool,
+    grease: bool,
 }
 
 impl KeyPackageBuilder {
@@ -83,6 +85,7 @@ impl KeyPackageBuilder {
             extensions: Extensions::new(),
             leaf_extensions: Extensions::new(),
             last_resort: false,
+            grease: true,
         }
     }
 
@@ -124,6 +127,20 @@ impl KeyPackageBuilder {
     /// the `last_resort` extension ([`ExtensionType::LAST_RESORT`]).
     pub fn last_resort(mut self, last_resort: bool) -> Self {
         self.last_resort = last_resort;
+        self
+    }
+
+    /// Whether the KeyPackage carries random GREASE values (RFC 9420
+    /// section 13.5; C-GREASE-05), as it does by default: one or two in
+    /// each of the leaf's capabilities lists of cipher suites, extensions,
+    /// proposals and credentials, and one GREASE extension with 0 to 16
+    /// random bytes of data in the KeyPackage's extensions and one in the
+    /// leaf's, each listed in the leaf's capabilities (C-GREASE-06). They
+    /// make peers that wrongly refuse unknown values fail early; a correct
+    /// peer ignores them. With `false` the KeyPackage holds exactly what the
+    /// builder was given and what it needs.
+    pub fn grease(mut self, grease: bool) -> Self {
+        self.grease = grease;
         self
     }
 
@@ -176,8 +193,9 @@ impl KeyPackageBuilder {
             capabilities,
             lifetime,
             mut extensions,
-            leaf_extensions,
+            mut leaf_extensions,
             last_resort,
+            grease,
         } = self;
         if last_resort && !extensions.contains(ExtensionType::LAST_RESORT) {
             extensions.0.push(Extension {
@@ -190,12 +208,20 @@ impl KeyPackageBuilder {
                 return Err(MisuseError::InconsistentFields("duplicate extension type").into());
             }
         }
-        let capabilities = complete_capabilities(
+        if grease {
+            super::grease::grease_extension(&mut extensions, rand)?;
+            super::grease::grease_extension(&mut leaf_extensions, rand)?;
+        }
+        // The GREASE extensions' types are listed with the others.
+        let mut capabilities = complete_capabilities(
             capabilities.unwrap_or_default(),
             cs,
             &credential,
             [&extensions, &leaf_extensions],
         )?;
+        if grease {
+            super::grease::grease_capabilities(&mut capabilities, rand)?;
+        }
 
         let (encryption_private_key, encryption_key) = fresh_key_pair(cs, rand)?;
 

@@ -8,6 +8,7 @@ mod create;
 mod credentials;
 mod epoch;
 mod external;
+mod grease;
 mod group_info;
 mod join;
 mod key_package;

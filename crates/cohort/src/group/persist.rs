@@ -58,8 +58,8 @@
 //!   tolerance, u32 maximum forward distance, u64 max past epochs, u8
 //!   ratchet tree extension, u32 max leaves, u64 max message size, u64 max
 //!   extensions per leaf, u64 max proposals per commit, u64 max cached
-//!   proposals (the proposal policy, credential validator and clock are
-//!   runtime configuration and are not stored)
+//!   proposals (the proposal policy, credential validator, clock and
+//!   GREASE setting are runtime configuration and are not stored)
 //!
 //! Tree (format 1): u64 epoch; tls(RatchetTreeExtension), rehashed on load.
 //!
@@ -1106,6 +1106,7 @@ impl<'a> Reader<'a> {
             proposal_policy: SharedPolicy::default(),
             credential_validator: SharedCredentialValidator::default(),
             clock: super::SharedClock::default(),
+            grease: true,
         })
     }
 

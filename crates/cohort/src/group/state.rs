@@ -52,8 +52,8 @@ impl WireFormatPolicy {
 }
 
 /// Policy of a group, with safe defaults. Everything but the
-/// `proposal_policy`, the `credential_validator` and the `clock` is saved
-/// with the group.
+/// `proposal_policy`, the `credential_validator`, the `clock` and `grease`
+/// is saved with the group.
 ///
 /// Every numeric field has a documented range, checked by
 /// [`GroupConfig::validate`] wherever a configuration enters a group
@@ -107,6 +107,18 @@ pub struct GroupConfig {
     /// being joined are not checked (members' KeyPackages expire while they
     /// stay members). Runtime only (see [`Group::set_clock`]).
     pub clock: super::SharedClock,
+    /// Whether what this member generates carries random GREASE values
+    /// (RFC 9420 section 13.5; C-GREASE-05): a GREASE extension with random
+    /// data in each GroupInfo it signs (for a Welcome or an external join)
+    /// and, through a [`Client`](crate::Client) or an external join, in its
+    /// new leaves and KeyPackages as [`KeyPackageBuilder::grease`] adds
+    /// them. On by default, as the RFC recommends, so peers that wrongly
+    /// refuse unknown values fail early; with `false` nothing is added.
+    /// Runtime only: [`Group::load`] gives `true` (see
+    /// [`Group::set_grease`]; a `Client` installs its own).
+    ///
+    /// [`KeyPackageBuilder::grease`]: super::KeyPackageBuilder::grease
+    pub grease: bool,
 }
 
 impl Default for GroupConfig {
@@ -121,6 +133,7 @@ impl Default for GroupConfig {
             proposal_policy: SharedPolicy::default(),
             credential_validator: SharedCredentialValidator::default(),
             clock: super::SharedClock::default(),
+            grease: true,
         }
     }
 }
@@ -405,6 +418,13 @@ impl Group {
     /// [`GroupConfig::clock`]); runtime configuration, not saved.
     pub fn set_clock(&mut self, clock: super::SharedClock) {
         self.config.clock = clock;
+    }
+
+    /// Whether this member's GroupInfos and new leaves carry GREASE values
+    /// from now on (see [`GroupConfig::grease`]). Runtime configuration:
+    /// [`Group::load`] gives a group with GREASE on.
+    pub fn set_grease(&mut self, grease: bool) {
+        self.config.grease = grease;
     }
 
     /// Installs the application's credential validator, its
