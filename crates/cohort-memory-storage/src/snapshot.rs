@@ -6,7 +6,7 @@
 //! magic    "CMEM"
 //! version  u16          (1)
 //! count    u32          number of records
-//! count x  kind   u8    record kind (see `kind_code`)
+//! count x  kind   u8    record kind (`RecordKind::code`)
 //!          key    u32 length, bytes
 //!          value  u32 length, bytes
 //! ```
@@ -53,43 +53,9 @@ pub enum SnapshotError {
     /// Bytes after the last record.
     #[error("trailing bytes after storage snapshot")]
     TrailingBytes,
-    /// Export: a record kind without a snapshot code (a kind newer than
-    /// this backend).
-    #[error("record kind {0:?} has no snapshot code")]
-    UnsupportedRecordKind(RecordKind),
     /// Export: a field longer than a `u32` length can say.
     #[error("storage snapshot field {0} too long")]
     TooLong(&'static str),
-}
-
-/// The stable number of a record kind in a snapshot.
-fn kind_code(kind: RecordKind) -> Option<u8> {
-    Some(match kind {
-        RecordKind::GroupState => 1,
-        RecordKind::PastEpoch => 2,
-        RecordKind::KeyPackage => 3,
-        RecordKind::Psk => 4,
-        RecordKind::SignatureKey => 5,
-        RecordKind::Tree => 6,
-        RecordKind::SecretTree => 7,
-        RecordKind::SenderRatchets => 8,
-        _ => return None,
-    })
-}
-
-/// The record kind of a snapshot code.
-fn kind_from_code(code: u8) -> Result<RecordKind, SnapshotError> {
-    Ok(match code {
-        1 => RecordKind::GroupState,
-        2 => RecordKind::PastEpoch,
-        3 => RecordKind::KeyPackage,
-        4 => RecordKind::Psk,
-        5 => RecordKind::SignatureKey,
-        6 => RecordKind::Tree,
-        7 => RecordKind::SecretTree,
-        8 => RecordKind::SenderRatchets,
-        other => return Err(SnapshotError::UnknownRecordKind(other)),
-    })
 }
 
 /// Appends `bytes` with a `u32` length.
@@ -149,7 +115,7 @@ impl MemoryStorage {
         out.extend_from_slice(&VERSION.to_be_bytes());
         out.extend_from_slice(&count.to_be_bytes());
         for ((kind, key), value) in records.iter() {
-            let code = kind_code(*kind).ok_or(SnapshotError::UnsupportedRecordKind(*kind))?;
+            let code = kind.code();
             out.push(code);
             put_bytes(&mut out, key, "key")?;
             put_bytes(&mut out, value, "value")?;
@@ -180,7 +146,7 @@ impl MemoryStorage {
         let mut records = Records::new();
         for _ in 0..count {
             let [code] = r.array("kind")?;
-            let kind = kind_from_code(code)?;
+            let kind = RecordKind::from_code(code).ok_or(SnapshotError::UnknownRecordKind(code))?;
             let key = r.bytes("key")?.to_vec();
             let value = r.bytes("value")?.to_vec();
             if records.insert((kind, key), value).is_some() {

@@ -148,17 +148,7 @@ fn cell_pad(page_size: i64) -> Option<i64> {
 
 /// The stable number of a record kind in the database.
 fn kind_code(kind: RecordKind) -> i64 {
-    match kind {
-        RecordKind::GroupState => 1,
-        RecordKind::PastEpoch => 2,
-        RecordKind::KeyPackage => 3,
-        RecordKind::Psk => 4,
-        RecordKind::SignatureKey => 5,
-        RecordKind::Tree => 6,
-        RecordKind::SecretTree => 7,
-        RecordKind::SenderRatchets => 8,
-        _ => 0,
-    }
+    i64::from(kind.code())
 }
 
 impl SqliteStorage {

@@ -44,6 +44,40 @@ pub enum RecordKind {
     SenderRatchets,
 }
 
+impl RecordKind {
+    /// Every kind, in the order of their codes.
+    pub const ALL: [RecordKind; 8] = [
+        RecordKind::GroupState,
+        RecordKind::PastEpoch,
+        RecordKind::KeyPackage,
+        RecordKind::Psk,
+        RecordKind::SignatureKey,
+        RecordKind::Tree,
+        RecordKind::SecretTree,
+        RecordKind::SenderRatchets,
+    ];
+
+    /// The kind's stable number, for backends that store it (never 0, and
+    /// never reused for another kind).
+    pub const fn code(self) -> u8 {
+        match self {
+            RecordKind::GroupState => 1,
+            RecordKind::PastEpoch => 2,
+            RecordKind::KeyPackage => 3,
+            RecordKind::Psk => 4,
+            RecordKind::SignatureKey => 5,
+            RecordKind::Tree => 6,
+            RecordKind::SecretTree => 7,
+            RecordKind::SenderRatchets => 8,
+        }
+    }
+
+    /// The kind numbered `code`, if any.
+    pub fn from_code(code: u8) -> Option<RecordKind> {
+        RecordKind::ALL.into_iter().find(|kind| kind.code() == code)
+    }
+}
+
 /// One write of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StorageOp {
@@ -107,3 +141,18 @@ macro_rules! delegate_storage {
 delegate_storage!(&T);
 delegate_storage!(alloc::boxed::Box<T>);
 delegate_storage!(alloc::sync::Arc<T>);
+
+#[cfg(test)]
+mod tests {
+    use super::RecordKind;
+
+    #[test]
+    fn record_kind_codes_are_distinct_nonzero_and_round_trip() {
+        for (i, kind) in RecordKind::ALL.into_iter().enumerate() {
+            assert_eq!(usize::from(kind.code()), i + 1);
+            assert_eq!(RecordKind::from_code(kind.code()), Some(kind));
+        }
+        assert_eq!(RecordKind::from_code(0), None);
+        assert_eq!(RecordKind::from_code(9), None);
+    }
+}
