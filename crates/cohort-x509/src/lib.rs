@@ -477,7 +477,10 @@ pub fn identity(certificates: &[Certificate]) -> Result<Identity, X509Error> {
 }
 
 /// Each entry of `certificates`, parsed.
-fn parse_chain(certificates: &[Certificate], max: usize) -> Result<Vec<X509Certificate>, X509Error> {
+fn parse_chain(
+    certificates: &[Certificate],
+    max: usize,
+) -> Result<Vec<X509Certificate>, X509Error> {
     if certificates.is_empty() {
         return Err(X509Error::Empty);
     }
