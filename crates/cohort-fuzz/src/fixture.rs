@@ -153,9 +153,14 @@ impl ProposalPolicy for OpenDoor {
 }
 
 /// The configuration of every member and joiner (public handshakes; new
-/// members may propose themselves).
+/// members may propose themselves; no GREASE values sent, so the fixture,
+/// and the seed corpus written from it, stay the same bytes for the same
+/// seeds; receiving GREASE is what the mutators exercise).
 pub fn config() -> GroupConfig {
-    GroupConfig::default().with_proposal_policy(OpenDoor)
+    GroupConfig {
+        grease: false,
+        ..GroupConfig::default().with_proposal_policy(OpenDoor)
+    }
 }
 
 /// The configuration of a member that sends private handshakes.
@@ -240,6 +245,7 @@ fn new_client(p: &FuzzProvider, name: &'static str) -> Client {
     let signer =
         SignatureKeyPair::generate(RustCrypto::new(), scheme, &p.rand).expect("key generation");
     let key_package = KeyPackageBuilder::new(Credential::basic(name))
+        .grease(false)
         .build(&cs(p), &p.rand, &signer)
         .expect("KeyPackage");
     Client {

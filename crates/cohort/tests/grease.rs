@@ -420,3 +420,53 @@ fn c_grease_05_group_life_with_grease_members() {
         other => panic!("expected application data, got {other:?}"),
     }
 }
+
+/// C-GREASE-06: the GREASE extension a builder puts in the leaf's
+/// extensions is listed in its capabilities.extensions, even when the
+/// application's capabilities list none; without that entry the leaf would
+/// be refused (the section 7.2 check every receiver makes).
+#[test]
+fn c_grease_06_grease_leaf_extension_is_listed_in_capabilities() {
+    let p = provider(7);
+    let cs = cs(&p, SUITE);
+    let (signer, _) = group_common::client(&p, SUITE, "erin");
+    for seed in 0..8 {
+        let kp = KeyPackageBuilder::new(Credential::basic("erin"))
+            .capabilities(Capabilities::default())
+            .build(&cs, &SeededRand::from_u64(seed), &signer)
+            .unwrap()
+            .key_package;
+        let leaf_grease: Vec<ExtensionType> = kp
+            .leaf_node
+            .extensions
+            .iter()
+            .map(|e| e.extension_type)
+            .filter(|t| is_grease(t.0))
+            .collect();
+        assert_eq!(leaf_grease.len(), 1);
+        assert!(
+            kp.leaf_node
+                .capabilities
+                .extensions
+                .0
+                .contains(&leaf_grease[0])
+        );
+        let mut unlisted = kp.leaf_node.clone();
+        unlisted
+            .capabilities
+            .extensions
+            .0
+            .retain(|t| *t != leaf_grease[0]);
+        assert_eq!(
+            cohort::tree::check_leaf_node(
+                &cs,
+                &unlisted,
+                cohort::tree::LeafRole::KeyPackage,
+                &LeafPolicy::default()
+            ),
+            Err(cohort::Error::Validation(
+                cohort::ValidationError::UnsupportedLeafExtension
+            ))
+        );
+    }
+}
