@@ -998,3 +998,54 @@ fn a_commit_path_changing_the_identity_is_refused_c_cred_11() {
         assert_eq!(state(g), before);
     }
 }
+
+// ---- ECDSA ------------------------------------------------------------------
+
+/// ECDSA chains verify through the Crypto provider: a P-384/SHA-384 root,
+/// a P-256/SHA-256 intermediate and a P-256 leaf, whose key is compared as
+/// the uncompressed SEC1 point (C-CRED-01); a flipped signature byte is
+/// refused.
+#[test]
+fn ecdsa_chains_are_validated_c_cred_01() {
+    let clock = TestClock::new(at(2025, 6, 1));
+    let root_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
+    let root_params = ca_params("ECDSA Root", None);
+    let root_der = root_params.self_signed(&root_key).unwrap().der().to_vec();
+    let root = Issuer::new(root_params, root_key);
+    let inter_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let inter_params = ca_params("ECDSA Intermediate", Some(0));
+    let inter_der = inter_params
+        .signed_by(&inter_key, &root)
+        .unwrap()
+        .der()
+        .to_vec();
+    let inter = Ca {
+        issuer: Issuer::new(inter_params, inter_key),
+        der: inter_der,
+    };
+    let leaf_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let leaf = leaf_cert("erin.example", &leaf_key, &inter, VALID_FROM, VALID_TO);
+    let v = validator(&[&root_der], &clock, X509Policy::default());
+    let point = leaf_key.public_key_raw();
+    assert_eq!(point.len(), 65);
+    assert_eq!(point[0], 0x04);
+    let chain = |leaf: &[u8]| match x509(&[leaf, &inter.der]) {
+        Credential::X509 { certificates } => certificates.0,
+        Credential::Basic { .. } => unreachable!(),
+    };
+    let id = v.validate_chain(&chain(&leaf), point).unwrap();
+    assert_eq!(id.names(), &[IdentityName::Dns("erin.example".into())]);
+    let other = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    assert_eq!(
+        v.validate_chain(&chain(&leaf), other.public_key_raw()),
+        Err(X509Error::KeyMismatch)
+    );
+    // The signature is the certificate's last bytes.
+    let mut bad = leaf.clone();
+    let last = bad.len() - 2;
+    bad[last] ^= 0x01;
+    assert_eq!(
+        v.validate_chain(&chain(&bad), point),
+        Err(X509Error::BadSignature { index: 0 })
+    );
+}
