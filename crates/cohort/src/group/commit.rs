@@ -439,10 +439,12 @@ impl Group {
                 signer,
                 self.own_leaf,
                 context.clone(),
-                tree_nodes,
+                super::group_info::Optional {
+                    tree_nodes,
+                    grease: self.config.grease.then_some(provider.rand()),
+                },
                 &secrets,
                 &tag,
-                self.config.grease.then_some(provider.rand()),
             )?;
             let encrypted_group_info =
                 crate::schedule::encrypt_group_info(&cs, &welcome_secret, &group_info)?;

@@ -14,16 +14,10 @@ use alloc::vec::Vec;
 use cohort_traits::{Ciphersuite, Rand};
 
 /// The fifteen GREASE values `0x0A0A`, `0x1A1A`, ..., `0xEAEA`.
-pub(crate) const GREASE_VALUES: [u16; 15] = {
-    let mut values = [0u16; 15];
-    let mut i = 0;
-    while i < 15 {
-        let b = (i as u16) << 4 | 0x0a;
-        values[i] = b << 8 | b;
-        i += 1;
-    }
-    values
-};
+pub(crate) const GREASE_VALUES: [u16; 15] = [
+    0x0A0A, 0x1A1A, 0x2A2A, 0x3A3A, 0x4A4A, 0x5A5A, 0x6A6A, 0x7A7A, 0x8A8A, 0x9A9A, 0xAAAA, 0xBABA,
+    0xCACA, 0xDADA, 0xEAEA,
+];
 
 /// The most random bytes in a GREASE extension's data.
 const MAX_GREASE_DATA: usize = 16;
@@ -39,9 +33,11 @@ fn random_byte(rand: &dyn Rand) -> Result<u8, Error> {
 fn random_grease(rand: &dyn Rand) -> Result<u16, Error> {
     loop {
         let b = random_byte(rand)?;
-        // 240 = 16 * 15: below it, `b % 15` is uniform.
+        // 240 = 16 * 15: below it, `b % 15` is uniform; value i is
+        // 0xiAiA.
         if b < 240 {
-            return Ok(GREASE_VALUES[usize::from(b % 15)]);
+            let half = u16::from(b % 15) << 4 | 0x0a;
+            return Ok(half << 8 | half);
         }
     }
 }
@@ -114,5 +110,51 @@ mod tests {
     fn grease_values_are_the_fifteen_reserved_ones() {
         let all: Vec<u16> = (0..=0xffffu16).filter(|v| is_grease(*v)).collect();
         assert_eq!(all.as_slice(), GREASE_VALUES.as_slice());
+    }
+
+    /// A source that yields 0, 1, 2, ... 255, 0, ... byte by byte.
+    struct Counter(core::sync::atomic::AtomicU8);
+
+    impl Rand for Counter {
+        fn fill(&self, buf: &mut [u8]) -> Result<(), cohort_traits::RandError> {
+            for b in buf {
+                *b = self.0.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(())
+        }
+    }
+
+    /// Every byte below 240 gives a GREASE value, each of the fifteen as
+    /// often; bytes from 240 up are drawn again.
+    #[test]
+    fn random_grease_is_uniform_over_the_fifteen() {
+        let rand = Counter(core::sync::atomic::AtomicU8::new(0));
+        let mut counts = [0u32; 15];
+        // 240 draws read the bytes 0..240.
+        for _ in 0..240 {
+            let v = random_grease(&rand).unwrap();
+            let i = GREASE_VALUES.iter().position(|g| *g == v).unwrap();
+            counts[i] += 1;
+        }
+        assert_eq!(counts, [16; 15]);
+        // The next draw skips the 16 bytes 240..=255 and reads 0.
+        assert_eq!(random_grease(&rand).unwrap(), GREASE_VALUES[0]);
+        assert_eq!(rand.0.load(core::sync::atomic::Ordering::Relaxed), 1);
+    }
+
+    /// The values added to a list are new to it; a full list gets none.
+    #[test]
+    fn grease_extension_picks_an_unused_type() {
+        let rand = Counter(core::sync::atomic::AtomicU8::new(0));
+        let mut list = Extensions::new();
+        for _ in 0..15 {
+            assert!(grease_extension(&mut list, &rand).unwrap().is_some());
+        }
+        assert_eq!(list.duplicate(), None);
+        assert_eq!(grease_extension(&mut list, &rand).unwrap(), None);
+        assert!(
+            list.iter()
+                .all(|e| e.extension_data.0.len() <= MAX_GREASE_DATA)
+        );
     }
 }

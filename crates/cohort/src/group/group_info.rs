@@ -36,30 +36,41 @@ impl Group {
             signer,
             self.own_leaf,
             self.context.clone(),
-            tree_nodes,
+            Optional {
+                tree_nodes,
+                grease: self.config.grease.then_some(provider.rand()),
+            },
             &self.keys.secrets,
             &self.confirmation_tag,
-            self.config.grease.then_some(provider.rand()),
         )?;
         Ok(MlsMessage::new(MlsMessageBody::GroupInfo(gi)))
     }
 }
 
+/// The optional extensions of a GroupInfo.
+pub(crate) struct Optional<'a> {
+    /// The encoded content of a `ratchet_tree` extension.
+    pub tree_nodes: Option<Vec<u8>>,
+    /// The random source of a GREASE extension (RFC 9420 section 13.5;
+    /// C-GREASE-05), when one is sent.
+    pub grease: Option<&'a dyn Rand>,
+}
+
 /// A GroupInfo for `context` (RFC 9420 section 12.4.3): the ratchet tree
-/// extension when its encoded content `tree_nodes` is given, the epoch's `external_pub`, the
-/// confirmation tag, a GREASE extension with random data when `grease`
-/// gives a random source (RFC 9420 section 13.5; C-GREASE-05), signed by
-/// the member at `leaf` (C-GI-04).
+/// extension when `optional` has its encoded content, the epoch's
+/// `external_pub`, a GREASE extension with random data when `optional`
+/// has a random source for it, the confirmation tag, signed by the member
+/// at `leaf` (C-GI-04).
 pub(crate) fn signed_group_info<C: cohort_traits::Crypto + ?Sized>(
     cs: &SuiteCrypto<'_, C>,
     signer: &dyn Signer,
     leaf: LeafIndex,
     context: GroupContext,
-    tree_nodes: Option<Vec<u8>>,
+    optional: Optional<'_>,
     secrets: &EpochSecrets,
     tag: &[u8],
-    grease: Option<&dyn Rand>,
 ) -> Result<GroupInfo, Error> {
+    let Optional { tree_nodes, grease } = optional;
     let mut extensions = Extensions::default();
     if let Some(nodes) = tree_nodes {
         extensions.push_encoded(
