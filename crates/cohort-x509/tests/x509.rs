@@ -166,6 +166,14 @@ fn x509(chain: &[&[u8]]) -> Credential {
     }
 }
 
+/// The chain of an x509 credential.
+fn certs(c: &Credential) -> &[Certificate] {
+    match c {
+        Credential::X509 { certificates } => &certificates.0,
+        Credential::Basic { .. } => panic!("not an x509 credential"),
+    }
+}
+
 fn validator(
     anchors: &[&[u8]],
     clock: &TestClock,
@@ -239,8 +247,21 @@ impl World {
         x509(&[&leaf, &self.inter.der])
     }
 
+    /// A KeyPackage of `key` for `bob.example`, with the chain [leaf, `ca`]
+    /// and a leaf certificate valid from `from` to `to`.
+    fn key_package(
+        &self,
+        key: &MemberKey,
+        ca: &Ca,
+        from: (i32, u8, u8),
+        to: (i32, u8, u8),
+    ) -> KeyPackageBundle {
+        let leaf = leaf_cert("bob.example", &key.rcgen, ca, from, to);
+        key_package(&self.p, x509(&[&leaf, &ca.der]), &key.signer)
+    }
+
     /// A group created by `alice.example` with the default policy.
-    fn alice_group(&self, policy: X509Policy) -> (Group, Signer) {
+    fn alice_group(&self, policy: X509Policy) -> Creator {
         let alice = member_key();
         let kp = key_package(
             &self.p,
@@ -255,8 +276,17 @@ impl World {
             self.config(policy),
         )
         .unwrap();
-        (group, alice.signer)
+        Creator {
+            group,
+            signer: alice.signer,
+        }
     }
+}
+
+/// The creator of a test group, alice: her group and signer.
+struct Creator {
+    group: Group,
+    signer: Signer,
 }
 
 /// What `v` says of `kp`'s credential, met as an Add in `g`.
@@ -276,34 +306,37 @@ fn check_add(
     .map(|_| ())
 }
 
-/// Alice's commit adding `kp` is refused as `expected` names, and her group
-/// is unchanged.
-fn add_refused(
-    w: &World,
-    alice: &mut Group,
-    signer: &Signer,
-    kp: &KeyPackageBundle,
-    expected: X509Error,
-) {
-    assert_eq!(
-        check_add(&w.validator(X509Policy::default()), alice, kp),
-        Err(expected)
-    );
-    let before = state(alice);
-    let err = alice
-        .create_commit(
-            &w.p,
-            signer,
-            alice.commit().add_member(kp.key_package.clone()),
-        )
-        .unwrap_err();
-    assert_eq!(
-        err,
-        Error::Validation(ValidationError::CredentialRejected {
-            event: CredentialEvent::Add
-        })
-    );
-    assert_eq!(state(alice), before);
+impl Creator {
+    /// Alice's commit adding `kp` is refused as `expected` names, and her
+    /// group is unchanged.
+    fn refuses(&mut self, w: &World, kp: &KeyPackageBundle, expected: X509Error) {
+        let alice = &mut self.group;
+        assert_eq!(
+            check_add(&w.validator(X509Policy::default()), alice, kp),
+            Err(expected)
+        );
+        let before = state(alice);
+        let add = alice.commit().add_member(kp.key_package.clone());
+        let err = alice.create_commit(&w.p, &self.signer, add).unwrap_err();
+        assert_eq!(
+            err,
+            Error::Validation(ValidationError::CredentialRejected {
+                event: CredentialEvent::Add
+            })
+        );
+        assert_eq!(state(alice), before);
+    }
+
+    /// Alice adds `kp` (whose holder joins with `config`): the commit is
+    /// built and merged, and the Welcome joined.
+    fn adds(
+        &mut self,
+        w: &World,
+        kp: &KeyPackageBundle,
+        config: GroupConfig,
+    ) -> Result<Group, Error> {
+        add_and_join(w, &mut self.group, &self.signer, kp, config)
+    }
 }
 
 fn welcome_of(msg: &MlsMessage) -> &cohort::messages::Welcome {
@@ -313,8 +346,7 @@ fn welcome_of(msg: &MlsMessage) -> &cohort::messages::Welcome {
     }
 }
 
-/// Alice adds `kp` (whose holder joins with `config`): the commit is built
-/// and merged, and the Welcome joined.
+/// `alice` adds `kp` (see [`Creator::adds`]).
 fn add_and_join(
     w: &World,
     alice: &mut Group,
@@ -352,31 +384,23 @@ fn agree(a: &Group, b: &Group) {
 #[test]
 fn a_valid_chain_is_added_and_joins_by_welcome() {
     let w = World::new(1);
-    let (mut alice, alice_signer) = w.alice_group(X509Policy::default());
+    let mut alice = w.alice_group(X509Policy::default());
     let bob = member_key();
     let credential = w.chain("bob.example", &bob.rcgen);
     let kp = key_package(&w.p, credential.clone(), &bob.signer);
     let v = w.validator(X509Policy::default());
-    assert_eq!(check_add(&v, &alice, &kp), Ok(()));
-    let Credential::X509 { certificates } = &credential else {
-        unreachable!()
-    };
+    assert_eq!(check_add(&v, &alice.group, &kp), Ok(()));
     let id = v
-        .validate_chain(&certificates.0, bob.signer.public_key())
+        .validate_chain(certs(&credential), bob.signer.public_key())
         .unwrap();
     assert_eq!(id.names(), &[IdentityName::Dns("bob.example".into())]);
-    assert_eq!(identity(&certificates.0), Ok(id));
+    assert_eq!(identity(certs(&credential)), Ok(id));
 
-    let bob_group = add_and_join(
-        &w,
-        &mut alice,
-        &alice_signer,
-        &kp,
-        w.config(X509Policy::default()),
-    )
-    .unwrap();
-    agree(&alice, &bob_group);
-    assert_eq!(alice.epoch(), 1);
+    let bob_group = alice
+        .adds(&w, &kp, w.config(X509Policy::default()))
+        .unwrap();
+    agree(&alice.group, &bob_group);
+    assert_eq!(alice.group.epoch(), 1);
 }
 
 /// The trust anchor itself may end the chain, and a leaf signed directly by
@@ -390,60 +414,30 @@ fn chains_ending_at_or_below_the_anchor_are_accepted() {
     let with_root = x509(&[&leaf, &w.root.der]);
     let direct = x509(&[&leaf]);
     for c in [with_root, direct] {
-        let Credential::X509 { certificates } = c else {
-            unreachable!()
-        };
-        assert!(
-            v.validate_chain(&certificates.0, bob.signer.public_key())
-                .is_ok()
-        );
+        assert!(v.validate_chain(certs(&c), bob.signer.public_key()).is_ok());
     }
 }
 
 // ---- validity period --------------------------------------------------------
 
+/// A certificate outside its validity period is refused: expired, and not
+/// yet valid.
 #[test]
-fn an_expired_certificate_is_refused() {
+fn certificates_outside_their_validity_are_refused() {
     let w = World::new(3);
-    let (mut alice, signer) = w.alice_group(X509Policy::default());
+    let mut alice = w.alice_group(X509Policy::default());
     let bob = member_key();
-    let leaf = leaf_cert(
-        "bob.example",
-        &bob.rcgen,
-        &w.inter,
-        (2020, 1, 1),
-        (2025, 1, 1),
-    );
-    let kp = key_package(&w.p, x509(&[&leaf, &w.inter.der]), &bob.signer);
-    add_refused(
-        &w,
-        &mut alice,
-        &signer,
-        &kp,
-        X509Error::Expired { index: 0 },
-    );
-}
-
-#[test]
-fn a_certificate_not_yet_valid_is_refused() {
-    let w = World::new(4);
-    let (mut alice, signer) = w.alice_group(X509Policy::default());
-    let bob = member_key();
-    let leaf = leaf_cert(
-        "bob.example",
-        &bob.rcgen,
-        &w.inter,
-        (2026, 1, 1),
-        (2030, 1, 1),
-    );
-    let kp = key_package(&w.p, x509(&[&leaf, &w.inter.der]), &bob.signer);
-    add_refused(
-        &w,
-        &mut alice,
-        &signer,
-        &kp,
-        X509Error::NotYetValid { index: 0 },
-    );
+    for (from, to, expected) in [
+        ((2020, 1, 1), (2025, 1, 1), X509Error::Expired { index: 0 }),
+        (
+            (2026, 1, 1),
+            (2030, 1, 1),
+            X509Error::NotYetValid { index: 0 },
+        ),
+    ] {
+        let kp = w.key_package(&bob, &w.inter, from, to);
+        alice.refuses(&w, &kp, expected);
+    }
 }
 
 // ---- trust anchors and chain structure --------------------------------------
@@ -451,38 +445,17 @@ fn a_certificate_not_yet_valid_is_refused() {
 #[test]
 fn a_chain_under_another_anchor_is_refused() {
     let w = World::new(5);
-    let (mut alice, signer) = w.alice_group(X509Policy::default());
+    let mut alice = w.alice_group(X509Policy::default());
     let other_root = root("Someone Else's Root");
     let other_inter = intermediate("Someone Else's Intermediate", &other_root, None);
     let bob = member_key();
-    let leaf = leaf_cert(
-        "bob.example",
-        &bob.rcgen,
-        &other_inter,
-        VALID_FROM,
-        VALID_TO,
-    );
-    let kp = key_package(&w.p, x509(&[&leaf, &other_inter.der]), &bob.signer);
-    add_refused(
-        &w,
-        &mut alice,
-        &signer,
-        &kp,
-        X509Error::UnknownIssuer { index: 1 },
-    );
-
     // A root of the same name with another key does not sign it either.
     let impostor = root("Cohort Test Root");
     let fake_inter = intermediate("Cohort Test Intermediate", &impostor, None);
-    let leaf = leaf_cert("bob.example", &bob.rcgen, &fake_inter, VALID_FROM, VALID_TO);
-    let kp = key_package(&w.p, x509(&[&leaf, &fake_inter.der]), &bob.signer);
-    add_refused(
-        &w,
-        &mut alice,
-        &signer,
-        &kp,
-        X509Error::UnknownIssuer { index: 1 },
-    );
+    for ca in [&other_inter, &fake_inter] {
+        let kp = w.key_package(&bob, ca, VALID_FROM, VALID_TO);
+        alice.refuses(&w, &kp, X509Error::UnknownIssuer { index: 1 });
+    }
 }
 
 /// A Welcome whose tree holds a member under an anchor the joiner does not
@@ -490,7 +463,7 @@ fn a_chain_under_another_anchor_is_refused() {
 #[test]
 fn joining_a_group_with_a_member_under_another_anchor_is_refused() {
     let w = World::new(6);
-    let (mut alice, signer) = w.alice_group(X509Policy::default());
+    let mut alice = w.alice_group(X509Policy::default());
     let bob = member_key();
     let kp = key_package(&w.p, w.chain("bob.example", &bob.rcgen), &bob.signer);
     let other_root = root("Someone Else's Root");
@@ -498,7 +471,7 @@ fn joining_a_group_with_a_member_under_another_anchor_is_refused() {
         validator(&[&other_root.der], &w.clock, X509Policy::default()),
         &w.clock,
     );
-    let err = add_and_join(&w, &mut alice, &signer, &kp, strict).unwrap_err();
+    let err = alice.adds(&w, &kp, strict).unwrap_err();
     assert_eq!(
         err,
         Error::Validation(ValidationError::CredentialRejected {
@@ -510,36 +483,24 @@ fn joining_a_group_with_a_member_under_another_anchor_is_refused() {
 #[test]
 fn broken_chains_are_refused() {
     let w = World::new(7);
-    let (mut alice, signer) = w.alice_group(X509Policy::default());
+    let mut alice = w.alice_group(X509Policy::default());
     let bob = member_key();
     // root <- inter (path length 0) <- leaf: the leaf alone misses the
     // intermediate.
     let leaf = leaf_cert("bob.example", &bob.rcgen, &w.inter, VALID_FROM, VALID_TO);
     let kp = key_package(&w.p, x509(&[&leaf]), &bob.signer);
-    add_refused(
-        &w,
-        &mut alice,
-        &signer,
-        &kp,
-        X509Error::UnknownIssuer { index: 0 },
-    );
+    alice.refuses(&w, &kp, X509Error::UnknownIssuer { index: 0 });
 
     // root <- a <- b <- leaf, sent as [leaf, a, b]: out of order.
     let a = intermediate("Intermediate A", &w.root, None);
     let b = intermediate("Intermediate B", &a, None);
     let leaf = leaf_cert("bob.example", &bob.rcgen, &b, VALID_FROM, VALID_TO);
     let kp = key_package(&w.p, x509(&[&leaf, &a.der, &b.der]), &bob.signer);
-    add_refused(
-        &w,
-        &mut alice,
-        &signer,
-        &kp,
-        X509Error::IssuerMismatch { index: 0 },
-    );
+    alice.refuses(&w, &kp, X509Error::IssuerMismatch { index: 0 });
     // In order it is valid.
     let kp = key_package(&w.p, x509(&[&leaf, &b.der, &a.der]), &bob.signer);
     assert_eq!(
-        check_add(&w.validator(X509Policy::default()), &alice, &kp),
+        check_add(&w.validator(X509Policy::default()), &alice.group, &kp),
         Ok(())
     );
 
@@ -547,20 +508,14 @@ fn broken_chains_are_refused() {
     let c = intermediate("Intermediate C", &w.inter, None);
     let leaf = leaf_cert("bob.example", &bob.rcgen, &c, VALID_FROM, VALID_TO);
     let kp = key_package(&w.p, x509(&[&leaf, &c.der, &w.inter.der]), &bob.signer);
-    add_refused(
-        &w,
-        &mut alice,
-        &signer,
-        &kp,
-        X509Error::PathLength { index: 2 },
-    );
+    alice.refuses(&w, &kp, X509Error::PathLength { index: 2 });
 }
 
 /// A certificate that is not a CA cannot issue one.
 #[test]
 fn an_end_entity_cannot_issue_certificates() {
     let w = World::new(8);
-    let (mut alice, signer) = w.alice_group(X509Policy::default());
+    let mut alice = w.alice_group(X509Policy::default());
     let carol = member_key();
     let carol_cert = leaf_cert(
         "carol.example",
@@ -584,7 +539,7 @@ fn an_end_entity_cannot_issue_certificates() {
         .der()
         .to_vec();
     let kp = key_package(&w.p, x509(&[&leaf, &carol_cert, &w.inter.der]), &bob.signer);
-    add_refused(&w, &mut alice, &signer, &kp, X509Error::NotACa { index: 1 });
+    alice.refuses(&w, &kp, X509Error::NotACa { index: 1 });
 }
 
 #[test]
@@ -597,11 +552,8 @@ fn chains_longer_than_the_policy_are_refused() {
         ..X509Policy::default()
     });
     let chain = x509(&[&leaf, &w.inter.der, &w.root.der]);
-    let Credential::X509 { certificates } = chain else {
-        unreachable!()
-    };
     assert_eq!(
-        v.validate_chain(&certificates.0, bob.signer.public_key()),
+        v.validate_chain(certs(&chain), bob.signer.public_key()),
         Err(X509Error::ChainTooLong { len: 3, max: 2 })
     );
 }
@@ -612,11 +564,11 @@ fn chains_longer_than_the_policy_are_refused() {
 #[test]
 fn a_certificate_for_another_key_is_refused_c_cred_01() {
     let w = World::new(10);
-    let (mut alice, signer) = w.alice_group(X509Policy::default());
+    let mut alice = w.alice_group(X509Policy::default());
     let key_a = member_key();
     let key_b = member_key();
     let kp = key_package(&w.p, w.chain("bob.example", &key_a.rcgen), &key_b.signer);
-    add_refused(&w, &mut alice, &signer, &kp, X509Error::KeyMismatch);
+    alice.refuses(&w, &kp, X509Error::KeyMismatch);
 }
 
 // ---- C-CRED-02: a non-empty chain of DER certificates ------------------------
@@ -625,10 +577,10 @@ fn a_certificate_for_another_key_is_refused_c_cred_01() {
 #[test]
 fn empty_and_malformed_chains_are_refused_c_cred_02() {
     let w = World::new(11);
-    let (mut alice, signer) = w.alice_group(X509Policy::default());
+    let mut alice = w.alice_group(X509Policy::default());
     let bob = member_key();
     let kp = key_package(&w.p, x509(&[]), &bob.signer);
-    add_refused(&w, &mut alice, &signer, &kp, X509Error::Empty);
+    alice.refuses(&w, &kp, X509Error::Empty);
 
     let leaf = leaf_cert("bob.example", &bob.rcgen, &w.inter, VALID_FROM, VALID_TO);
     let truncated = &leaf[..leaf.len() - 1];
@@ -643,7 +595,7 @@ fn empty_and_malformed_chains_are_refused_c_cred_02() {
         (vec![&leaf, &[0x30, 0x00][..]], 1),
     ] {
         let kp = key_package(&w.p, x509(&chain), &bob.signer);
-        add_refused(&w, &mut alice, &signer, &kp, X509Error::Malformed { index });
+        alice.refuses(&w, &kp, X509Error::Malformed { index });
     }
 }
 
@@ -660,15 +612,13 @@ fn corrupted_certificates_never_panic_c_cred_02() {
     for i in 0..leaf.len() {
         let mut bad = leaf.clone();
         bad[i] ^= 0x41;
-        let Credential::X509 { certificates } = x509(&[&bad, &w.inter.der]) else {
-            unreachable!()
-        };
-        if v.validate_chain(&certificates.0, bob.signer.public_key())
+        let chain = x509(&[&bad, &w.inter.der]);
+        if v.validate_chain(certs(&chain), bob.signer.public_key())
             .is_err()
         {
             refused += 1;
         }
-        let _ = identity(&certificates.0);
+        let _ = identity(certs(&chain));
     }
     // Every byte is covered by DER structure, the signature or the key.
     assert_eq!(refused, leaf.len());
@@ -682,21 +632,20 @@ fn basic_members_join_only_when_the_policy_allows_them() {
     let dave = member_key();
     let basic = key_package(&w.p, Credential::basic("dave"), &dave.signer);
 
-    let (mut strict, signer) = w.alice_group(X509Policy::default());
-    add_refused(&w, &mut strict, &signer, &basic, X509Error::BasicNotAllowed);
+    let mut strict = w.alice_group(X509Policy::default());
+    strict.refuses(&w, &basic, X509Error::BasicNotAllowed);
 
     let mixed = X509Policy {
         allow_basic: true,
         ..X509Policy::default()
     };
-    let (mut alice, signer) = w.alice_group(mixed.clone());
+    let mut alice = w.alice_group(mixed.clone());
     assert_eq!(
-        check_add(&w.validator(mixed.clone()), &alice, &basic),
+        check_add(&w.validator(mixed.clone()), &alice.group, &basic),
         Ok(())
     );
-    let dave_group =
-        add_and_join(&w, &mut alice, &signer, &basic, w.config(mixed.clone())).unwrap();
-    agree(&alice, &dave_group);
+    let dave_group = alice.adds(&w, &basic, w.config(mixed.clone())).unwrap();
+    agree(&alice.group, &dave_group);
     // An x509 member still needs a valid chain in the mixed group.
     let bob = member_key();
     let expired = leaf_cert(
@@ -707,28 +656,13 @@ fn basic_members_join_only_when_the_policy_allows_them() {
         (2021, 1, 1),
     );
     let kp = key_package(&w.p, x509(&[&expired, &w.inter.der]), &bob.signer);
-    let before = state(&alice);
-    assert!(
-        alice
-            .create_commit(
-                &w.p,
-                &signer,
-                alice.commit().add_member(kp.key_package.clone())
-            )
-            .is_err()
-    );
-    assert_eq!(state(&alice), before);
+    alice.refuses(&w, &kp, X509Error::Expired { index: 0 });
     // A joiner that refuses basic credentials refuses the mixed group.
     let carol = member_key();
     let kp = key_package(&w.p, w.chain("carol.example", &carol.rcgen), &carol.signer);
-    let err = add_and_join(
-        &w,
-        &mut alice,
-        &signer,
-        &kp,
-        w.config(X509Policy::default()),
-    )
-    .unwrap_err();
+    let err = alice
+        .adds(&w, &kp, w.config(X509Policy::default()))
+        .unwrap_err();
     assert_eq!(
         err,
         Error::Validation(ValidationError::CredentialRejected {
@@ -748,7 +682,10 @@ struct Renewal {
 
 fn renewal_group(seed: u64) -> Renewal {
     let w = World::new(seed);
-    let (mut alice, alice_signer) = w.alice_group(X509Policy::default());
+    let Creator {
+        group: mut alice,
+        signer: alice_signer,
+    } = w.alice_group(X509Policy::default());
     let bob = member_key();
     let bob_leaf = leaf_cert(
         "bob.example",
@@ -878,11 +815,8 @@ fn a_renewal_from_a_member_whose_certificate_expired_is_accepted_c_cred_11() {
     // The old chain has expired; the new one is valid.
     let v = w.validator(X509Policy::default());
     let old = members[0].0.tree().leaf(LeafIndex(1)).unwrap().clone();
-    let Credential::X509 { certificates } = &old.credential else {
-        unreachable!()
-    };
     assert_eq!(
-        v.validate_chain(&certificates.0, &old.signature_key.0),
+        v.validate_chain(certs(&old.credential), &old.signature_key.0),
         Err(X509Error::Expired { index: 0 })
     );
 
@@ -1029,10 +963,7 @@ fn ecdsa_chains_are_validated_c_cred_01() {
     let point = leaf_key.public_key_raw();
     assert_eq!(point.len(), 65);
     assert_eq!(point[0], 0x04);
-    let chain = |leaf: &[u8]| match x509(&[leaf, &inter.der]) {
-        Credential::X509 { certificates } => certificates.0,
-        Credential::Basic { .. } => unreachable!(),
-    };
+    let chain = |leaf: &[u8]| certs(&x509(&[leaf, &inter.der])).to_vec();
     let id = v.validate_chain(&chain(&leaf), point).unwrap();
     assert_eq!(id.names(), &[IdentityName::Dns("erin.example".into())]);
     let other = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
