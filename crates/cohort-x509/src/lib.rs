@@ -8,7 +8,11 @@
 //! validation is implemented here, on the subset of RFC 5280 section 6
 //! that MLS credentials need, with every signature verified through the
 //! Cohort [`Crypto`] provider (Ed25519, ECDSA P-256/SHA-256, ECDSA
-//! P-384/SHA-384). For each certificate of the chain (end-entity first):
+//! P-384/SHA-384), so the group's own provider is the only cryptography.
+//! (`rustls-webpki` was not used: its end-entity checks are built for TLS,
+//! requiring an extended key usage such as serverAuth or clientAuth, which
+//! MLS certificates need not carry, and it brings a cryptography backend of
+//! its own.) For each certificate of the chain (end-entity first):
 //!
 //! - the chain is non-empty, at most [`X509Policy::max_chain_len`] long,
 //!   and every entry is one DER certificate (C-CRED-02);

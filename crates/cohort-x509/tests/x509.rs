@@ -622,6 +622,18 @@ fn corrupted_certificates_never_panic_c_cred_02() {
     }
     // Every byte is covered by DER structure, the signature or the key.
     assert_eq!(refused, leaf.len());
+    // Every truncation is refused as malformed.
+    for len in 0..leaf.len() {
+        let chain = x509(&[&leaf[..len], &w.inter.der]);
+        assert_eq!(
+            v.validate_chain(certs(&chain), bob.signer.public_key()),
+            Err(X509Error::Malformed { index: 0 })
+        );
+        assert_eq!(
+            identity(certs(&chain)),
+            Err(X509Error::Malformed { index: 0 })
+        );
+    }
 }
 
 // ---- mixed groups -------------------------------------------------------------
