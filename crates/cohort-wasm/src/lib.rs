@@ -24,7 +24,7 @@
 mod state;
 
 use cohort::framing::{MlsMessage, MlsMessageBody, Sender};
-use cohort::group::{Member, ProcessedMessage};
+use cohort::group::{Clock, GroupConfig, Member, ProcessedMessage};
 use cohort::messages::Credential;
 use cohort::traits::ProviderBundle;
 use cohort::{Ciphersuite, Client, ClientConfig, ClientGroup, JoinOptions, LeafIndex};
@@ -213,6 +213,28 @@ fn process_into(group: &mut GroupOf<'_>, message: &[u8]) -> Result<Object, Error
     Ok(obj)
 }
 
+/// The platform's clock (JavaScript's `Date.now()` in WebAssembly), so
+/// KeyPackages carry a lifetime and received ones are checked against it
+/// (RFC 9420 section 7.2; C-LN-14, C-LN-15).
+struct PlatformClock;
+
+impl Clock for PlatformClock {
+    fn now(&self) -> u64 {
+        #[cfg(target_arch = "wasm32")]
+        {
+            // Milliseconds since the Unix epoch, as a float; a negative or
+            // NaN reading saturates to 0.
+            (js_sys::Date::now() / 1000.0) as u64
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        }
+    }
+}
+
 /// The client, shared with the groups it has open.
 type SharedClient = Rc<Client<WebProvider>>;
 /// A group of the client.
@@ -263,6 +285,7 @@ impl CohortClient {
         let provider = ProviderBundle::new(RustCrypto::new(), RustCrypto::new(), storage);
         let config = ClientConfig {
             ciphersuite: suite,
+            group: GroupConfig::default().with_clock(PlatformClock),
             ..ClientConfig::default()
         };
         let client = mls(
