@@ -12,6 +12,7 @@ use cohort::crypto::SuiteCrypto;
 use cohort::framing::{MlsMessage, MlsMessageBody};
 use cohort::group::{
     Clock, Group, GroupConfig, KeyPackageBuilder, KeyPackageBundle, ProcessedMessage, SharedClock,
+    SystemClock,
 };
 use cohort::messages::{Credential, Extensions, Lifetime, PreSharedKeyId, Psk};
 use cohort::tree::TreeView;
@@ -25,7 +26,7 @@ use cohort_traits::{
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 type Provider<'a> = ProviderBundle<&'a dyn Crypto, &'a dyn Rand, DemoStorage>;
 
@@ -176,18 +177,6 @@ struct Client<'a> {
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
-}
-
-/// The system clock, so members check KeyPackage lifetimes (RFC 9420
-/// section 7.3).
-struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    }
 }
 
 /// The demo's group policy: the defaults, with the system clock.

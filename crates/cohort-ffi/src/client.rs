@@ -5,7 +5,7 @@ use crate::error::hex;
 use crate::group::{MlsGroup, ProcessedMessage, StagedWelcome, decode_message, process_in};
 use crate::signer::load_or_create;
 use cohort::framing::{MlsMessage, MlsMessageBody};
-use cohort::group::{Clock, GroupConfig};
+use cohort::group::{GroupConfig, SystemClock};
 use cohort::traits::ProviderBundle;
 use cohort::{Ciphersuite, Client, ClientConfig, ClientGroup, JoinOptions};
 use cohort_memory_storage::MemoryStorage;
@@ -14,7 +14,6 @@ use cohort_sqlite_storage::SqliteStorage;
 use cohort_traits::{Signer, Storage};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The provider of every client: RustCrypto for primitives and randomness,
 /// SQLite or memory for storage.
@@ -23,18 +22,6 @@ pub(crate) type FfiProvider = ProviderBundle<RustCrypto, RustCrypto, Box<dyn Sto
 /// The cipher suite of [`MlsClient::open`] and [`MlsClient::in_memory`]:
 /// MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519.
 const DEFAULT_CIPHERSUITE: u16 = 0x0001;
-
-/// The system clock, so KeyPackages carry a lifetime and received ones are
-/// checked against it (RFC 9420 section 7.3).
-struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    }
-}
 
 /// The group a PublicMessage or PrivateMessage is for.
 fn group_id_of(message: &MlsMessage) -> Result<Vec<u8>, CohortError> {

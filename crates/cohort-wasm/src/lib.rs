@@ -228,9 +228,7 @@ impl Clock for PlatformClock {
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
+            cohort::group::SystemClock.now()
         }
     }
 }

@@ -129,6 +129,8 @@
 
 #[macro_use]
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 pub mod client;
 pub mod codec;

@@ -1,5 +1,6 @@
 //! The application's clock, for KeyPackage lifetimes (RFC 9420 section 7.3).
-//! The core is `no_std` and has no time source of its own.
+//! The core is `no_std` and has no time source of its own; with its `std`
+//! feature, [`SystemClock`] reads the operating system's.
 
 use alloc::sync::Arc;
 
@@ -7,6 +8,23 @@ use alloc::sync::Arc;
 pub trait Clock: Send + Sync {
     /// Now.
     fn now(&self) -> u64;
+}
+
+/// The operating system's clock (`std::time::SystemTime`), with the `std`
+/// feature. A time before the Unix epoch reads as 0. Not for
+/// `wasm32-unknown-unknown`, which has no system clock: a browser
+/// application supplies one from JavaScript's `Date.now()`.
+#[cfg(feature = "std")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+#[cfg(feature = "std")]
+impl Clock for SystemClock {
+    fn now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
 }
 
 /// An optional shared [`Clock`] in a [`GroupConfig`](super::GroupConfig).

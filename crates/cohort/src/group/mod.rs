@@ -27,6 +27,8 @@ mod test_utils;
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "std")]
+pub use clock::SystemClock;
 pub use clock::{Clock, SharedClock};
 pub use commit::{CommitBuilder, CommitOutput};
 #[cfg(feature = "test-utils")]
