@@ -357,46 +357,7 @@ impl Group {
     /// The key that must have signed content from `sender` (RFC 9420
     /// section 6.1; C-FRAME-08).
     fn signature_key_of(&self, ac: &AuthenticatedContent) -> Result<Vec<u8>, Error> {
-        match (&ac.content.sender, &ac.content.body) {
-            (Sender::Member(leaf), _) => Ok(self
-                .tree
-                .leaf(LeafIndex(*leaf))
-                .ok_or(ValidationError::SenderNotMember)?
-                .signature_key
-                .0
-                .clone()),
-            (Sender::External(index), _) => {
-                let senders = self
-                    .context
-                    .extensions
-                    .get::<ExternalSenders>()?
-                    .ok_or(ValidationError::UnknownExternalSender)?;
-                Ok(senders
-                    .0
-                    .0
-                    .get(*index as usize)
-                    .ok_or(ValidationError::UnknownExternalSender)?
-                    .signature_key
-                    .0
-                    .clone())
-            }
-            (Sender::NewMemberCommit, FramedContentBody::Commit(c)) => Ok(c
-                .path
-                .as_ref()
-                .ok_or(ValidationError::PathRequired)?
-                .leaf_node
-                .signature_key
-                .0
-                .clone()),
-            (Sender::NewMemberProposal, FramedContentBody::Proposal(Proposal::Add(add))) => {
-                Ok(add.key_package.leaf_node.signature_key.0.clone())
-            }
-            _ => Err(ValidationError::SenderContentMismatch {
-                sender_type: ac.content.sender.sender_type().into(),
-                content_type: ac.content.content_type().into(),
-            }
-            .into()),
-        }
+        sender_signature_key(&self.context, &self.tree, ac)
     }
 
     fn accept<C: Crypto + ?Sized>(
@@ -524,81 +485,15 @@ impl Group {
         if mine != own.is_some() {
             return Err(MisuseError::OwnCommit.into());
         }
-        self.config
-            .limits
-            .check_proposals(commit.proposals.0.len())?;
-        // An external joiner cannot know the group's proposals (C-EXT-07).
-        if committer == Sender::NewMemberCommit
-            && commit
-                .proposals
-                .0
-                .iter()
-                .any(|p| matches!(p, ProposalOrRef::Reference(_)))
-        {
-            return Err(ValidationError::ExternalCommitReference.into());
-        }
-        let mut list = Vec::with_capacity(commit.proposals.0.len());
-        for p in &commit.proposals.0 {
-            match p {
-                ProposalOrRef::Proposal(p) => list.push(QueuedProposal {
-                    proposal: (**p).clone(),
-                    sender: committer,
-                    reference: None,
-                }),
-                ProposalOrRef::Reference(r) => list.push(
-                    self.proposals
-                        .get(r.as_slice())
-                        .cloned()
-                        .ok_or(ValidationError::UnknownProposalReference)?,
-                ),
-            }
-        }
-        let required = crate::tree::RequiredSet::of(&self.context.extensions)?;
-        let check = ProposalCheck {
+        let list = resolve_commit_proposals(
             cs,
-            context: &self.context,
-            tree: &self.tree,
+            &self.context,
+            &self.tree,
+            &self.proposals,
+            &self.config,
             committer,
-            leaf_policy: LeafPolicy {
-                required: required.as_ref(),
-                now: self.config.clock.now(),
-                max_extensions: self.config.limits.max_extensions_per_leaf,
-                ..Default::default()
-            },
-        };
-        let options = ListOptions {
-            path_leaf: commit.path.as_ref().map(|p| &p.leaf_node),
-            policy: Some(self.config.proposal_policy.get()),
-            credentials: Some(self.config.credential_validator.get()),
-            ..Default::default()
-        };
-        // The leaf limit before the Adds' signatures: the new tree holds at
-        // least every remaining and every added member.
-        let (adds, removes) = list
-            .iter()
-            .fold((0u64, 0u64), |(a, r), q| match q.proposal {
-                Proposal::Add(_) => (a.saturating_add(1), r),
-                Proposal::Remove(_) => (a, r.saturating_add(1)),
-                _ => (a, r),
-            });
-        let joiner = u64::from(committer == Sender::NewMemberCommit);
-        if adds > 0 {
-            let n = self.tree.n_leaves();
-            let members = (0..n)
-                .filter(|l| self.tree.leaf(LeafIndex(*l)).is_some())
-                .count();
-            self.config.limits.check_leaves(
-                u64::try_from(members)
-                    .unwrap_or(u64::MAX)
-                    .saturating_sub(removes)
-                    .saturating_add(adds)
-                    .saturating_add(joiner),
-            )?;
-        }
-        validate_proposal_list_with(&check, &list, &options)?;
-        if path_required(&list) && commit.path.is_none() {
-            return Err(ValidationError::PathRequired.into());
-        }
+            commit,
+        )?;
 
         let mut diff = self.tree.diff();
         let applied = apply_proposals(&mut diff, &list)?;
@@ -671,42 +566,19 @@ impl Group {
         let mut private_keys = Some(own_keys.clone());
         let (commit_secret, path_leaf) = match &commit.path {
             Some(path) => {
-                let required = crate::tree::RequiredSet::of(&extensions)?;
-                let policy = LeafPolicy {
-                    required: required.as_ref(),
-                    max_extensions: self.config.limits.max_extensions_per_leaf,
-                    ..Default::default()
-                };
-                validate_leaf_node(
+                merge_received_path(
                     cs,
-                    &path.leaf_node,
-                    LeafRole::Commit,
-                    Some((self.context.group_id.as_slice(), sender_leaf)),
-                    &policy,
+                    &self.context,
+                    &self.config,
+                    &mut diff,
+                    committer,
+                    sender_leaf,
+                    path,
+                    &extensions,
+                    &applied,
+                    &new_leaves,
+                    own.is_none(),
                 )?;
-                if let Some(old) = self.tree.leaf(sender_leaf)
-                    && committer != Sender::NewMemberCommit
-                    && own.is_none()
-                {
-                    if old.encryption_key == path.leaf_node.encryption_key {
-                        return Err(ValidationError::UpdateReusesEncryptionKey.into());
-                    }
-                    // A new credential or signature key of the committer
-                    // (C-CRED-07, C-CRED-10); an external commit's leaf was
-                    // put to the validator with the proposal list.
-                    check_replacement(
-                        self.config.credential_validator.get(),
-                        CredentialEvent::CommitPath {
-                            leaf: sender_leaf.0,
-                        },
-                        sender_leaf.0,
-                        old,
-                        &path.leaf_node,
-                        &self.context,
-                    )?;
-                }
-                check_path_keys_fresh(&diff, sender_leaf, path, &applied)?;
-                merge_path(cs, &mut diff, sender_leaf, path, &new_leaves)?;
                 if let Some(own) = own {
                     private_keys = Some(own.private_keys.clone());
                     (own.commit_secret.clone(), Some(path.leaf_node.clone()))
@@ -901,6 +773,212 @@ impl Group {
     }
 }
 
+/// Resolves a received commit's proposal list (its references against
+/// `cached`, the proposals of the epoch) and validates it for the epoch of
+/// `context` and `tree` under `config`'s limits, clock, Authentication
+/// Service and proposal policy (RFC 9420 sections 12.2, 12.4.2): the
+/// checks a member and a delivery service's public view of the group both
+/// make. Also refuses a missing path where the list requires one
+/// (C-COMMIT-03, C-COMMIT-04).
+pub(crate) fn resolve_commit_proposals<C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    context: &GroupContext,
+    tree: &crate::tree::RatchetTree,
+    cached: &super::proposals::ProposalCache,
+    config: &super::GroupConfig,
+    committer: Sender,
+    commit: &Commit,
+) -> Result<Vec<QueuedProposal>, Error> {
+    config.limits.check_proposals(commit.proposals.0.len())?;
+    // An external joiner cannot know the group's proposals (C-EXT-07).
+    if committer == Sender::NewMemberCommit
+        && commit
+            .proposals
+            .0
+            .iter()
+            .any(|p| matches!(p, ProposalOrRef::Reference(_)))
+    {
+        return Err(ValidationError::ExternalCommitReference.into());
+    }
+    let mut list = Vec::with_capacity(commit.proposals.0.len());
+    for p in &commit.proposals.0 {
+        match p {
+            ProposalOrRef::Proposal(p) => list.push(QueuedProposal {
+                proposal: (**p).clone(),
+                sender: committer,
+                reference: None,
+            }),
+            ProposalOrRef::Reference(r) => list.push(
+                cached
+                    .get(r.as_slice())
+                    .cloned()
+                    .ok_or(ValidationError::UnknownProposalReference)?,
+            ),
+        }
+    }
+    let required = crate::tree::RequiredSet::of(&context.extensions)?;
+    let check = ProposalCheck {
+        cs,
+        context,
+        tree,
+        committer,
+        leaf_policy: LeafPolicy {
+            required: required.as_ref(),
+            now: config.clock.now(),
+            max_extensions: config.limits.max_extensions_per_leaf,
+            ..Default::default()
+        },
+    };
+    let options = ListOptions {
+        path_leaf: commit.path.as_ref().map(|p| &p.leaf_node),
+        policy: Some(config.proposal_policy.get()),
+        credentials: Some(config.credential_validator.get()),
+        ..Default::default()
+    };
+    // The leaf limit before the Adds' signatures: the new tree holds at
+    // least every remaining and every added member.
+    let (adds, removes) = list
+        .iter()
+        .fold((0u64, 0u64), |(a, r), q| match q.proposal {
+            Proposal::Add(_) => (a.saturating_add(1), r),
+            Proposal::Remove(_) => (a, r.saturating_add(1)),
+            _ => (a, r),
+        });
+    let joiner = u64::from(committer == Sender::NewMemberCommit);
+    if adds > 0 {
+        let n = tree.n_leaves();
+        let members = (0..n)
+            .filter(|l| tree.leaf(LeafIndex(*l)).is_some())
+            .count();
+        config.limits.check_leaves(
+            u64::try_from(members)
+                .unwrap_or(u64::MAX)
+                .saturating_sub(removes)
+                .saturating_add(adds)
+                .saturating_add(joiner),
+        )?;
+    }
+    validate_proposal_list_with(&check, &list, &options)?;
+    if path_required(&list) && commit.path.is_none() {
+        return Err(ValidationError::PathRequired.into());
+    }
+    Ok(list)
+}
+
+/// Checks the public part of a received commit's UpdatePath and merges it
+/// into `diff`, which holds the tree with the commit's proposals applied
+/// (RFC 9420 sections 7.5, 7.9, 12.4.2): the path leaf is valid for the
+/// group after the commit (`extensions`) (C-LN-*, C-EXT-18); with
+/// `check_old_leaf`, a member committer's leaf gets a new encryption key
+/// (C-COMMIT-05) and a new credential is a valid successor (C-CRED-07,
+/// C-CRED-10); the path's keys are new to the tree (C-COMMIT-06); the path
+/// has one node per filtered-direct-path node and one ciphertext per
+/// resolution node, and the parent hashes verify (C-TREE-13, C-TREE-14,
+/// C-TREE-17). The encrypted path secrets are the receiving member's
+/// business.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn merge_received_path<C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    context: &GroupContext,
+    config: &super::GroupConfig,
+    diff: &mut TreeDiff<'_>,
+    committer: Sender,
+    sender_leaf: LeafIndex,
+    path: &UpdatePath,
+    extensions: &crate::messages::Extensions,
+    applied: &AppliedProposals,
+    new_leaves: &[LeafIndex],
+    check_old_leaf: bool,
+) -> Result<(), Error> {
+    let required = crate::tree::RequiredSet::of(extensions)?;
+    let policy = LeafPolicy {
+        required: required.as_ref(),
+        max_extensions: config.limits.max_extensions_per_leaf,
+        ..Default::default()
+    };
+    validate_leaf_node(
+        cs,
+        &path.leaf_node,
+        LeafRole::Commit,
+        Some((context.group_id.as_slice(), sender_leaf)),
+        &policy,
+    )?;
+    if let Some(old) = diff.base().leaf(sender_leaf)
+        && committer != Sender::NewMemberCommit
+        && check_old_leaf
+    {
+        if old.encryption_key == path.leaf_node.encryption_key {
+            return Err(ValidationError::UpdateReusesEncryptionKey.into());
+        }
+        // A new credential or signature key of the committer
+        // (C-CRED-07, C-CRED-10); an external commit's leaf was
+        // put to the validator with the proposal list.
+        check_replacement(
+            config.credential_validator.get(),
+            CredentialEvent::CommitPath {
+                leaf: sender_leaf.0,
+            },
+            sender_leaf.0,
+            old,
+            &path.leaf_node,
+            context,
+        )?;
+    }
+    check_path_keys_fresh(diff, sender_leaf, path, applied)?;
+    merge_path(cs, diff, sender_leaf, path, new_leaves)?;
+    Ok(())
+}
+
+/// The key that must have signed content from `ac`'s sender in the epoch
+/// of `context` and `tree` (RFC 9420 section 6.1; C-FRAME-08): a member's
+/// leaf key, an external sender's key from the `external_senders`
+/// extension, a new member's key from its commit's path leaf or its Add's
+/// KeyPackage.
+pub(crate) fn sender_signature_key(
+    context: &GroupContext,
+    tree: &crate::tree::RatchetTree,
+    ac: &AuthenticatedContent,
+) -> Result<Vec<u8>, Error> {
+    match (&ac.content.sender, &ac.content.body) {
+        (Sender::Member(leaf), _) => Ok(tree
+            .leaf(LeafIndex(*leaf))
+            .ok_or(ValidationError::SenderNotMember)?
+            .signature_key
+            .0
+            .clone()),
+        (Sender::External(index), _) => {
+            let senders = context
+                .extensions
+                .get::<ExternalSenders>()?
+                .ok_or(ValidationError::UnknownExternalSender)?;
+            Ok(senders
+                .0
+                .0
+                .get(*index as usize)
+                .ok_or(ValidationError::UnknownExternalSender)?
+                .signature_key
+                .0
+                .clone())
+        }
+        (Sender::NewMemberCommit, FramedContentBody::Commit(c)) => Ok(c
+            .path
+            .as_ref()
+            .ok_or(ValidationError::PathRequired)?
+            .leaf_node
+            .signature_key
+            .0
+            .clone()),
+        (Sender::NewMemberProposal, FramedContentBody::Proposal(Proposal::Add(add))) => {
+            Ok(add.key_package.leaf_node.signature_key.0.clone())
+        }
+        _ => Err(ValidationError::SenderContentMismatch {
+            sender_type: ac.content.sender.sender_type().into(),
+            content_type: ac.content.content_type().into(),
+        }
+        .into()),
+    }
+}
+
 /// The HPKE public key of a node.
 fn node_key(node: &Node) -> &[u8] {
     match node {
@@ -917,7 +995,7 @@ fn node_key(node: &Node) -> &[u8] {
 /// The base tree's nodes are found by their key tags (no pass over the
 /// nodes themselves); the leaves the proposals added or replaced are
 /// checked on their own.
-fn check_path_keys_fresh(
+pub(crate) fn check_path_keys_fresh(
     diff: &TreeDiff<'_>,
     sender: LeafIndex,
     path: &UpdatePath,
