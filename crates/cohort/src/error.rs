@@ -319,6 +319,19 @@ pub enum ValidationError {
         /// The message's epoch.
         epoch: u64,
     },
+    /// A handshake message for another epoch than the current one of a
+    /// delivery service's public view of the group
+    /// ([`PublicGroup`](crate::group::PublicGroup)): a commit that lost the
+    /// race for its epoch to another (the sender processes the winner and
+    /// commits again), or one from an epoch not reached yet (RFC 9420
+    /// sections 6, 14).
+    #[error("message from epoch {epoch}; the group is at epoch {current}")]
+    EpochNotCurrent {
+        /// The message's epoch.
+        epoch: u64,
+        /// The group's current epoch.
+        current: u64,
+    },
     /// The wire format is not allowed by the group's policy (C-FRAME-07).
     #[error("wire format not allowed by policy")]
     WireFormatNotAllowed,

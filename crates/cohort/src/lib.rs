@@ -166,3 +166,4 @@ pub use client::{
 pub use cohort_traits as traits;
 pub use cohort_traits::{Ciphersuite, Crypto, Provider, Rand, Secret, SignatureScheme, Signer};
 pub use error::{DecodeError, Error, LimitError, MisuseError, ValidationError};
+pub use group::PublicGroup;

@@ -19,6 +19,7 @@ mod persist;
 mod process;
 mod proposals;
 mod psk;
+mod public;
 mod resume;
 mod send;
 mod state;
@@ -56,6 +57,7 @@ pub use proposals::{
     DefaultProposalPolicy, ProposalInfo, ProposalPolicy, QueuedProposal, SharedPolicy,
     check_policy, path_required,
 };
+pub use public::{CommitSummary, MessageInfo, PUBLIC_GROUP_VERSION, PublicGroup, PublicProcessed};
 // Proposal-list validation and application are the group's business;
 // `hazmat` exposes them.
 #[cfg(feature = "hazmat")]
