@@ -1,5 +1,6 @@
 //! The `cohort` command.
 
+mod chat;
 mod demo;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -47,6 +48,10 @@ enum Command {
         #[arg(long)]
         resume: bool,
     },
+    /// A terminal chat on a Cohort delivery service (cohort-ds): one
+    /// state directory per user; an interactive session, or one command
+    /// (register, create, invite, send, recv, leave, members, groups).
+    Chat(chat::ChatArgs),
     /// Run the MLS working group's test vectors and print a table per file
     /// and cipher suite.
     Conformance {
@@ -93,6 +98,7 @@ impl ProviderChoice {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Chat(args) => chat::run(args),
         Command::Conformance {
             dir,
             json,
