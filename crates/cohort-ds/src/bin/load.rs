@@ -1,0 +1,3 @@
+//! `cohort-ds-load`: a load generator for `cohort-ds` (in progress).
+
+fn main() {}
