@@ -722,9 +722,25 @@ impl Chat {
         leave_requests: &mut Vec<Vec<u8>>,
     ) -> Result<Vec<Event>, ChatError> {
         let name = self.name_of(group_id);
+        // A group this user is not in (yet, or any more): the commit that
+        // adds it comes beside its Welcome, and a left group's traffic
+        // may still be on its way.
         let Some(mut group) = self.client.load_group(group_id)? else {
-            return Err(ChatError::new("not a group of this user"));
+            return Ok(Vec::new());
         };
+        group
+            .group()
+            .config()
+            .limits
+            .check_message_size(data.len())?;
+        let message: MlsMessage = decode_exact(data)?;
+        // A handshake message of an epoch this user joined after (the
+        // commit that added it, when the Welcome came first).
+        if let MlsMessageBody::PublicMessage(m) = &message.body
+            && m.content.epoch < group.epoch()
+        {
+            return Ok(Vec::new());
+        }
         let roster = group.roster();
         let who = |leaf: u32| {
             roster
@@ -732,7 +748,7 @@ impl Chat {
                 .find(|m| m.index.0 == leaf)
                 .map_or_else(|| format!("leaf {leaf}"), |m| identity_of(&m.credential))
         };
-        match group.process_bytes(data)? {
+        match group.process(&message)? {
             ProcessedMessage::Application {
                 credential, data, ..
             } => Ok(vec![Event::Message {
