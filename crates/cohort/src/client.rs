@@ -509,6 +509,7 @@ impl<P: Provider> Client<P> {
         group.set_credential_validator(config.credential_validator.clone());
         group.set_clock(config.clock.clone());
         group.set_grease(config.grease);
+        group.set_app_registry(config.app.clone());
         Ok(Some(group))
     }
 
@@ -677,7 +678,9 @@ impl<'c, P: Provider> ClientGroup<'c, P> {
         self.persist()
     }
 
-    fn propose(&mut self, proposal: Proposal) -> Result<MlsMessage, Error> {
+    /// Proposes `proposal` (any type, e.g. an AppDataUpdate or a custom
+    /// one; see [`Group::propose`]).
+    pub fn propose(&mut self, proposal: Proposal) -> Result<MlsMessage, Error> {
         let msg = self
             .group
             .propose(&self.client.provider, &*self.client.signer, proposal)?;
@@ -702,6 +705,14 @@ impl<'c, P: Provider> ClientGroup<'c, P> {
     /// Proposes removing the member at `index`.
     pub fn propose_remove(&mut self, index: LeafIndex) -> Result<MlsMessage, Error> {
         self.propose(Proposal::Remove(Remove { removed: index.0 }))
+    }
+
+    /// Proposes this client's own removal with a SelfRemove (MLS
+    /// extensions draft; see [`Group::propose_self_remove`]): sent as a
+    /// PublicMessage, committed by the next member's commit or external
+    /// join.
+    pub fn propose_self_remove(&mut self) -> Result<MlsMessage, Error> {
+        self.propose(Proposal::SelfRemove(crate::messages::SelfRemove))
     }
 
     /// Proposes an Update of this client's leaf (a fresh encryption key).

@@ -155,6 +155,10 @@ pub enum DecodeError {
     /// section 12.4).
     #[error("invalid ProposalOrRef type {0}")]
     InvalidProposalOrRefType(u8),
+    /// An AppDataUpdateOperation other than update or remove (extensions
+    /// draft, "Updating Application Data in the GroupContext").
+    #[error("invalid AppDataUpdate operation {0}")]
+    InvalidAppDataUpdateOperation(u8),
     /// The padding of a PrivateMessageContent holds a non-zero byte
     /// (RFC 9420 section 6.3.1).
     #[error("non-zero padding in PrivateMessageContent")]
@@ -704,6 +708,66 @@ pub enum ValidationError {
         /// The member's leaf index in the old group.
         leaf: u32,
     },
+    // The extensions draft (draft-ietf-mls-extensions, editor's copy of
+    // 2026-07-01): SelfRemove, application data, Safe AAD, content types.
+    /// A SelfRemove proposal arrived in a PrivateMessage, by value in a
+    /// commit, or from a sender other than a member (draft section
+    /// "SelfRemove Proposal": PublicMessage only, by reference only, never
+    /// external).
+    #[error("SelfRemove {0}")]
+    SelfRemoveMisused(&'static str),
+    /// A Remove and a SelfRemove, or two SelfRemoves, for one leaf in a
+    /// proposal list (draft section "SelfRemove Proposal").
+    #[error("SelfRemove of leaf {leaf} competes with another removal")]
+    SelfRemoveConflict {
+        /// The leaf.
+        leaf: u32,
+    },
+    /// An AppDataUpdate or AppEphemeral names a component the application
+    /// has not registered (draft sections "Updating Application Data in
+    /// the GroupContext", "Attaching Application Data to a Commit").
+    #[error("unknown application component {component_id:#06x}")]
+    UnknownComponent {
+        /// The component.
+        component_id: u16,
+    },
+    /// The AppDataUpdates of one component in a list are neither a single
+    /// `remove` nor only `update`s, or a `remove` names a component with
+    /// no entry (draft section "Updating Application Data in the
+    /// GroupContext").
+    #[error("invalid AppDataUpdate list for component {component_id:#06x}: {reason}")]
+    AppDataUpdateInvalid {
+        /// The component.
+        component_id: u16,
+        /// Which rule failed.
+        reason: &'static str,
+    },
+    /// The application's logic for a component or a custom proposal type
+    /// refused the data (draft sections "Updating Application Data in the
+    /// GroupContext", "Attaching Application Data to a Commit"; RFC 9420
+    /// section 12.2's application-defined validity).
+    #[error("application refused {what}: {reason}")]
+    ApplicationRefused {
+        /// What was refused, e.g. `"app_data_update 0x8001"`.
+        what: alloc::string::String,
+        /// The application's reason.
+        reason: alloc::string::String,
+    },
+    /// A GroupContextExtensions changes `app_data_dictionary` while the
+    /// group requires AppDataUpdate support (draft section "Updating
+    /// Application Data in the GroupContext").
+    #[error("GroupContextExtensions changes app_data_dictionary while AppDataUpdate is required")]
+    GceChangesAppData,
+    /// The `authenticated_data` of a message in a group whose context
+    /// lists `safe_aad` is not one well-formed SafeAAD (draft section
+    /// "Safe Additional Authenticated Data").
+    #[error("authenticated_data is not a well-formed SafeAAD")]
+    SafeAadMalformed,
+    /// An application message's ApplicationFraming is malformed or names a
+    /// media type the group does not require (draft section "Framing of
+    /// application_data").
+    #[error("application framing: {0}")]
+    ApplicationFramingInvalid(&'static str),
     /// A branched group's version or cipher suite differs from the old
     /// group's (RFC 9420 sections 11.3, 12.4.3.1; C-REINIT-09).
     #[error("branch changes the version or cipher suite")]
@@ -819,6 +883,20 @@ pub enum MisuseError {
     /// (see [`Group::create_pending_commit`](crate::group::Group::create_pending_commit)).
     #[error("a commit of this member is pending")]
     CommitPending,
+    /// A proposal of a non-default type is sent to a group where member
+    /// `leaf` does not list the type in its capabilities (RFC 9420 section
+    /// 12.2; for SelfRemove, the group is not "self-remove-capable").
+    #[error("member {leaf} does not support proposal type {proposal_type:#06x}")]
+    NotSupportedByGroup {
+        /// The proposal type.
+        proposal_type: u16,
+        /// The first member lacking it.
+        leaf: u32,
+    },
+    /// This member already sent a SelfRemove this epoch (extensions draft:
+    /// at most one per epoch).
+    #[error("a SelfRemove was already sent this epoch")]
+    SelfRemoveAlreadySent,
     /// There is no pending commit to merge.
     #[error("no pending commit")]
     NoPendingCommit,

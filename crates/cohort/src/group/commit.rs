@@ -4,7 +4,7 @@
 use super::key_package::key_package_ref;
 use super::process::{OwnPath, StagedCommit};
 use super::proposals::{
-    ListOptions, ProposalCheck, QueuedProposal, apply_proposals, path_required,
+    ListOptions, ProposalCheck, QueuedProposal, apply_proposals_with, path_required_with,
     validate_proposal_list_with,
 };
 use super::psk::fresh_nonce;
@@ -12,8 +12,9 @@ use super::state::Group;
 use crate::codec::{VarVec, encode};
 use crate::framing::{AuthenticatedContent, FramedContentBody, MlsMessage, MlsMessageBody, Sender};
 use crate::messages::{
-    Add, Commit, Extensions, GroupContext, GroupSecrets, KeyPackage, PathSecret, PreSharedKeyId,
-    Proposal, ProposalOrRef, Psk, ReInit, Remove, ResumptionPskUsage, Welcome,
+    Add, AppDataChange, AppDataUpdate, AppEphemeral, Commit, ComponentId, Extensions, GroupContext,
+    GroupSecrets, KeyPackage, PathSecret, PreSharedKeyId, Proposal, ProposalOrRef, Psk, ReInit,
+    Remove, ResumptionPskUsage, Welcome,
 };
 use crate::schedule::{
     confirmation_tag, encrypt_group_secrets, interim_transcript_hash, prepare_group_secrets,
@@ -148,6 +149,35 @@ impl CommitBuilder {
         self.proposal(Proposal::ReInit(reinit))
     }
 
+    /// Updates the entry of `component_id` in the group context's
+    /// `app_data_dictionary` with `update`, which the component's
+    /// registered logic folds into the entry (MLS extensions draft,
+    /// AppDataUpdate; see [`AppRegistry`](super::AppRegistry)).
+    pub fn app_data_update(self, component_id: ComponentId, update: Vec<u8>) -> Self {
+        self.proposal(Proposal::AppDataUpdate(AppDataUpdate {
+            component_id,
+            change: AppDataChange::Update(update.into()),
+        }))
+    }
+
+    /// Removes the entry of `component_id` from the group context's
+    /// `app_data_dictionary` (MLS extensions draft, AppDataUpdate).
+    pub fn app_data_remove(self, component_id: ComponentId) -> Self {
+        self.proposal(Proposal::AppDataUpdate(AppDataUpdate {
+            component_id,
+            change: AppDataChange::Remove,
+        }))
+    }
+
+    /// Attaches `data` for `component_id` to the commit (MLS extensions
+    /// draft, AppEphemeral): every member processing it sees the same data.
+    pub fn app_ephemeral(self, component_id: ComponentId, data: Vec<u8>) -> Self {
+        self.proposal(Proposal::AppEphemeral(AppEphemeral {
+            component_id,
+            data: data.into(),
+        }))
+    }
+
     /// Adds any proposal by value.
     pub fn proposal(mut self, proposal: Proposal) -> Self {
         self.items
@@ -264,6 +294,18 @@ impl Group {
                     _ => None,
                 })
                 .collect();
+            // Members leaving by SelfRemove (extensions draft): their
+            // SelfRemove is committed (the committer must), a Remove or
+            // an Update of their leaf is not; never the committer's own.
+            let self_removing: BTreeSet<u32> = self
+                .proposals
+                .iter()
+                .filter_map(|q| match (&q.proposal, q.sender) {
+                    (Proposal::SelfRemove(_), Sender::Member(l)) if q.sender != me => Some(l),
+                    _ => None,
+                })
+                .collect();
+            let mut self_removed: BTreeSet<u32> = BTreeSet::new();
             for (i, q) in self.proposals.iter().enumerate() {
                 let Some(r) = &q.reference else { continue };
                 match &q.proposal {
@@ -274,6 +316,7 @@ impl Group {
                             Sender::Member(l) => {
                                 !removed.contains(&l)
                                     && !pending_removes.contains(&l)
+                                    && !self_removing.contains(&l)
                                     && newest_update.get(&l) == Some(&i)
                             }
                             _ => true,
@@ -282,7 +325,18 @@ impl Group {
                             continue;
                         }
                     }
-                    Proposal::Remove(rm) if !removed.insert(rm.removed) => continue,
+                    Proposal::SelfRemove(_) => match q.sender {
+                        Sender::Member(l)
+                            if q.sender != me
+                                && !removed.contains(&l)
+                                && self_removed.insert(l) => {}
+                        _ => continue,
+                    },
+                    Proposal::Remove(rm)
+                        if self_removing.contains(&rm.removed) || !removed.insert(rm.removed) =>
+                    {
+                        continue;
+                    }
                     _ => {}
                 }
                 list.push(q.clone());
@@ -331,13 +385,15 @@ impl Group {
             psk_usage,
             policy: Some(self.config.proposal_policy.get()),
             credentials: Some(self.config.credential_validator.get()),
+            app: Some(&self.config.app),
             ..Default::default()
         };
         self.config.limits.check_proposals(list.len())?;
         validate_proposal_list_with(&check, &list, &options)?;
 
         let mut diff = self.tree.diff();
-        let applied = apply_proposals(&mut diff, &list)?;
+        let applied =
+            apply_proposals_with(&mut diff, &list, &self.context, &self.config.app, false)?;
         self.config.limits.check_leaves(diff.n_leaves().into())?;
         let extensions = applied
             .extensions
@@ -350,7 +406,7 @@ impl Group {
             .checked_add(1)
             .ok_or(MisuseError::EpochExhausted)?;
 
-        let with_path = builder.force_path || path_required(&list);
+        let with_path = builder.force_path || path_required_with(&list, &self.config.app);
         let mut private_keys = self.private_keys.clone();
         let mut pending_path = None;
         let (path, commit_secret) = if with_path {

@@ -42,6 +42,7 @@ pub struct ExternalJoinOptions {
     psks: Vec<(Vec<u8>, Secret)>,
     pub(crate) capabilities: Option<Capabilities>,
     leaf_extensions: Extensions,
+    self_removes: Vec<MlsMessage>,
 }
 
 impl ExternalJoinOptions {
@@ -72,6 +73,17 @@ impl ExternalJoinOptions {
     /// suite, its credential type, its extension types).
     pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
         self.capabilities = Some(capabilities);
+        self
+    }
+
+    /// SelfRemove proposals of the GroupInfo's epoch, fetched with the
+    /// GroupInfo, to include by reference (extensions draft, "SelfRemove
+    /// Proposal": a joiner of a self-remove-capable group must). Each is
+    /// checked first: a PublicMessage SelfRemove of this group and epoch,
+    /// from a member, with a valid signature (its membership tag cannot be
+    /// checked by a non-member). A duplicate from one member is dropped.
+    pub fn self_remove_proposals(mut self, proposals: Vec<MlsMessage>) -> Self {
+        self.self_removes = proposals;
         self
     }
 
@@ -248,7 +260,12 @@ fn join_external_from<P: Provider>(
     options: ExternalJoinOptions,
 ) -> Result<(Group, MlsMessage), Error> {
     {
-        let ExternalJoinOptions { resync, psks, .. } = options;
+        let ExternalJoinOptions {
+            resync,
+            psks,
+            self_removes,
+            ..
+        } = options;
         config.validate()?;
         config
             .limits
@@ -276,6 +293,16 @@ fn join_external_from<P: Provider>(
         }))];
         if let Some(old) = resync {
             list.push(by_value(Proposal::Remove(Remove { removed: old.0 })));
+        }
+        let mut leaving = alloc::collections::BTreeSet::new();
+        for message in &self_removes {
+            let q = checked_self_remove(&cs, context, &tree, message)?;
+            if let Sender::Member(l) = q.sender
+                && Some(LeafIndex(l)) != resync
+                && leaving.insert(l)
+            {
+                list.push(q);
+            }
         }
         let mut psk_ids = Vec::with_capacity(psks.len());
         let mut external_psks = BTreeMap::new();
@@ -330,6 +357,7 @@ fn join_external_from<P: Provider>(
             path_leaf: Some(pending.leaf_node()),
             policy: Some(config.proposal_policy.get()),
             credentials: Some(config.credential_validator.get()),
+            app: Some(&config.app),
             ..Default::default()
         };
         validate_proposal_list_with(&check, &list, &options)?;
@@ -350,7 +378,10 @@ fn join_external_from<P: Provider>(
         let commit = Commit {
             proposals: VarVec(
                 list.into_iter()
-                    .map(|q| ProposalOrRef::Proposal(Box::new(q.proposal)))
+                    .map(|q| match q.reference {
+                        Some(r) => ProposalOrRef::Reference(r.into()),
+                        None => ProposalOrRef::Proposal(Box::new(q.proposal)),
+                    })
                     .collect(),
             ),
             path: Some(path),
@@ -436,6 +467,56 @@ fn join_external_from<P: Provider>(
         };
         Ok((group, message))
     }
+}
+
+/// A SelfRemove fetched with a GroupInfo, checked as a non-member can
+/// (extensions draft, "SelfRemove Proposal"): a PublicMessage of the
+/// group's epoch holding a SelfRemove from a member of `tree`, its
+/// signature valid (the membership tag needs the membership key). Returns
+/// it queued by reference.
+fn checked_self_remove<C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    context: &GroupContext,
+    tree: &crate::tree::RatchetTree,
+    message: &MlsMessage,
+) -> Result<QueuedProposal, Error> {
+    let MlsMessageBody::PublicMessage(pm) = &message.body else {
+        return Err(ValidationError::SelfRemoveMisused("in a PrivateMessage").into());
+    };
+    if pm.content.group_id != context.group_id {
+        return Err(ValidationError::WrongGroup.into());
+    }
+    if pm.content.epoch != context.epoch {
+        return Err(ValidationError::WrongEpoch {
+            epoch: pm.content.epoch,
+        }
+        .into());
+    }
+    let FramedContentBody::Proposal(proposal @ Proposal::SelfRemove(_)) = &pm.content.body else {
+        return Err(MisuseError::UnexpectedMessageType {
+            expected: "SelfRemove proposal",
+        }
+        .into());
+    };
+    let Sender::Member(leaf) = pm.content.sender else {
+        return Err(ValidationError::SelfRemoveMisused("from a non-member").into());
+    };
+    let key = tree
+        .leaf(LeafIndex(leaf))
+        .ok_or(ValidationError::SenderNotMember)?
+        .signature_key
+        .clone();
+    let ac = crate::framing::AuthenticatedContent {
+        wire_format: WireFormat::PUBLIC_MESSAGE,
+        content: pm.content.clone(),
+        auth: pm.auth.clone(),
+    };
+    framing::verify_content_signature(cs, key.as_slice(), &ac, Some(context))?;
+    Ok(QueuedProposal {
+        proposal: proposal.clone(),
+        sender: Sender::Member(leaf),
+        reference: Some(super::proposals::proposal_ref(cs, &ac)?),
+    })
 }
 
 /// Signs a proposal from the external sender at `sender_index` of a

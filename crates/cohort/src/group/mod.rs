@@ -2,6 +2,7 @@
 //! proposals, commits, Welcome, external joins and proposals, PSKs,
 //! reinitialization and branching.
 
+mod app;
 mod clock;
 mod commit;
 mod create;
@@ -28,6 +29,7 @@ mod test_utils;
 #[cfg(test)]
 mod tests;
 
+pub use app::{AppProposalInfo, AppRegistry, ComponentHandler, CustomProposalHandler};
 #[cfg(feature = "std")]
 pub use clock::SystemClock;
 pub use clock::{Clock, SharedClock};

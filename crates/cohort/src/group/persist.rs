@@ -1107,6 +1107,7 @@ impl<'a> Reader<'a> {
             credential_validator: SharedCredentialValidator::default(),
             clock: super::SharedClock::default(),
             grease: true,
+            app: super::AppRegistry::default(),
         })
     }
 

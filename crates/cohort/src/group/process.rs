@@ -5,8 +5,8 @@
 
 use super::credentials::{CredentialEvent, check_proposal_credentials, check_replacement};
 use super::proposals::{
-    AppliedProposals, ListOptions, ProposalCheck, QueuedProposal, apply_proposals, check_policy,
-    path_required, proposal_ref, validate_proposal_list_with,
+    AppliedProposals, ListOptions, ProposalCheck, QueuedProposal, apply_proposals_with,
+    check_policy, path_required_with, proposal_ref, validate_proposal_list_with,
 };
 use super::state::{EpochKeys, Group, PastEpoch, PastMember};
 use crate::codec::encode;
@@ -268,8 +268,13 @@ impl Group {
             }
             .into());
         }
+        // A SelfRemove is public whatever the policy (extensions draft).
         if !self.config.wire_format.accepts_public()
             && matches!(msg.content.sender, Sender::Member(_))
+            && !matches!(
+                msg.content.body,
+                FramedContentBody::Proposal(Proposal::SelfRemove(_))
+            )
         {
             return Err(ValidationError::WireFormatNotAllowed.into());
         }
@@ -393,21 +398,45 @@ impl Group {
                 Ok(out)
             }
             FramedContentBody::Proposal(p) => {
-                // A custom type this member does not support cannot be
-                // committed (C-PROP-19), nor a GREASE one (C-GREASE-07).
+                // A non-default type this member does not support cannot
+                // be committed (C-PROP-19), nor a GREASE one (C-GREASE-07).
+                let t = p.proposal_type();
                 if let Proposal::Custom(t, _) = p {
                     super::proposals::check_custom_type(*t)?;
+                }
+                if !t.is_default() {
                     let own = self
                         .tree
                         .leaf(self.own_leaf)
                         .ok_or(ValidationError::SenderNotMember)?;
-                    if !own.capabilities.proposals.0.contains(t) {
+                    if !own.capabilities.proposals.0.contains(&t) {
                         return Err(ValidationError::UnsupportedProposalType {
                             proposal_type: t.0,
                         }
                         .into());
                     }
                 }
+                // A SelfRemove comes from a member in a PublicMessage
+                // (extensions draft, "SelfRemove Proposal").
+                if let Proposal::SelfRemove(_) = p {
+                    if !matches!(ac.content.sender, Sender::Member(_)) {
+                        return Err(ValidationError::SelfRemoveMisused("from a non-member").into());
+                    }
+                    if ac.wire_format != crate::framing::WireFormat::PUBLIC_MESSAGE {
+                        return Err(
+                            ValidationError::SelfRemoveMisused("in a PrivateMessage").into()
+                        );
+                    }
+                }
+                // The application's components and custom types.
+                self.config.app.check_one(
+                    p,
+                    &super::AppProposalInfo {
+                        context: &self.context,
+                        sender: ac.content.sender,
+                        external_commit: false,
+                    },
+                )?;
                 let reference = proposal_ref(cs, &ac)?;
                 let queued = QueuedProposal {
                     proposal: p.clone(),
@@ -496,7 +525,13 @@ impl Group {
         )?;
 
         let mut diff = self.tree.diff();
-        let applied = apply_proposals(&mut diff, &list)?;
+        let applied = apply_proposals_with(
+            &mut diff,
+            &list,
+            &self.context,
+            &self.config.app,
+            committer == Sender::NewMemberCommit,
+        )?;
         let extensions = applied
             .extensions
             .clone()
@@ -777,9 +812,9 @@ impl Group {
 /// `cached`, the proposals of the epoch) and validates it for the epoch of
 /// `context` and `tree` under `config`'s limits, clock, Authentication
 /// Service and proposal policy (RFC 9420 sections 12.2, 12.4.2): the
-/// checks a member and a delivery service's public view of the group both
-/// make. Also refuses a missing path where the list requires one
-/// (C-COMMIT-03, C-COMMIT-04).
+/// checks a member and a delivery service's public view of the group
+/// ([`PublicGroup`](super::PublicGroup)) both make. Also refuses a
+/// missing path where the list requires one (C-COMMIT-03, C-COMMIT-04).
 pub(crate) fn resolve_commit_proposals<C: Crypto + ?Sized>(
     cs: &SuiteCrypto<'_, C>,
     context: &GroupContext,
@@ -790,16 +825,6 @@ pub(crate) fn resolve_commit_proposals<C: Crypto + ?Sized>(
     commit: &Commit,
 ) -> Result<Vec<QueuedProposal>, Error> {
     config.limits.check_proposals(commit.proposals.0.len())?;
-    // An external joiner cannot know the group's proposals (C-EXT-07).
-    if committer == Sender::NewMemberCommit
-        && commit
-            .proposals
-            .0
-            .iter()
-            .any(|p| matches!(p, ProposalOrRef::Reference(_)))
-    {
-        return Err(ValidationError::ExternalCommitReference.into());
-    }
     let mut list = Vec::with_capacity(commit.proposals.0.len());
     for p in &commit.proposals.0 {
         match p {
@@ -808,12 +833,21 @@ pub(crate) fn resolve_commit_proposals<C: Crypto + ?Sized>(
                 sender: committer,
                 reference: None,
             }),
-            ProposalOrRef::Reference(r) => list.push(
-                cached
-                    .get(r.as_slice())
-                    .cloned()
-                    .ok_or(ValidationError::UnknownProposalReference)?,
-            ),
+            ProposalOrRef::Reference(r) => {
+                let q = cached.get(r.as_slice());
+                // An external joiner cannot know the group's proposals
+                // (C-EXT-07), but for the SelfRemoves it fetched with the
+                // GroupInfo (extensions draft, "SelfRemove Proposal").
+                if committer == Sender::NewMemberCommit
+                    && !q.is_some_and(|q| matches!(q.proposal, Proposal::SelfRemove(_)))
+                {
+                    return Err(ValidationError::ExternalCommitReference.into());
+                }
+                list.push(
+                    q.cloned()
+                        .ok_or(ValidationError::UnknownProposalReference)?,
+                )
+            }
         }
     }
     let required = crate::tree::RequiredSet::of(&context.extensions)?;
@@ -833,6 +867,7 @@ pub(crate) fn resolve_commit_proposals<C: Crypto + ?Sized>(
         path_leaf: commit.path.as_ref().map(|p| &p.leaf_node),
         policy: Some(config.proposal_policy.get()),
         credentials: Some(config.credential_validator.get()),
+        app: Some(&config.app),
         ..Default::default()
     };
     // The leaf limit before the Adds' signatures: the new tree holds at
@@ -859,7 +894,7 @@ pub(crate) fn resolve_commit_proposals<C: Crypto + ?Sized>(
         )?;
     }
     validate_proposal_list_with(&check, &list, &options)?;
-    if path_required(&list) && commit.path.is_none() {
+    if path_required_with(&list, &config.app) && commit.path.is_none() {
         return Err(ValidationError::PathRequired.into());
     }
     Ok(list)

@@ -11,6 +11,7 @@ use crate::framing::{
 };
 use crate::messages::{LeafNodeSource, Proposal};
 use crate::tree::TreeView;
+use crate::tree::math::LeafIndex;
 use crate::{Error, MisuseError, ValidationError};
 use alloc::vec::Vec;
 use cohort_traits::{Provider, Rand, Secret, Signer};
@@ -109,7 +110,14 @@ impl Group {
     ) -> Result<MlsMessage, Error> {
         self.ensure_can_send()?;
         let cs = self.cs(provider.crypto())?;
-        let wire_format = self.config.handshake_wire_format();
+        self.check_sendable(&proposal)?;
+        // A SelfRemove is always public, so external joiners can include
+        // it (extensions draft, "SelfRemove Proposal").
+        let wire_format = if matches!(proposal, Proposal::SelfRemove(_)) {
+            crate::framing::WireFormat::PUBLIC_MESSAGE
+        } else {
+            self.config.handshake_wire_format()
+        };
         let ac = self.sign_own::<P>(
             &cs,
             signer,
@@ -137,6 +145,62 @@ impl Group {
         )?;
         self.unsaved.state = true;
         Ok(msg)
+    }
+
+    /// Proposes this member's own removal with a SelfRemove (extensions
+    /// draft, "SelfRemove Proposal"), sent as a PublicMessage whatever the
+    /// wire-format policy. Any member's next commit, or an external
+    /// joiner's, removes this member. The group must be
+    /// self-remove-capable: every member lists `self_remove` in its
+    /// capabilities ([`MisuseError::NotSupportedByGroup`] otherwise); one
+    /// per epoch ([`MisuseError::SelfRemoveAlreadySent`]).
+    pub fn propose_self_remove<P: Provider>(
+        &mut self,
+        provider: &P,
+        signer: &dyn Signer,
+    ) -> Result<MlsMessage, Error> {
+        self.propose(
+            provider,
+            signer,
+            Proposal::SelfRemove(crate::messages::SelfRemove),
+        )
+    }
+
+    /// Checks a proposal this member is about to send: a non-default type
+    /// is supported by every member (RFC 9420 section 12.2; C-PROP-19 on
+    /// the sending side), a SelfRemove is the first of the epoch, and the
+    /// application's components and custom types accept it.
+    fn check_sendable(&self, proposal: &Proposal) -> Result<(), Error> {
+        let t = proposal.proposal_type();
+        if !t.is_default() {
+            for l in 0..self.tree.n_leaves() {
+                if let Some(leaf) = self.tree.leaf(LeafIndex(l))
+                    && !leaf.capabilities.proposals.0.contains(&t)
+                {
+                    return Err(MisuseError::NotSupportedByGroup {
+                        proposal_type: t.0,
+                        leaf: l,
+                    }
+                    .into());
+                }
+            }
+        }
+        if matches!(proposal, Proposal::SelfRemove(_))
+            && self.proposals.iter().any(|q| {
+                matches!(q.proposal, Proposal::SelfRemove(_))
+                    && q.sender == Sender::Member(self.own_leaf.0)
+            })
+        {
+            return Err(MisuseError::SelfRemoveAlreadySent.into());
+        }
+        self.config.app.check_one(
+            proposal,
+            &super::AppProposalInfo {
+                context: &self.context,
+                sender: Sender::Member(self.own_leaf.0),
+                external_commit: false,
+            },
+        )
     }
 
     /// Proposes an Update of this member's leaf (RFC 9420 section 12.1.2):

@@ -119,6 +119,15 @@ pub struct GroupConfig {
     ///
     /// [`KeyPackageBuilder::grease`]: super::KeyPackageBuilder::grease
     pub grease: bool,
+    /// The application's components and custom proposal types, with their
+    /// logic (see [`AppRegistry`]): AppDataUpdate and AppEphemeral
+    /// proposals of the MLS extensions draft name a registered component,
+    /// and a registered custom type is validated and applied by its
+    /// handler. Empty by default. Runtime only (see
+    /// [`Group::set_app_registry`]).
+    ///
+    /// [`AppRegistry`]: super::AppRegistry
+    pub app: super::AppRegistry,
 }
 
 impl Default for GroupConfig {
@@ -134,6 +143,7 @@ impl Default for GroupConfig {
             credential_validator: SharedCredentialValidator::default(),
             clock: super::SharedClock::default(),
             grease: true,
+            app: super::AppRegistry::default(),
         }
     }
 }
@@ -178,6 +188,13 @@ impl GroupConfig {
             Self::MAX_PAST_EPOCHS as u64,
         )?;
         self.limits.validate()
+    }
+
+    /// This configuration with `app` as its components and custom proposal
+    /// types.
+    pub fn with_app_registry(mut self, app: super::AppRegistry) -> Self {
+        self.app = app;
+        self
     }
 
     /// This configuration with `limits`.
@@ -436,6 +453,13 @@ impl Group {
     /// after each load.
     pub fn set_credential_validator(&mut self, validator: SharedCredentialValidator) {
         self.config.credential_validator = validator;
+    }
+
+    /// Installs the application's components and custom proposal types
+    /// (see [`GroupConfig::app`]). A loaded group has none until the
+    /// application installs them again.
+    pub fn set_app_registry(&mut self, app: super::AppRegistry) {
+        self.config.app = app;
     }
 
     /// The epoch authenticator (RFC 9420 section 8.7).

@@ -21,6 +21,7 @@
 //! (the RFC gives no length) and fail with a named
 //! [`DecodeError`](crate::DecodeError).
 
+pub mod app;
 mod credential;
 mod encode_into;
 mod extension;
@@ -31,6 +32,9 @@ mod proposal;
 mod psk;
 mod welcome;
 
+pub use app::{
+    AppDataChange, AppDataDictionary, AppDataUpdate, AppEphemeral, ComponentId, SelfRemove,
+};
 pub use credential::{Certificate, Credential};
 pub(crate) use encode_into::{EncodeInto, encode_nodes};
 pub use extension::{
@@ -130,8 +134,10 @@ impl ProposalType {
     /// types this implementation does not know.
     pub fn path_required(self) -> Option<bool> {
         match self.0 {
-            1 | 4 | 5 => Some(false),
-            2 | 3 | 6 | 7 => Some(true),
+            // 8 and 9: the extensions draft's app_data_update and
+            // app_ephemeral; 10 its self_remove.
+            1 | 4 | 5 | 8 | 9 => Some(false),
+            2 | 3 | 6 | 7 | 10 => Some(true),
             _ => None,
         }
     }
@@ -140,8 +146,8 @@ impl ProposalType {
     /// "Ext" column of RFC 9420 section 17.4); `None` for unknown types.
     pub fn external_sender_allowed(self) -> Option<bool> {
         match self.0 {
-            1 | 3 | 4 | 5 | 7 => Some(true),
-            2 | 6 => Some(false),
+            1 | 3 | 4 | 5 | 7 | 8 | 9 => Some(true),
+            2 | 6 | 10 => Some(false),
             _ => None,
         }
     }

@@ -1,8 +1,8 @@
 //! Proposals and commits (RFC 9420 sections 12.1 and 12.4).
 
 use super::{
-    Extensions, KeyPackage, LeafNode, PreSharedKeyId, ProposalRef, ProposalType, ProtocolVersion,
-    UpdatePath,
+    AppDataUpdate, AppEphemeral, Extensions, KeyPackage, LeafNode, PreSharedKeyId, ProposalRef,
+    ProposalType, ProtocolVersion, SelfRemove, UpdatePath,
 };
 use crate::codec::{VarBytes, VarVec, append, closed_u8};
 use crate::tree::math::LeafIndex;
@@ -94,9 +94,9 @@ pub struct CustomProposal {
 /// `Proposal` (RFC 9420 section 12.1).
 ///
 /// A proposal's body `select`s on its type with no length prefix. The
-/// seven types of RFC 9420 decode into their variants; every other type
-/// is [`Proposal::Custom`] with an `opaque data<V>` body (see
-/// [`CustomProposal`]).
+/// seven types of RFC 9420 and the three of the MLS extensions draft
+/// decode into their variants; every other type is [`Proposal::Custom`]
+/// with an `opaque data<V>` body (see [`CustomProposal`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Proposal {
     /// `add` (boxed, like `update`: the other proposals are far smaller,
@@ -114,12 +114,42 @@ pub enum Proposal {
     ExternalInit(ExternalInit),
     /// `group_context_extensions`
     GroupContextExtensions(GroupContextExtensions),
-    /// A type outside RFC 9420's seven (GREASE values included, which
-    /// receivers refuse as unsupported, RFC 9420 section 13.5).
+    /// `app_data_update` (extensions draft; provisional code point).
+    AppDataUpdate(AppDataUpdate),
+    /// `app_ephemeral` (extensions draft; provisional code point).
+    AppEphemeral(AppEphemeral),
+    /// `self_remove` (extensions draft; provisional code point).
+    SelfRemove(SelfRemove),
+    /// A type outside RFC 9420's seven and the draft's three (GREASE
+    /// values included, which receivers refuse as unsupported, RFC 9420
+    /// section 13.5).
     Custom(ProposalType, CustomProposal),
 }
 
+impl CustomProposal {
+    /// The body decoded as exactly one `T` (the application's encoding of
+    /// its type, in the TLS presentation language).
+    pub fn parse<T: DeserializeBytes>(&self) -> Result<T, crate::Error> {
+        crate::codec::decode_exact(self.data.as_slice())
+    }
+}
+
 impl Proposal {
+    /// A proposal of the custom type `proposal_type` whose body is `body`
+    /// TLS-encoded (see [`CustomProposal`]; its logic is registered with
+    /// [`AppRegistry::with_proposal_type`](crate::group::AppRegistry::with_proposal_type)).
+    pub fn custom<T: SerializeBytes>(
+        proposal_type: ProposalType,
+        body: &T,
+    ) -> Result<Self, crate::Error> {
+        Ok(Proposal::Custom(
+            proposal_type,
+            CustomProposal {
+                data: VarBytes(body.tls_serialize_bytes()?),
+            },
+        ))
+    }
+
     /// The proposal type.
     pub fn proposal_type(&self) -> ProposalType {
         match self {
@@ -131,6 +161,9 @@ impl Proposal {
             Proposal::ReInit(_) => ProposalType::REINIT,
             Proposal::ExternalInit(_) => ProposalType::EXTERNAL_INIT,
             Proposal::GroupContextExtensions(_) => ProposalType::GROUP_CONTEXT_EXTENSIONS,
+            Proposal::AppDataUpdate(_) => ProposalType::APP_DATA_UPDATE,
+            Proposal::AppEphemeral(_) => ProposalType::APP_EPHEMERAL,
+            Proposal::SelfRemove(_) => ProposalType::SELF_REMOVE,
         }
     }
 }
@@ -145,6 +178,9 @@ impl Size for Proposal {
             Proposal::ReInit(p) => p.tls_serialized_len(),
             Proposal::ExternalInit(p) => p.tls_serialized_len(),
             Proposal::GroupContextExtensions(p) => p.tls_serialized_len(),
+            Proposal::AppDataUpdate(p) => p.tls_serialized_len(),
+            Proposal::AppEphemeral(p) => p.tls_serialized_len(),
+            Proposal::SelfRemove(p) => p.tls_serialized_len(),
             Proposal::Custom(_, p) => p.tls_serialized_len(),
         };
         body.saturating_add(2)
@@ -163,6 +199,9 @@ impl SerializeBytes for Proposal {
             Proposal::ReInit(p) => append(&mut out, p)?,
             Proposal::ExternalInit(p) => append(&mut out, p)?,
             Proposal::GroupContextExtensions(p) => append(&mut out, p)?,
+            Proposal::AppDataUpdate(p) => append(&mut out, p)?,
+            Proposal::AppEphemeral(p) => append(&mut out, p)?,
+            Proposal::SelfRemove(p) => append(&mut out, p)?,
             Proposal::Custom(_, p) => append(&mut out, p)?,
         }
         Ok(out)
@@ -189,6 +228,9 @@ impl DeserializeBytes for Proposal {
             ProposalType::REINIT => body(rest, Proposal::ReInit),
             ProposalType::EXTERNAL_INIT => body(rest, Proposal::ExternalInit),
             ProposalType::GROUP_CONTEXT_EXTENSIONS => body(rest, Proposal::GroupContextExtensions),
+            ProposalType::APP_DATA_UPDATE => body(rest, Proposal::AppDataUpdate),
+            ProposalType::APP_EPHEMERAL => body(rest, Proposal::AppEphemeral),
+            ProposalType::SELF_REMOVE => body(rest, Proposal::SelfRemove),
             other => body(rest, |p| Proposal::Custom(other, p)),
         }
     }

@@ -525,8 +525,9 @@ fn proposals_and_commits() {
     }
     round_trip(&Remove { removed: 5 });
     assert_eq!(Remove { removed: 5 }.leaf(), LeafIndex(5));
-    // Other types are custom proposals with an opaque body.
-    for t in [0u16, 8, 0x0a0a, 0xffff] {
+    // Other types are custom proposals with an opaque body (8 to 10 are
+    // the extensions draft's, tested in tests/extensions_draft.rs).
+    for t in [0u16, 0x0b, 0x0a0a, 0xffff] {
         let mut encoded = t.to_be_bytes().to_vec();
         encoded.extend_from_slice(&[3, 1, 2, 3]);
         let p: Proposal = decode_exact(&encoded).unwrap();

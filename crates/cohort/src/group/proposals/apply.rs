@@ -1,6 +1,9 @@
 //! Applying a validated proposal list (RFC 9420 sections 12.3, 12.4).
 
-use crate::messages::{Extensions, KeyPackage, LeafNode, PreSharedKeyId, Proposal, ReInit};
+use super::super::app::{AppRegistry, EMPTY_APP};
+use crate::messages::{
+    Extensions, GroupContext, KeyPackage, LeafNode, PreSharedKeyId, Proposal, ReInit,
+};
 use crate::tree::math::LeafIndex;
 use crate::tree::{TreeDiff, TreeView};
 use crate::{Error, ValidationError};
@@ -14,10 +17,16 @@ use super::QueuedProposal;
 /// external_init, group_context_extensions); unknown types count as
 /// requiring one.
 pub fn path_required(list: &[QueuedProposal]) -> bool {
+    path_required_with(list, &EMPTY_APP)
+}
+
+/// [`path_required`], with the "Path Required" answers of the custom types
+/// `app` registers.
+pub fn path_required_with(list: &[QueuedProposal], app: &AppRegistry) -> bool {
     list.is_empty()
         || list
             .iter()
-            .any(|q| q.proposal.proposal_type().path_required().unwrap_or(true))
+            .any(|q| app.path_required(q.proposal.proposal_type()))
 }
 
 /// What applying a proposal list did (RFC 9420 section 12.3).
@@ -43,8 +52,48 @@ pub struct AppliedProposals {
 /// section 12.3 (C-PROP-23): GroupContextExtensions, Updates (each
 /// replacing its sender's leaf), Removes, Adds in list order (each taking
 /// the leftmost blank leaf), then PSKs in list order, ExternalInit and
-/// ReInit are noted. The base tree is not touched.
+/// ReInit are noted. The base tree is not touched. A list with an
+/// AppDataUpdate is refused: it needs the application's components (see
+/// [`apply_proposals_with`]).
 pub fn apply_proposals(
+    diff: &mut TreeDiff<'_>,
+    list: &[QueuedProposal],
+) -> Result<AppliedProposals, Error> {
+    let out = apply_tree_proposals(diff, list)?;
+    if let Some(component_id) = list.iter().find_map(|q| match &q.proposal {
+        Proposal::AppDataUpdate(u) => Some(u.component_id),
+        _ => None,
+    }) {
+        return Err(ValidationError::UnknownComponent { component_id }.into());
+    }
+    Ok(out)
+}
+
+/// [`apply_proposals`], then the application's proposals (extensions
+/// draft; RFC 9420 section 17.4) with the logic `app` registers: the
+/// custom types' effects, then the AppDataUpdates by component, on the
+/// group context extensions (`context`'s, or the GroupContextExtensions'
+/// when the list has one). `extensions` of the result is set whenever
+/// they change.
+pub fn apply_proposals_with(
+    diff: &mut TreeDiff<'_>,
+    list: &[QueuedProposal],
+    context: &GroupContext,
+    app: &AppRegistry,
+    external_commit: bool,
+) -> Result<AppliedProposals, Error> {
+    let mut out = apply_tree_proposals(diff, list)?;
+    let mut extensions = out
+        .extensions
+        .clone()
+        .unwrap_or_else(|| context.extensions.clone());
+    if app.apply(list, &mut extensions, context, external_commit)? {
+        out.extensions = Some(extensions);
+    }
+    Ok(out)
+}
+
+fn apply_tree_proposals(
     diff: &mut TreeDiff<'_>,
     list: &[QueuedProposal],
 ) -> Result<AppliedProposals, Error> {
@@ -63,6 +112,23 @@ pub fn apply_proposals(
             diff.update_leaf(leaf, update.leaf_node.clone())?;
             out.updated.push(leaf);
         }
+    }
+    // SelfRemoves after the Updates and before the Removes (extensions
+    // draft, "SelfRemove Proposal"): each removes its sender's leaf.
+    for q in list {
+        let leaf = match &q.proposal {
+            Proposal::SelfRemove(_) => q
+                .sender
+                .leaf_index()
+                .ok_or(ValidationError::SelfRemoveMisused("from a non-member"))?,
+            _ => continue,
+        };
+        let old = diff
+            .leaf(leaf)
+            .cloned()
+            .ok_or(ValidationError::RemovedLeafBlank { leaf: leaf.0 })?;
+        diff.remove_leaf(leaf)?;
+        out.removed.push((leaf, old));
     }
     for q in list {
         if let Proposal::Remove(remove) = &q.proposal {

@@ -7,7 +7,9 @@ mod apply;
 mod policy;
 mod validate;
 
-pub use apply::{AppliedProposals, apply_proposals, path_required};
+pub use apply::{
+    AppliedProposals, apply_proposals, apply_proposals_with, path_required, path_required_with,
+};
 pub use policy::{DefaultProposalPolicy, ProposalInfo, ProposalPolicy, SharedPolicy, check_policy};
 pub(crate) use validate::check_custom_type;
 #[cfg_attr(not(feature = "hazmat"), allow(unused_imports))]

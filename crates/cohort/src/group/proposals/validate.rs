@@ -19,6 +19,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use cohort_traits::Crypto;
 
+use super::super::app::{AppProposalInfo, AppRegistry, EMPTY_APP};
 use super::QueuedProposal;
 use super::policy::{DEFAULT_POLICY, ProposalPolicy, check_policy};
 
@@ -63,6 +64,11 @@ pub struct ListOptions<'a> {
     /// applies [`DefaultProposalPolicy`](crate::group::DefaultProposalPolicy), which refuses new members'
     /// self-Adds.
     pub policy: Option<&'a dyn ProposalPolicy>,
+    /// The application's components and custom proposal types (extensions
+    /// draft; RFC 9420 section 17.4). `None`: none registered, so every
+    /// AppDataUpdate and AppEphemeral is refused and custom types are
+    /// only checked for support.
+    pub app: Option<&'a AppRegistry>,
 }
 
 impl core::fmt::Debug for ListOptions<'_> {
@@ -75,6 +81,7 @@ impl core::fmt::Debug for ListOptions<'_> {
                 &self.credentials.map(|_| "dyn CredentialValidator"),
             )
             .field("policy", &self.policy.map(|_| "dyn ProposalPolicy"))
+            .field("app", &self.app)
             .finish()
     }
 }
@@ -159,6 +166,7 @@ pub fn validate_proposal_list_with<C: Crypto + ?Sized>(
             .into());
         }
     };
+    let app = options.app.unwrap_or(&EMPTY_APP);
     if external {
         check_external_shape(list)?;
     } else if list.len() > 1
@@ -171,14 +179,22 @@ pub fn validate_proposal_list_with<C: Crypto + ?Sized>(
 
     let mut found = Collected::default();
     for q in list {
-        check_sender(check, q)?;
+        check_sender(check, app, q)?;
         collect(check, options, external, q, &mut found)?;
+        let info = AppProposalInfo {
+            context: check.context,
+            sender: q.sender,
+            external_commit: external,
+        };
+        app.check_one(&q.proposal, &info)?;
     }
     if external {
         check_resync(check, options, &found)?;
     }
 
     let extensions = found.gce.unwrap_or(&check.context.extensions);
+    check_app_data_rules(check.context, found.gce)?;
+    app.check_app_data_updates(list, extensions, check.context, external)?;
     let required = crate::tree::RequiredSet::of(extensions)?;
     let group_extensions: SortedSet<ExtensionType> = SortedSet::new(
         extensions
@@ -198,7 +214,7 @@ pub fn validate_proposal_list_with<C: Crypto + ?Sized>(
     let validator = or_default(options.credentials);
     check_proposal_credentials(validator, check.context, check.tree, list)?;
     if external
-        && found.removed.is_empty()
+        && found.first_remove.is_none()
         && let Some(leaf) = options.path_leaf
     {
         check_new_member(
@@ -220,17 +236,22 @@ pub fn validate_proposal_list_with<C: Crypto + ?Sized>(
 
 /// The list of an external commit holds exactly one ExternalInit, at most
 /// one Remove, PreSharedKeys, and nothing else, all by value (RFC 9420
-/// sections 12.2, 12.4.3.2; C-EXT-07, C-EXT-10 to C-EXT-13).
+/// sections 12.2, 12.4.3.2; C-EXT-07, C-EXT-10 to C-EXT-13). The
+/// extensions draft adds SelfRemoves, by reference (the one exception to
+/// C-EXT-07), and AppDataUpdates and AppEphemerals by value.
 fn check_external_shape(list: &[QueuedProposal]) -> Result<(), Error> {
     let (mut inits, mut removes) = (0usize, 0usize);
     for q in list {
-        if q.reference.is_some() {
+        if q.reference.is_some() && !matches!(q.proposal, Proposal::SelfRemove(_)) {
             return Err(ValidationError::ExternalCommitReference.into());
         }
         match q.proposal {
             Proposal::ExternalInit(_) => inits = inits.saturating_add(1),
             Proposal::Remove(_) => removes = removes.saturating_add(1),
-            Proposal::PreSharedKey(_) => {}
+            Proposal::PreSharedKey(_)
+            | Proposal::SelfRemove(_)
+            | Proposal::AppDataUpdate(_)
+            | Proposal::AppEphemeral(_) => {}
             ref other => {
                 return Err(ValidationError::ProposalNotAllowedInExternalCommit {
                     proposal_type: other.proposal_type().0,
@@ -251,6 +272,7 @@ fn check_external_shape(list: &[QueuedProposal]) -> Result<(), Error> {
 /// 12.1.8).
 fn check_sender<C: Crypto + ?Sized>(
     check: &ProposalCheck<'_, C>,
+    app: &AppRegistry,
     q: &QueuedProposal,
 ) -> Result<(), Error> {
     if q.reference.is_none() && q.sender != check.committer {
@@ -276,7 +298,7 @@ fn check_sender<C: Crypto + ?Sized>(
             if usize::try_from(i).map_or(true, |i| i >= senders.0.0.len()) {
                 return Err(ValidationError::UnknownExternalSender.into());
             }
-            proposal_type.external_sender_allowed() == Some(true)
+            app.external_sender_allowed(proposal_type)
         }
         Sender::NewMemberProposal => proposal_type == ProposalType::ADD,
         Sender::NewMemberCommit => q.reference.is_none(),
@@ -296,7 +318,13 @@ fn check_sender<C: Crypto + ?Sized>(
 #[derive(Default)]
 struct Collected<'l> {
     gce: Option<&'l Extensions>,
+    /// Leaves removed by Removes and SelfRemoves.
     removed: BTreeSet<u32>,
+    /// Leaves removed by SelfRemoves.
+    self_removed: BTreeSet<u32>,
+    /// The first leaf a Remove proposal removes (an external commit's
+    /// resync has at most one).
+    first_remove: Option<u32>,
     updated: BTreeMap<u32, &'l LeafNode>,
     adds: Vec<&'l KeyPackage>,
     psks: BTreeSet<&'l PreSharedKeyId>,
@@ -338,10 +366,39 @@ fn collect<'l, C: Crypto + ?Sized>(
             if check.committer == Sender::Member(leaf) {
                 return Err(ValidationError::CommitterRemoved.into());
             }
+            // A Remove of a leaf that removes itself is invalid (extensions
+            // draft, "SelfRemove Proposal").
+            if found.self_removed.contains(&leaf) {
+                return Err(ValidationError::SelfRemoveConflict { leaf }.into());
+            }
             if found.updated.contains_key(&leaf) || !found.removed.insert(leaf) {
                 return Err(ValidationError::MultipleChangesToLeaf { leaf }.into());
             }
+            found.first_remove.get_or_insert(leaf);
         }
+        // Extensions draft, "SelfRemove Proposal": by reference only, from
+        // a member (never external), one per member and epoch, never with
+        // a Remove of the same leaf, and not the committer's own.
+        Proposal::SelfRemove(_) => {
+            if q.reference.is_none() {
+                return Err(ValidationError::SelfRemoveMisused("by value in a commit").into());
+            }
+            let Sender::Member(leaf) = q.sender else {
+                return Err(ValidationError::SelfRemoveMisused("from a non-member").into());
+            };
+            if check.committer == Sender::Member(leaf) {
+                return Err(ValidationError::CommitterRemoved.into());
+            }
+            if found.updated.contains_key(&leaf) {
+                return Err(ValidationError::MultipleChangesToLeaf { leaf }.into());
+            }
+            if !found.self_removed.insert(leaf) || !found.removed.insert(leaf) {
+                return Err(ValidationError::SelfRemoveConflict { leaf }.into());
+            }
+        }
+        // Checked with the registry (component known, data valid) and,
+        // for AppDataUpdate, with the whole list.
+        Proposal::AppDataUpdate(_) | Proposal::AppEphemeral(_) => {}
         Proposal::PreSharedKey(psk) => {
             let id = &psk.psk;
             if id.psk_nonce.0.len() != check.cs.hash_len() {
@@ -414,7 +471,7 @@ fn check_resync<C: Crypto + ?Sized>(
     options: &ListOptions<'_>,
     found: &Collected<'_>,
 ) -> Result<(), Error> {
-    let (Some(path_leaf), Some(removed)) = (options.path_leaf, found.removed.first()) else {
+    let (Some(path_leaf), Some(removed)) = (options.path_leaf, found.first_remove.as_ref()) else {
         return Ok(());
     };
     let old = check
@@ -432,6 +489,25 @@ fn check_resync<C: Crypto + ?Sized>(
     } else {
         Err(ValidationError::ResyncIdentityMismatch.into())
     }
+}
+
+/// While the group requires AppDataUpdate support, a
+/// GroupContextExtensions leaves `app_data_dictionary` as it was
+/// (extensions draft, "Updating Application Data in the GroupContext").
+fn check_app_data_rules(context: &GroupContext, gce: Option<&Extensions>) -> Result<(), Error> {
+    let Some(gce) = gce else { return Ok(()) };
+    let required = context
+        .extensions
+        .get::<RequiredCapabilities>()?
+        .is_some_and(|r| r.proposal_types.0.contains(&ProposalType::APP_DATA_UPDATE));
+    let data = |e: &Extensions| {
+        e.find(ExtensionType::APP_DATA_DICTIONARY)
+            .map(|x| x.extension_data.clone())
+    };
+    if required && data(&context.extensions) != data(gce) {
+        return Err(ValidationError::GceChangesAppData.into());
+    }
+    Ok(())
 }
 
 /// The first non-default group context extension type `leaf` does not

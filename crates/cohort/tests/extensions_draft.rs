@@ -1,0 +1,843 @@
+//! The MLS extensions draft (draft-ietf-mls-extensions, the working group's
+//! editor's copy of 2026-07-01, after draft-10; provisional code points):
+//! SelfRemove, AppDataUpdate with the `app_data_dictionary` extension,
+//! AppEphemeral, and custom proposal types with application logic, in
+//! groups of real clients. Every refusal names its error and leaves the
+//! group as it was.
+
+use cohort::client::{Client, ClientConfig, ClientGroup};
+use cohort::codec::VarVec;
+use cohort::framing::{MlsMessage, MlsMessageBody, WireFormat};
+use cohort::group::{
+    AppProposalInfo, AppRegistry, ComponentHandler, CustomProposalHandler, ExternalJoinOptions,
+    GroupConfig, ProcessedMessage, WireFormatPolicy,
+};
+use cohort::messages::app::{ComponentsList, SafeAad};
+use cohort::messages::{
+    AppDataDictionary, Capabilities, Credential, ExtensionType, Extensions, Proposal,
+    ProposalOrRef, ProposalType, RequiredCapabilities,
+};
+use cohort::{Error, MisuseError, ValidationError};
+use cohort_basic_credential::SignatureKeyPair;
+use cohort_memory_storage::MemoryStorage;
+use cohort_rust_crypto::{RustCrypto, SeededRand};
+use cohort_traits::{ProviderBundle, SignatureScheme};
+use std::sync::Arc;
+
+type P = ProviderBundle<RustCrypto, SeededRand, Arc<MemoryStorage>>;
+
+/// A component holding the group's name: an update replaces it.
+const NAME: u16 = 0x8001;
+/// A component holding a counter: each update adds its big-endian u32.
+const COUNTER: u16 = 0x8002;
+/// A custom proposal type setting the group's topic in [`TOPIC_EXT`].
+const SET_TOPIC: ProposalType = ProposalType(0xF001);
+/// The group context extension [`SET_TOPIC`] writes.
+const TOPIC_EXT: ExtensionType = ExtensionType(0xF0F1);
+
+struct Name;
+
+impl ComponentHandler for Name {
+    fn apply_updates(
+        &self,
+        _current: Option<&[u8]>,
+        updates: &[&[u8]],
+        _info: &AppProposalInfo<'_>,
+    ) -> Result<Vec<u8>, String> {
+        let last = updates.last().ok_or("no update")?;
+        if last.len() > 32 {
+            return Err("name longer than 32 bytes".into());
+        }
+        Ok(last.to_vec())
+    }
+
+    fn check_ephemeral(&self, data: &[u8], _info: &AppProposalInfo<'_>) -> Result<(), String> {
+        if data.starts_with(b"ack:") {
+            Ok(())
+        } else {
+            Err("not an ack".into())
+        }
+    }
+}
+
+struct Counter;
+
+impl ComponentHandler for Counter {
+    fn apply_updates(
+        &self,
+        current: Option<&[u8]>,
+        updates: &[&[u8]],
+        _info: &AppProposalInfo<'_>,
+    ) -> Result<Vec<u8>, String> {
+        let read = |b: &[u8]| -> Result<u32, String> {
+            Ok(u32::from_be_bytes(
+                b.try_into().map_err(|_| "not a u32".to_string())?,
+            ))
+        };
+        let mut n = current.map(read).transpose()?.unwrap_or(0);
+        for u in updates {
+            n = n.checked_add(read(u)?).ok_or("counter overflow")?;
+        }
+        Ok(n.to_be_bytes().to_vec())
+    }
+}
+
+struct SetTopic;
+
+impl CustomProposalHandler for SetTopic {
+    fn path_required(&self) -> bool {
+        false
+    }
+
+    fn validate(&self, data: &[u8], _info: &AppProposalInfo<'_>) -> Result<(), String> {
+        let topic: cohort::codec::VarBytes = tls_decode(data)?;
+        if topic.0.is_empty() {
+            return Err("empty topic".into());
+        }
+        Ok(())
+    }
+
+    fn apply(
+        &self,
+        data: &[u8],
+        extensions: &mut Extensions,
+        _info: &AppProposalInfo<'_>,
+    ) -> Result<(), String> {
+        let topic: cohort::codec::VarBytes = tls_decode(data)?;
+        extensions.0.retain(|e| e.extension_type != TOPIC_EXT);
+        extensions.push_encoded(TOPIC_EXT, topic.0);
+        Ok(())
+    }
+}
+
+fn tls_decode<T: tls_codec::DeserializeBytes>(data: &[u8]) -> Result<T, String> {
+    cohort::codec::decode_exact(data).map_err(|e| e.to_string())
+}
+
+/// What a client supports.
+#[derive(Clone, Copy)]
+struct Features {
+    /// Lists the draft's proposal types and `app_data_dictionary`.
+    draft: bool,
+    /// Registers the components and the custom type (and lists it).
+    app: bool,
+    /// Sends handshake messages as PrivateMessages.
+    private: bool,
+}
+
+const ALL: Features = Features {
+    draft: true,
+    app: true,
+    private: false,
+};
+
+fn registry() -> AppRegistry {
+    AppRegistry::new()
+        .with_component(NAME, Name)
+        .with_component(COUNTER, Counter)
+        .with_proposal_type(SET_TOPIC, SetTopic)
+}
+
+fn client(storage: &Arc<MemoryStorage>, name: &str, seed: u64, f: Features) -> Client<P> {
+    let signer = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        SignatureScheme::ED25519,
+        &SeededRand::from_u64(seed ^ 0x5e1f),
+    )
+    .unwrap();
+    let mut proposals = Vec::new();
+    let mut extensions = vec![TOPIC_EXT];
+    if f.draft {
+        proposals.extend([
+            ProposalType::APP_DATA_UPDATE,
+            ProposalType::APP_EPHEMERAL,
+            ProposalType::SELF_REMOVE,
+        ]);
+        extensions.push(ExtensionType::APP_DATA_DICTIONARY);
+    }
+    if f.app {
+        proposals.push(SET_TOPIC);
+    }
+    let config = ClientConfig {
+        group: GroupConfig {
+            grease: false,
+            wire_format: if f.private {
+                WireFormatPolicy::AlwaysPrivate
+            } else {
+                WireFormatPolicy::MixedPublic
+            },
+            app: if f.app {
+                registry()
+            } else {
+                AppRegistry::new()
+            },
+            ..GroupConfig::default()
+        },
+        capabilities: Capabilities {
+            proposals: VarVec(proposals),
+            extensions: VarVec(extensions),
+            ..Capabilities::default()
+        },
+        ..ClientConfig::default()
+    };
+    let p = ProviderBundle::new(
+        RustCrypto::new(),
+        SeededRand::from_u64(seed),
+        storage.clone(),
+    );
+    Client::new(
+        p,
+        name.as_bytes().to_vec(),
+        signer,
+        Credential::basic(name),
+        config,
+    )
+    .unwrap()
+}
+
+fn clients(features: &[Features]) -> Vec<Client<P>> {
+    let storage = Arc::new(MemoryStorage::new());
+    features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| client(&storage, &format!("m{i}"), 100 + i as u64, *f))
+        .collect()
+}
+
+/// A group of all `clients`, the first creating it and adding the others.
+fn group(clients: &[Client<P>]) -> Vec<ClientGroup<'_, P>> {
+    let mut first = clients[0].create_group().unwrap();
+    let kps: Vec<MlsMessage> = clients[1..]
+        .iter()
+        .map(|c| c.generate_key_package().unwrap())
+        .collect();
+    let mut builder = first.commit_builder();
+    for kp in &kps {
+        let MlsMessageBody::KeyPackage(kp) = &kp.body else {
+            unreachable!()
+        };
+        builder = builder.add_member(kp.clone());
+    }
+    let out = first.commit(builder).unwrap();
+    first.merge_pending_commit().unwrap();
+    let welcome = out.welcome.unwrap();
+    let mut groups = vec![first];
+    for c in &clients[1..] {
+        let staged = c.stage_welcome(&welcome, Default::default()).unwrap();
+        groups.push(c.join(staged).unwrap());
+    }
+    groups
+}
+
+/// Every group in `gs` processes `m` (a commit) and merges it.
+fn apply_commit(gs: &mut [&mut ClientGroup<'_, P>], m: &MlsMessage) {
+    for g in gs.iter_mut() {
+        match g.process(m).unwrap() {
+            ProcessedMessage::Commit(staged) => g.merge_staged_commit(*staged).unwrap(),
+            other => panic!("expected a commit, got {other:?}"),
+        }
+    }
+}
+
+/// Every group in `gs` processes `m` (a proposal).
+fn apply_proposal(gs: &mut [&mut ClientGroup<'_, P>], m: &MlsMessage) {
+    for g in gs.iter_mut() {
+        assert!(matches!(
+            g.process(m).unwrap(),
+            ProcessedMessage::Proposal { .. }
+        ));
+    }
+}
+
+fn agree(gs: &[&ClientGroup<'_, P>]) {
+    for g in gs {
+        assert_eq!(g.epoch(), gs[0].epoch());
+        assert_eq!(g.epoch_authenticator(), gs[0].epoch_authenticator());
+        assert_eq!(g.group().context(), gs[0].group().context());
+    }
+}
+
+/// What must not change when a message is refused.
+fn state(g: &ClientGroup<'_, P>) -> (u64, Vec<u8>, usize) {
+    (
+        g.epoch(),
+        g.epoch_authenticator().to_vec(),
+        g.pending_proposals().len(),
+    )
+}
+
+fn refused(g: &mut ClientGroup<'_, P>, m: &MlsMessage, expected: Error) {
+    let before = state(g);
+    assert_eq!(g.process(m).unwrap_err(), expected);
+    assert_eq!(state(g), before);
+}
+
+fn dictionary(g: &ClientGroup<'_, P>) -> AppDataDictionary {
+    g.group()
+        .context()
+        .extensions
+        .get::<AppDataDictionary>()
+        .unwrap()
+        .unwrap_or_default()
+}
+
+fn public_body(m: &MlsMessage) -> &cohort::framing::PublicMessage {
+    match &m.body {
+        MlsMessageBody::PublicMessage(pm) => pm,
+        other => panic!("expected a PublicMessage, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------- SelfRemove
+
+/// A member leaves by SelfRemove: sent as a PublicMessage even under an
+/// always-private policy, committed by another member's next commit
+/// (which must include it), and the leaver sees its own removal.
+#[test]
+fn self_remove_is_committed_by_the_next_commit() {
+    let private = Features {
+        private: true,
+        ..ALL
+    };
+    let cs = clients(&[private, private, private]);
+    let mut gs = group(&cs);
+    let [a, b, c] = &mut gs[..] else {
+        unreachable!()
+    };
+    let leave = c.propose_self_remove().unwrap();
+    assert_eq!(leave.wire_format(), WireFormat::PUBLIC_MESSAGE);
+    apply_proposal(&mut [a, b], &leave);
+    // B's commit includes it by reference, with no other proposal.
+    let out = b.commit(b.commit_builder()).unwrap();
+    b.merge_pending_commit().unwrap();
+    let ProcessedMessage::Commit(staged) = c.process(&out.commit).unwrap() else {
+        panic!("expected a commit")
+    };
+    assert!(staged.removes_self());
+    assert_eq!(staged.proposals().len(), 1);
+    assert!(matches!(
+        staged.proposals()[0].proposal,
+        Proposal::SelfRemove(_)
+    ));
+    apply_commit(&mut [a], &out.commit);
+    agree(&[a, b]);
+    assert_eq!(a.roster().len(), 2);
+}
+
+/// A SelfRemove needs a self-remove-capable group: every member lists the
+/// type (C-PROP-19 on the sending side); and one per member and epoch.
+#[test]
+fn self_remove_needs_support_and_is_sent_once() {
+    let plain = Features {
+        draft: false,
+        app: false,
+        private: false,
+    };
+    let cs = clients(&[ALL, plain]);
+    let mut gs = group(&cs);
+    assert_eq!(
+        gs[0].propose_self_remove().unwrap_err(),
+        Error::Misuse(MisuseError::NotSupportedByGroup {
+            proposal_type: ProposalType::SELF_REMOVE.0,
+            leaf: 1,
+        })
+    );
+    let cs = clients(&[ALL, ALL]);
+    let mut gs = group(&cs);
+    gs[1].propose_self_remove().unwrap();
+    assert_eq!(
+        gs[1].propose_self_remove().unwrap_err(),
+        Error::Misuse(MisuseError::SelfRemoveAlreadySent)
+    );
+}
+
+/// A pending Remove of a member that removes itself is left out of the
+/// next commit (the Remove is invalid beside the SelfRemove); a commit
+/// holding both is refused with `SelfRemoveConflict`, and one holding a
+/// SelfRemove by value with `SelfRemoveMisused`.
+#[test]
+fn self_remove_beside_a_remove_of_the_same_leaf() {
+    let cs = clients(&[ALL, ALL, ALL, ALL]);
+    let mut gs = group(&cs);
+    let [a, b, c, d] = &mut gs[..] else {
+        unreachable!()
+    };
+    let leave = c.propose_self_remove().unwrap();
+    let remove = a.propose_remove(c.own_index()).unwrap();
+    apply_proposal(&mut [a, b, d], &leave);
+    apply_proposal(&mut [b, c, d], &remove);
+    let leave_ref = b.pending_proposals()[0].reference.clone().unwrap();
+    let remove_ref = b.pending_proposals()[1].reference.clone().unwrap();
+
+    // A commit by reference to both, as a faulty member could send.
+    let both = b
+        .commit_builder()
+        .include_pending_proposals(false)
+        .tamper_commit(Arc::new(move |commit| {
+            commit.proposals = VarVec(vec![
+                ProposalOrRef::Reference(leave_ref.clone().into()),
+                ProposalOrRef::Reference(remove_ref.clone().into()),
+            ]);
+        }))
+        .force_path(true);
+    let bad = b.commit(both).unwrap();
+    b.clear_pending_commit().unwrap();
+    refused(
+        a,
+        &bad.commit,
+        ValidationError::SelfRemoveConflict { leaf: 2 }.into(),
+    );
+
+    // The SelfRemove by value in a commit.
+    let by_value = b
+        .commit_builder()
+        .include_pending_proposals(false)
+        .tamper_commit(Arc::new(|commit| {
+            commit
+                .proposals
+                .0
+                .push(ProposalOrRef::Proposal(Box::new(Proposal::SelfRemove(
+                    cohort::messages::SelfRemove,
+                ))));
+        }))
+        .force_path(true);
+    let bad = b.commit(by_value).unwrap();
+    b.clear_pending_commit().unwrap();
+    refused(
+        d,
+        &bad.commit,
+        ValidationError::SelfRemoveMisused("by value in a commit").into(),
+    );
+
+    // B's own commit keeps the SelfRemove and drops the Remove.
+    let out = b.commit(b.commit_builder()).unwrap();
+    b.merge_pending_commit().unwrap();
+    let ProcessedMessage::Commit(staged) = a.process(&out.commit).unwrap() else {
+        panic!()
+    };
+    let types: Vec<_> = staged
+        .proposals()
+        .iter()
+        .map(|q| q.proposal.proposal_type())
+        .collect();
+    assert_eq!(types, vec![ProposalType::SELF_REMOVE]);
+    a.merge_staged_commit(*staged).unwrap();
+    apply_commit(&mut [d], &out.commit);
+    agree(&[a, b, d]);
+}
+
+/// A new member joining by external commit includes the pending SelfRemove
+/// it fetched with the GroupInfo, by reference (the draft's exception to
+/// C-EXT-07); the members process it; a SelfRemove whose signature does
+/// not verify is refused by the joiner.
+#[test]
+fn external_join_commits_pending_self_removes() {
+    let cs = clients(&[ALL, ALL, ALL, ALL]);
+    let mut gs = group(&cs[..3]);
+    let [a, b, c] = &mut gs[..] else {
+        unreachable!()
+    };
+    let leave = c.propose_self_remove().unwrap();
+    apply_proposal(&mut [a, b], &leave);
+    let gi = a.group_info(true).unwrap();
+
+    let mut forged = leave.clone();
+    if let MlsMessageBody::PublicMessage(pm) = &mut forged.body {
+        let sig = &mut pm.auth.signature.0;
+        sig[0] ^= 1;
+    }
+    let err = cs[3]
+        .join_external(
+            &gi,
+            None,
+            ExternalJoinOptions::new().self_remove_proposals(vec![forged]),
+        )
+        .unwrap_err();
+    assert_eq!(err, ValidationError::InvalidSignature.into());
+    assert!(cs[3].group_ids().unwrap().is_empty());
+
+    let (mut d, commit) = cs[3]
+        .join_external(
+            &gi,
+            None,
+            ExternalJoinOptions::new().self_remove_proposals(vec![leave.clone()]),
+        )
+        .unwrap();
+    let pm = public_body(&commit);
+    let cohort::framing::FramedContentBody::Commit(body) = &pm.content.body else {
+        panic!()
+    };
+    assert!(
+        body.proposals
+            .0
+            .iter()
+            .any(|p| matches!(p, ProposalOrRef::Reference(_)))
+    );
+    let ProcessedMessage::Commit(staged) = c.process(&commit).unwrap() else {
+        panic!()
+    };
+    assert!(staged.removes_self());
+    apply_commit(&mut [a, b], &commit);
+    agree(&[a, b, &d]);
+    assert_eq!(d.roster().len(), 3);
+    // The joiner took the leaver's leaf, the leftmost blank one.
+    assert_eq!(d.own_index().0, 2);
+    d.encrypt(b"hello", b"").unwrap();
+}
+
+/// Without the SelfRemove in its cache a member refuses an external commit
+/// referencing it (C-EXT-07 still holds for anything else).
+#[test]
+fn external_commit_with_an_unknown_reference_is_refused() {
+    let cs = clients(&[ALL, ALL, ALL, ALL]);
+    let mut gs = group(&cs[..3]);
+    let [a, b, c] = &mut gs[..] else {
+        unreachable!()
+    };
+    let leave = c.propose_self_remove().unwrap();
+    apply_proposal(&mut [a], &leave);
+    let gi = a.group_info(true).unwrap();
+    let (_d, commit) = cs[3]
+        .join_external(
+            &gi,
+            None,
+            ExternalJoinOptions::new().self_remove_proposals(vec![leave]),
+        )
+        .unwrap();
+    // B never received the SelfRemove.
+    refused(b, &commit, ValidationError::ExternalCommitReference.into());
+    apply_commit(&mut [a], &commit);
+}
+
+// ----------------------------------------------- AppDataUpdate, AppEphemeral
+
+/// AppDataUpdates change the group context's `app_data_dictionary` through
+/// each component's logic, with no UpdatePath; several updates of one
+/// component fold in commit order; a remove deletes the entry; every
+/// member ends with the same context.
+#[test]
+fn app_data_updates_change_the_dictionary() {
+    let cs = clients(&[ALL, ALL, ALL]);
+    let mut gs = group(&cs);
+    let [a, b, c] = &mut gs[..] else {
+        unreachable!()
+    };
+    let builder = a
+        .commit_builder()
+        .app_data_update(NAME, b"team".to_vec())
+        .app_data_update(COUNTER, 5u32.to_be_bytes().to_vec())
+        .app_data_update(COUNTER, 7u32.to_be_bytes().to_vec());
+    let out = a.commit(builder).unwrap();
+    let cohort::framing::FramedContentBody::Commit(body) = &public_body(&out.commit).content.body
+    else {
+        panic!()
+    };
+    assert!(body.path.is_none(), "AppDataUpdate needs no path");
+    a.merge_pending_commit().unwrap();
+    apply_commit(&mut [b, c], &out.commit);
+    agree(&[a, b, c]);
+    let d = dictionary(a);
+    assert_eq!(d.get(NAME), Some(&b"team"[..]));
+    assert_eq!(d.get(COUNTER), Some(&12u32.to_be_bytes()[..]));
+    let ids: Vec<u16> = d.entries().iter().map(|e| e.component_id).collect();
+    assert_eq!(ids, vec![NAME, COUNTER]);
+
+    // An update proposed on its own by another member, then a remove.
+    let p = b
+        .propose(Proposal::AppDataUpdate(cohort::messages::AppDataUpdate {
+            component_id: COUNTER,
+            change: cohort::messages::AppDataChange::Update(1u32.to_be_bytes().to_vec().into()),
+        }))
+        .unwrap();
+    apply_proposal(&mut [a, c], &p);
+    let out = c.commit(c.commit_builder().app_data_remove(NAME)).unwrap();
+    c.merge_pending_commit().unwrap();
+    apply_commit(&mut [a, b], &out.commit);
+    agree(&[a, b, c]);
+    let d = dictionary(b);
+    assert_eq!(d.get(NAME), None);
+    assert_eq!(d.get(COUNTER), Some(&13u32.to_be_bytes()[..]));
+}
+
+/// The list rules of AppDataUpdate: a component the application does not
+/// know, a remove of a component with no entry, an update beside a remove,
+/// and an update the component's logic refuses are each refused by the
+/// committer, with nothing changed.
+#[test]
+fn app_data_update_lists_that_are_refused() {
+    let cs = clients(&[ALL, ALL]);
+    let mut gs = group(&cs);
+    let a = &mut gs[0];
+    let before = state(a);
+    let cases: Vec<(cohort::group::CommitBuilder, Error)> = vec![
+        (
+            a.commit_builder().app_data_update(0x9999, b"x".to_vec()),
+            ValidationError::UnknownComponent {
+                component_id: 0x9999,
+            }
+            .into(),
+        ),
+        (
+            a.commit_builder().app_data_remove(NAME),
+            ValidationError::AppDataUpdateInvalid {
+                component_id: NAME,
+                reason: "remove of a component with no entry",
+            }
+            .into(),
+        ),
+        (
+            a.commit_builder()
+                .app_data_update(NAME, b"x".to_vec())
+                .app_data_remove(NAME),
+            ValidationError::AppDataUpdateInvalid {
+                component_id: NAME,
+                reason: "update and remove together",
+            }
+            .into(),
+        ),
+        (
+            a.commit_builder().app_data_update(NAME, vec![b'n'; 33]),
+            ValidationError::ApplicationRefused {
+                what: "app_data_update 0x8001".into(),
+                reason: "name longer than 32 bytes".into(),
+            }
+            .into(),
+        ),
+    ];
+    for (builder, expected) in cases {
+        assert_eq!(a.commit(builder).unwrap_err(), expected);
+        assert_eq!(state(a), before);
+        assert!(a.pending_commit().is_none());
+    }
+}
+
+/// A member that has not registered a component refuses a commit updating
+/// it (UnknownComponent), with its group unchanged.
+#[test]
+fn a_member_without_the_component_refuses_the_commit() {
+    let no_app = Features {
+        draft: true,
+        app: false,
+        private: false,
+    };
+    let cs = clients(&[ALL, no_app]);
+    let mut gs = group(&cs);
+    let [a, b] = &mut gs[..] else { unreachable!() };
+    let out = a
+        .commit(a.commit_builder().app_data_update(NAME, b"x".to_vec()))
+        .unwrap();
+    refused(
+        b,
+        &out.commit,
+        ValidationError::UnknownComponent { component_id: NAME }.into(),
+    );
+}
+
+/// While `required_capabilities` lists AppDataUpdate, a
+/// GroupContextExtensions may not touch `app_data_dictionary`; it may
+/// change other extensions.
+#[test]
+fn gce_may_not_change_app_data_while_app_data_update_is_required() {
+    let cs = clients(&[ALL, ALL]);
+    let mut gs = group(&cs);
+    let [a, b] = &mut gs[..] else { unreachable!() };
+    let mut exts = Extensions::new();
+    exts.push(&RequiredCapabilities {
+        proposal_types: VarVec(vec![ProposalType::APP_DATA_UPDATE]),
+        ..Default::default()
+    })
+    .unwrap();
+    let out = a
+        .commit(a.commit_builder().group_context_extensions(exts.clone()))
+        .unwrap();
+    a.merge_pending_commit().unwrap();
+    apply_commit(&mut [b], &out.commit);
+
+    let mut with_data = exts.clone();
+    let mut dict = AppDataDictionary::new();
+    dict.set(NAME, b"sneaky".to_vec());
+    with_data.push(&dict).unwrap();
+    let before = state(a);
+    assert_eq!(
+        a.commit(a.commit_builder().group_context_extensions(with_data))
+            .unwrap_err(),
+        ValidationError::GceChangesAppData.into()
+    );
+    assert_eq!(state(a), before);
+    // A GCE leaving the dictionary alone is fine.
+    let mut other = exts;
+    other.push_encoded(TOPIC_EXT, b"t".to_vec());
+    a.commit(a.commit_builder().group_context_extensions(other))
+        .unwrap();
+}
+
+/// An AppEphemeral reaches every member with the commit; data the
+/// component refuses is refused, on receipt of the proposal too.
+#[test]
+fn app_ephemeral_is_delivered_with_the_commit() {
+    let cs = clients(&[ALL, ALL]);
+    let mut gs = group(&cs);
+    let [a, b] = &mut gs[..] else { unreachable!() };
+    let out = a
+        .commit(a.commit_builder().app_ephemeral(NAME, b"ack:1-7".to_vec()))
+        .unwrap();
+    a.merge_pending_commit().unwrap();
+    let ProcessedMessage::Commit(staged) = b.process(&out.commit).unwrap() else {
+        panic!()
+    };
+    let data: Vec<_> = staged
+        .proposals()
+        .iter()
+        .filter_map(|q| match &q.proposal {
+            Proposal::AppEphemeral(e) => Some((e.component_id, e.data.0.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(data, vec![(NAME, b"ack:1-7".to_vec())]);
+    b.merge_staged_commit(*staged).unwrap();
+    agree(&[a, b]);
+    // The context does not change for an AppEphemeral.
+    assert!(dictionary(a).is_empty());
+
+    let expected: Error = ValidationError::ApplicationRefused {
+        what: "app_ephemeral 0x8001".into(),
+        reason: "not an ack".into(),
+    }
+    .into();
+    assert_eq!(
+        a.commit(a.commit_builder().app_ephemeral(NAME, b"nope".to_vec()))
+            .unwrap_err(),
+        expected
+    );
+    assert_eq!(
+        a.propose(Proposal::AppEphemeral(cohort::messages::AppEphemeral {
+            component_id: NAME,
+            data: b"nope".to_vec().into(),
+        }))
+        .unwrap_err(),
+        expected
+    );
+}
+
+// ------------------------------------------------------ custom proposal types
+
+/// A custom proposal type registered with its logic: encoded and decoded
+/// with the application's type, validated on receipt and in the commit,
+/// committed without a path (its handler says so), and applied to the
+/// group context extensions by every member.
+#[test]
+fn custom_proposal_type_with_registered_logic() {
+    let cs = clients(&[ALL, ALL, ALL]);
+    let mut gs = group(&cs);
+    let [a, b, c] = &mut gs[..] else {
+        unreachable!()
+    };
+    let topic = cohort::codec::VarBytes(b"release planning".to_vec());
+    let p = Proposal::custom(SET_TOPIC, &topic).unwrap();
+    let Proposal::Custom(_, body) = &p else {
+        panic!()
+    };
+    assert_eq!(body.parse::<cohort::codec::VarBytes>().unwrap(), topic);
+    let msg = a.propose(p).unwrap();
+    apply_proposal(&mut [b, c], &msg);
+    let out = b.commit(b.commit_builder()).unwrap();
+    let cohort::framing::FramedContentBody::Commit(body) = &public_body(&out.commit).content.body
+    else {
+        panic!()
+    };
+    assert!(body.path.is_none());
+    b.merge_pending_commit().unwrap();
+    apply_commit(&mut [a, c], &out.commit);
+    agree(&[a, b, c]);
+    let ext = a
+        .group()
+        .context()
+        .extensions
+        .find(TOPIC_EXT)
+        .unwrap()
+        .extension_data
+        .0
+        .clone();
+    assert_eq!(ext, b"release planning");
+
+    // A body the handler refuses: refused when proposed and on receipt.
+    let empty = Proposal::custom(SET_TOPIC, &cohort::codec::VarBytes(Vec::new())).unwrap();
+    let expected: Error = ValidationError::ApplicationRefused {
+        what: "proposal type 0xf001".into(),
+        reason: "empty topic".into(),
+    }
+    .into();
+    assert_eq!(a.propose(empty.clone()).unwrap_err(), expected);
+    let bad = a
+        .commit(
+            a.commit_builder()
+                .include_pending_proposals(false)
+                .tamper_commit(Arc::new(move |commit| {
+                    commit
+                        .proposals
+                        .0
+                        .push(ProposalOrRef::Proposal(Box::new(empty.clone())))
+                })),
+        )
+        .unwrap();
+    a.clear_pending_commit().unwrap();
+    refused(c, &bad.commit, expected);
+}
+
+/// C-PROP-19 with a registered type: a member that does not list it makes
+/// the proposal unsendable, and a receiver not listing it refuses it.
+#[test]
+fn c_prop_19_custom_type_needs_every_members_support() {
+    let draft_only = Features {
+        draft: true,
+        app: false,
+        private: false,
+    };
+    let cs = clients(&[ALL, draft_only]);
+    let mut gs = group(&cs);
+    let p = Proposal::custom(SET_TOPIC, &cohort::codec::VarBytes(b"t".to_vec())).unwrap();
+    assert_eq!(
+        gs[0].propose(p).unwrap_err(),
+        Error::Misuse(MisuseError::NotSupportedByGroup {
+            proposal_type: SET_TOPIC.0,
+            leaf: 1,
+        })
+    );
+}
+
+// ---------------------------------------------------------------- wire format
+
+/// The draft's structures on the wire: SelfRemove is its type alone, an
+/// AppDataUpdate carries its operation, and an unsorted dictionary or
+/// SafeAAD does not decode.
+#[test]
+fn draft_structures_encode_as_specified() {
+    use tls_codec::{DeserializeBytes, SerializeBytes};
+    let sr = Proposal::SelfRemove(cohort::messages::SelfRemove);
+    assert_eq!(sr.tls_serialize_bytes().unwrap(), vec![0x00, 0x0a]);
+    let upd = Proposal::AppDataUpdate(cohort::messages::AppDataUpdate {
+        component_id: 0x8001,
+        change: cohort::messages::AppDataChange::Update(b"ab".to_vec().into()),
+    });
+    assert_eq!(
+        upd.tls_serialize_bytes().unwrap(),
+        vec![0x00, 0x08, 0x80, 0x01, 0x01, 0x02, b'a', b'b']
+    );
+    let rm = Proposal::AppDataUpdate(cohort::messages::AppDataUpdate {
+        component_id: 0x8001,
+        change: cohort::messages::AppDataChange::Remove,
+    });
+    let bytes = rm.tls_serialize_bytes().unwrap();
+    assert_eq!(bytes, vec![0x00, 0x08, 0x80, 0x01, 0x02]);
+    assert_eq!(Proposal::tls_deserialize_bytes(&bytes).unwrap().0, rm);
+    // invalid(0) is not an operation.
+    assert!(Proposal::tls_deserialize_bytes(&[0x00, 0x08, 0x80, 0x01, 0x00]).is_err());
+    // Entries out of order.
+    let unsorted = [0x08, 0x00, 0x02, 0x00, 0x00, 0x01, 0x00];
+    assert!(cohort::codec::decode_exact::<AppDataDictionary>(&unsorted).is_err());
+    assert!(SafeAad::decode(&unsorted).is_err());
+    let list = ComponentsList {
+        component_ids: VarVec(vec![1, 2]),
+    };
+    assert_eq!(list.tls_serialize_bytes().unwrap(), vec![4, 0, 1, 0, 2]);
+}
