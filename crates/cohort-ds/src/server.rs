@@ -524,7 +524,7 @@ async fn create_group<S: Store>(
 ) -> ApiResult {
     let req: CreateGroupReq = json_body(app.config.max_body_bytes, &headers, body).await?;
     let message = decode_message("group_info", &req.group_info, &app.config.limits)?;
-    let limits = app.config.limits.clone();
+    let limits = app.config.limits;
     let gi = message.clone();
     let view =
         tokio::task::spawn_blocking(move || SignedContextView::from_group_info(&gi, &limits))
@@ -767,7 +767,7 @@ async fn post_message<S: Store>(
                     .group(group_id.clone())
                     .await?
                     .ok_or_else(no_group)?;
-                let limits = app.config.limits.clone();
+                let limits = app.config.limits;
                 let msg = message.clone();
                 let gi = group_info.clone();
                 let key = auth.key.clone();

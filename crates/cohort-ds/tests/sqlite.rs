@@ -281,8 +281,8 @@ fn group_life_refusals_and_sigkill_on_sqlite() {
     }
     server.kill();
     let server = Server::start(&db, &[]);
-    for m in [&mut alice, &mut bob] {
-        m.url = server.url.clone();
+    for m in [&alice, &bob] {
+        m.set_url(&server.url);
     }
     assert_eq!(texts(&bob.sync_until(20, text)), sent);
     let (status, body) = bob.say("after the restart");

@@ -363,7 +363,8 @@ impl Store for SqliteStore {
 
     async fn group(&self, group_id: Vec<u8>) -> StoreResult<Option<GroupRow>> {
         self.read(move |c| {
-            let row: Option<(i64, Vec<u8>, Option<Vec<u8>>, i64)> = c
+            type Columns = (i64, Vec<u8>, Option<Vec<u8>>, i64);
+            let row: Option<Columns> = c
                 .query_row(
                     "SELECT epoch, state, group_info, version FROM groups WHERE group_id = ?1",
                     params![group_id],

@@ -179,7 +179,9 @@ pub struct Member {
     pub client: Client<Provider>,
     auth_key: SignatureKeyPair<RustCrypto>,
     /// Its server.
-    pub url: String,
+    url: std::sync::Mutex<String>,
+    /// A server to move to when its own stops answering.
+    pub fallback: Option<String>,
     /// The bearer token.
     pub token: String,
     /// The last inbox sequence number read.
@@ -216,7 +218,8 @@ impl Member {
             name: name.to_string(),
             client,
             auth_key,
-            url: url.to_string(),
+            url: std::sync::Mutex::new(url.to_string()),
+            fallback: None,
             token: String::new(),
             after: 0,
             group: None,
@@ -259,36 +262,70 @@ impl Member {
         Ok(())
     }
 
+    /// The server it talks to.
+    pub fn url(&self) -> String {
+        self.url.lock().map(|u| u.clone()).unwrap_or_default()
+    }
+
+    /// Moves to another server (tokens live in the database).
+    pub fn set_url(&self, url: &str) {
+        if let Ok(mut u) = self.url.lock() {
+            *u = url.to_string();
+        }
+    }
+
     fn post_anon(&self, path: &str, body: &Value) -> Result<(u16, Value), String> {
         call(
             &self.agent,
             "POST",
-            &format!("{}{path}", self.url),
+            &format!("{}{path}", self.url()),
             None,
             Some(body),
         )
+    }
+
+    /// A request to its server; on a transport error, the same request
+    /// again to the fallback server (the API answers a resent message as
+    /// it answered the first time).
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value), String> {
+        let url = self.url();
+        match call(
+            &self.agent,
+            method,
+            &format!("{url}{path}"),
+            Some(&self.token),
+            body,
+        ) {
+            Err(e) => match &self.fallback {
+                Some(f) if *f != url => {
+                    self.set_url(f);
+                    call(
+                        &self.agent,
+                        method,
+                        &format!("{f}{path}"),
+                        Some(&self.token),
+                        body,
+                    )
+                }
+                _ => Err(e),
+            },
+            ok => ok,
+        }
     }
 
     /// An authenticated POST.
     pub fn post(&self, path: &str, body: &Value) -> Result<(u16, Value), String> {
-        call(
-            &self.agent,
-            "POST",
-            &format!("{}{path}", self.url),
-            Some(&self.token),
-            Some(body),
-        )
+        self.request("POST", path, Some(body))
     }
 
     /// An authenticated GET.
     pub fn get(&self, path: &str) -> Result<(u16, Value), String> {
-        call(
-            &self.agent,
-            "GET",
-            &format!("{}{path}", self.url),
-            Some(&self.token),
-            None,
-        )
+        self.request("GET", path, None)
     }
 
     /// Uploads `n` KeyPackages.
