@@ -9,7 +9,7 @@
 mod group_common;
 
 use cohort::framing::{FramedContentBody, MlsMessage, MlsMessageBody};
-use cohort::group::{CommitBuilder, Group, ProcessedMessage};
+use cohort::group::ProcessedMessage;
 use cohort::messages::{Commit, Proposal, ProposalOrRef, Remove};
 use cohort::tree::TreeView;
 use cohort::tree::math::LeafIndex;
@@ -25,19 +25,6 @@ fn commit_of(msg: &MlsMessage) -> &Commit {
         FramedContentBody::Commit(c) => c,
         _ => panic!("not a commit"),
     }
-}
-
-/// Member `who` builds `builder` (changed by `hook`) without merging it.
-fn faulty(
-    p: &TestProvider,
-    members: &mut [Member],
-    who: usize,
-    builder: impl FnOnce(&Group) -> CommitBuilder,
-    hook: impl Fn(&mut Commit) + Send + Sync + 'static,
-) -> MlsMessage {
-    let b = builder(&members[who].group).tamper_commit(Arc::new(hook));
-    let m = &mut members[who];
-    m.group.create_commit(p, &m.signer, b).unwrap().0.commit
 }
 
 #[test]

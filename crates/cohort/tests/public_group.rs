@@ -10,13 +10,12 @@ use cohort::group::{
     CommitBuilder, CommitSummary, Group, GroupConfig, Limits, MessageInfo, PUBLIC_GROUP_VERSION,
     ProcessedMessage, PublicProcessed,
 };
-use cohort::messages::{Commit, Credential, Proposal, ProposalOrRef, Remove};
+use cohort::messages::{Credential, Proposal, ProposalOrRef, Remove};
 use cohort::tree::math::LeafIndex;
 use cohort::{DecodeError, Error, ExportedTree, MisuseError, PublicGroup, ValidationError};
 use cohort_traits::StorageError;
 use group_common::*;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// The public view of `m`'s group from its GroupInfo (tree inside).
 fn view_of(p: &TestProvider, m: &Member) -> PublicGroup {
@@ -169,16 +168,9 @@ fn propose_via_view(
     reference
 }
 
-/// A commit by `who` changed by `hook` after its path was made, then signed.
-fn tampered(
-    p: &TestProvider,
-    members: &mut [Member],
-    who: usize,
-    builder: impl FnOnce(&Group) -> CommitBuilder,
-    hook: impl Fn(&mut Commit) + Send + Sync + 'static,
-) -> MlsMessage {
-    let b = builder(&members[who].group).tamper_commit(Arc::new(hook));
-    let m = &mut members[who];
+/// A self-update commit of `m` with a path, not merged.
+fn self_update(p: &TestProvider, m: &mut Member) -> MlsMessage {
+    let b = m.group.commit().force_path(true);
     m.group.create_commit(p, &m.signer, b).unwrap().0.commit
 }
 
@@ -432,12 +424,8 @@ fn a_fifty_member_group() {
 fn bad_signature_is_refused() {
     let p = provider(0x9b06);
     let (mut members, mut view) = grown(&p, &["alice", "bob", "carol"]);
-    let m = &mut members[1];
-    let (out, _) = m
-        .group
-        .create_commit(&p, &m.signer, m.group.commit().force_path(true))
-        .unwrap();
-    let mut msg = out.commit.clone();
+    let commit = self_update(&p, &mut members[1]);
+    let mut msg = commit.clone();
     let sig = &mut public_mut(&mut msg).auth.signature.0;
     sig[3] ^= 1;
     refused_by_view(
@@ -448,7 +436,7 @@ fn bad_signature_is_refused() {
     );
     // The untouched commit goes through.
     assert!(matches!(
-        view.process(&p.crypto, &out.commit).unwrap(),
+        view.process(&p.crypto, &commit).unwrap(),
         PublicProcessed::Commit(_)
     ));
 }
@@ -462,13 +450,9 @@ fn commit_from_a_non_member_is_refused() {
     });
     // Carol's commit, claiming to come from Bob's blank leaf or from a leaf
     // outside the tree.
-    let m = &mut members[2];
-    let (out, _) = m
-        .group
-        .create_commit(&p, &m.signer, m.group.commit().force_path(true))
-        .unwrap();
+    let commit = self_update(&p, &mut members[2]);
     for leaf in [1, 7] {
-        let mut msg = out.commit.clone();
+        let mut msg = commit.clone();
         public_mut(&mut msg).content.sender = Sender::Member(leaf);
         refused_by_view(&p, &mut view, &msg, ValidationError::SenderNotMember.into());
     }
@@ -479,18 +463,14 @@ fn stale_epoch_names_the_current_one() {
     let p = provider(0x9b08);
     let (mut members, mut view) = grown(&p, &["alice", "bob", "carol"]);
     // Alice and Bob commit in the same epoch; Alice's arrives first.
-    let bob = &mut members[1];
-    let (late, _) = bob
-        .group
-        .create_commit(&p, &bob.signer, bob.group.commit().force_path(true))
-        .unwrap();
+    let late = self_update(&p, &mut members[1]);
     commit_via_view(&p, &mut view, &mut members, 0, vec![], |g| {
         g.commit().force_path(true)
     });
     refused_by_view(
         &p,
         &mut view,
-        &late.commit,
+        &late,
         ValidationError::EpochNotCurrent {
             epoch: 1,
             current: 2,
@@ -508,7 +488,7 @@ fn invalid_proposal_list_is_refused_like_members_refuse_it() {
         g.commit().remove_member(LeafIndex(1))
     });
     // Carol removes the blank leaf 1 (added to her list after it was built).
-    let msg = tampered(
+    let msg = faulty(
         &p,
         &mut members,
         2,
@@ -533,7 +513,7 @@ fn tampered_path_is_refused() {
     let (mut members, mut view) = grown(&p, &["alice", "bob", "carol", "dave"]);
     // A parent node's key replaced after the path was made: the parent
     // hash the leaf carries no longer holds.
-    let msg = tampered(
+    let msg = faulty(
         &p,
         &mut members,
         1,
@@ -547,7 +527,7 @@ fn tampered_path_is_refused() {
     refused(&p, &mut members[0].group, &msg, expected.clone());
     refused_by_view(&p, &mut view, &msg, expected);
     // A path one node short.
-    let msg = tampered(
+    let msg = faulty(
         &p,
         &mut members,
         1,
@@ -666,11 +646,8 @@ fn private_messages_are_routed_not_read() {
         .into(),
     );
     // A PublicMessage shows its sender too.
-    let (out, _) = alice
-        .group
-        .create_commit(&p, &alice.signer, alice.group.commit().force_path(true))
-        .unwrap();
-    let info = MessageInfo::of(&out.commit);
+    let commit = self_update(&p, alice);
+    let info = MessageInfo::of(&commit);
     assert_eq!(info.sender, Some(Sender::Member(0)));
     assert_eq!(info.content_type, Some(ContentType::Commit));
     assert_eq!(info.epoch, Some(view.epoch()));
@@ -682,18 +659,19 @@ fn private_messages_are_routed_not_read() {
         (Some(view.group_id()), Some(view.epoch()))
     );
     assert_eq!((info.content_type, info.sender), (None, None));
+    let kp = MlsMessage::new(MlsMessageBody::KeyPackage(
+        client(&p, SUITE, "x").1.key_package,
+    ));
+    let info = MessageInfo::of(&kp);
+    assert_eq!(info.wire_format, kp.wire_format());
+    assert_eq!((info.group_id, info.epoch, info.sender), (None, None, None));
 }
 
 #[test]
 fn wrong_group_is_refused() {
     let p = provider(0x9b0e);
     let (mut members, mut view) = grown(&p, &["alice", "bob"]);
-    let m = &mut members[1];
-    let (out, _) = m
-        .group
-        .create_commit(&p, &m.signer, m.group.commit().force_path(true))
-        .unwrap();
-    let mut msg = out.commit.clone();
+    let mut msg = self_update(&p, &mut members[1]);
     public_mut(&mut msg).content.group_id.0.push(1);
     refused_by_view(&p, &mut view, &msg, ValidationError::WrongGroup.into());
 }

@@ -9,12 +9,13 @@ use cohort::group::{
     CommitBuilder, CommitOutput, Group, GroupConfig, KeyPackageBuilder, KeyPackageBundle,
     ProcessedMessage, ProposalInfo, ProposalPolicy, StagedCommit,
 };
-use cohort::messages::{Credential, Extensions, GroupInfo, Welcome};
+use cohort::messages::{Commit, Credential, Extensions, GroupInfo, Welcome};
 use cohort_basic_credential::SignatureKeyPair;
 use cohort_memory_storage::MemoryStorage;
 use cohort_rust_crypto::{RustCrypto, SeededRand};
 use cohort_traits::{Ciphersuite, ProviderBundle, RecordKind, Storage};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub type TestProvider = ProviderBundle<RustCrypto, SeededRand, MemoryStorage>;
 pub type Signer = SignatureKeyPair<RustCrypto>;
@@ -207,6 +208,20 @@ pub fn commit_all(
         }
     }
     out
+}
+
+/// Member `who` builds `builder`, changed by `hook` before it is signed
+/// (as a faulty or malicious member could), without merging it.
+pub fn faulty(
+    p: &TestProvider,
+    members: &mut [Member],
+    who: usize,
+    builder: impl FnOnce(&Group) -> CommitBuilder,
+    hook: impl Fn(&mut Commit) + Send + Sync + 'static,
+) -> MlsMessage {
+    let b = builder(&members[who].group).tamper_commit(Arc::new(hook));
+    let m = &mut members[who];
+    m.group.create_commit(p, &m.signer, b).unwrap().0.commit
 }
 
 /// Every active member is in the same epoch with the same epoch
