@@ -1020,3 +1020,65 @@ fn validator_is_runtime_configuration() {
     let config = GroupConfig::default().with_credential_validator(DefaultCredentialValidator);
     assert!(!config.credential_validator.is_default());
 }
+
+/// C-CRED-11 through a commit path: a member renews its credential and
+/// signature key with `CommitBuilder::renew_credential`. The commit is
+/// signed with the old key and its path leaf with the new one; receivers
+/// whose Authentication Service accepts the successor merge it, and the
+/// member then signs with the new key. Where the new credential is no
+/// valid successor, the committer refuses to build the commit (C-CRED-10)
+/// and its group is unchanged.
+#[test]
+fn commit_path_renews_credential_and_key_c_cred_11() {
+    let p = provider(11);
+    let mut members = group_with(
+        &p,
+        SUITE,
+        &["alice", "bob"],
+        Extensions::default(),
+        config_with(lenient()),
+    );
+    let new_signer = signer(&p, SUITE);
+    let new_key = new_signer.public_key().to_vec();
+    let renewed = Credential::basic("alice (renewed)");
+    let shared: Arc<dyn cohort_traits::Signer> = Arc::new(new_signer.clone());
+    let b = members[0]
+        .group
+        .commit()
+        .renew_credential(renewed.clone(), shared);
+    let m = &mut members[0];
+    let (out, staged) = m.group.create_commit(&p, &m.signer, b).unwrap();
+    m.group.merge_staged_commit(staged).unwrap();
+    let leaf = m.group.tree().leaf(m.group.own_leaf()).unwrap().clone();
+    assert_eq!(leaf.credential, renewed);
+    assert_eq!(leaf.signature_key.as_slice(), new_key.as_slice());
+    apply(&p, &mut members[1].group, &out.commit);
+    let seen = members[1].group.tree().leaf(LeafIndex(0)).unwrap().clone();
+    assert_eq!(seen, leaf);
+    // Alice now signs with the new key; Bob accepts it.
+    let msg = members[0]
+        .group
+        .encrypt(&p, &new_signer, b"renewed", b"")
+        .unwrap();
+    match members[1].group.process(&p, &msg).unwrap() {
+        ProcessedMessage::Application { data, .. } => assert_eq!(data, b"renewed"),
+        other => panic!("expected application data, got {other:?}"),
+    }
+
+    // Bob's default Authentication Service keeps identities: a renewal to
+    // another identity is refused before anything is sent.
+    members[1]
+        .group
+        .set_credential_validator(SharedCredentialValidator::default());
+    let before = snapshot(&members[1].group);
+    let b = members[1]
+        .group
+        .commit()
+        .renew_credential(Credential::basic("mallory"), Arc::new(signer(&p, SUITE)));
+    let m = &mut members[1];
+    assert_eq!(
+        m.group.create_commit(&p, &m.signer, b).unwrap_err(),
+        not_successor(1)
+    );
+    assert_eq!(snapshot(&members[1].group), before);
+}

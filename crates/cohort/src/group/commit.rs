@@ -1,6 +1,7 @@
 //! Building commits (RFC 9420 section 12.4.1): the builder, the commit with
 //! its path, key schedule step and Welcome.
 
+use super::credentials::{CredentialEvent, check_replacement};
 use super::key_package::key_package_ref;
 use super::process::{OwnPath, StagedCommit};
 use super::proposals::{
@@ -12,9 +13,9 @@ use super::state::Group;
 use crate::codec::{VarVec, encode};
 use crate::framing::{AuthenticatedContent, FramedContentBody, MlsMessage, MlsMessageBody, Sender};
 use crate::messages::{
-    Add, AppDataChange, AppDataUpdate, AppEphemeral, Commit, ComponentId, Extensions, GroupContext,
-    GroupSecrets, KeyPackage, PathSecret, PreSharedKeyId, Proposal, ProposalOrRef, Psk, ReInit,
-    Remove, ResumptionPskUsage, Welcome,
+    Add, AppDataChange, AppDataUpdate, AppEphemeral, Commit, ComponentId, Credential, Extensions,
+    GroupContext, GroupSecrets, KeyPackage, PathSecret, PreSharedKeyId, Proposal, ProposalOrRef,
+    Psk, ReInit, Remove, ResumptionPskUsage, Welcome,
 };
 use crate::schedule::{
     confirmation_tag, encrypt_group_secrets, interim_transcript_hash, prepare_group_secrets,
@@ -23,7 +24,6 @@ use crate::tree::math::{self, LeafIndex};
 use crate::tree::{LeafPolicy, TreeView, create_path};
 use crate::{Error, MisuseError, ValidationError};
 use alloc::collections::{BTreeMap, BTreeSet};
-#[cfg(feature = "test-utils")]
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use cohort_traits::{Provider, Secret, Signer};
@@ -101,9 +101,41 @@ pub struct CommitBuilder {
     include_pending: bool,
     authenticated_data: Vec<u8>,
     hooks: Hooks,
+    renewal: Option<Renewal>,
+}
+
+/// The committer's new credential and signature key, carried by its
+/// commit's path leaf (see [`CommitBuilder::renew_credential`]).
+#[derive(Clone)]
+struct Renewal {
+    credential: Credential,
+    signer: Arc<dyn Signer>,
+}
+
+impl core::fmt::Debug for Renewal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Renewal")
+            .field("credential", &self.credential)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CommitBuilder {
+    /// Replaces the committer's credential and signature key through the
+    /// commit's UpdatePath (RFC 9420 sections 5.3.1, 12.4; C-CRED-07,
+    /// C-CRED-10, C-CRED-11): the path leaf carries `credential` and
+    /// `signer`'s public key and is signed by `signer`, while the commit
+    /// itself is signed with the current key, as receivers verify it. The
+    /// commit gets a path. The committer's Authentication Service checks
+    /// the new credential and that it is a valid successor before anything
+    /// is sent; every receiver checks the same. Once the commit is merged,
+    /// sign with `signer` in this group.
+    pub fn renew_credential(mut self, credential: Credential, signer: Arc<dyn Signer>) -> Self {
+        self.renewal = Some(Renewal { credential, signer });
+        self.force_path = true;
+        self
+    }
+
     /// Adds a member (its KeyPackage is validated when the commit is built).
     pub fn add_member(self, key_package: KeyPackage) -> Self {
         self.proposal(Proposal::Add(alloc::boxed::Box::new(Add { key_package })))
@@ -410,18 +442,38 @@ impl Group {
         let mut private_keys = self.private_keys.clone();
         let mut pending_path = None;
         let (path, commit_secret) = if with_path {
-            let template = self
+            let old = self
                 .tree
                 .leaf(self.own_leaf)
-                .ok_or(ValidationError::SenderNotMember)?
-                .clone();
+                .ok_or(ValidationError::SenderNotMember)?;
+            let mut template = old.clone();
+            let path_signer: &dyn Signer = match &builder.renewal {
+                Some(renewal) => {
+                    template.credential = renewal.credential.clone();
+                    template.signature_key = renewal.signer.public_key().to_vec().into();
+                    // The committer's own Authentication Service first
+                    // (C-COMMIT-09): the receivers run the same checks.
+                    check_replacement(
+                        self.config.credential_validator.get(),
+                        CredentialEvent::CommitPath {
+                            leaf: self.own_leaf.0,
+                        },
+                        self.own_leaf.0,
+                        old,
+                        &template,
+                        &self.context,
+                    )?;
+                    renewal.signer.as_ref()
+                }
+                None => signer,
+            };
             let pending = create_path(
                 &cs,
                 provider.rand(),
                 &mut diff,
                 self.own_leaf,
                 template,
-                signer,
+                path_signer,
                 self.context.group_id.as_slice(),
             )?;
             let provisional = GroupContext {
