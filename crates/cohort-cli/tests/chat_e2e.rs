@@ -33,8 +33,12 @@ struct Server {
 
 impl Server {
     fn start(db: &Path) -> Server {
+        Server::start_on(db, "127.0.0.1:0")
+    }
+
+    fn start_on(db: &Path, listen: &str) -> Server {
         let mut child = Command::new(server_binary())
-            .args(["--listen", "127.0.0.1:0", "--database"])
+            .args(["--listen", listen, "--database"])
             .arg(format!("sqlite:{}", db.display()))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -54,6 +58,25 @@ impl Server {
             child,
             url: format!("http://{addr}"),
         }
+    }
+
+    /// Kills the server, as a crash would.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the killed server again on the same address and database.
+    fn start_again(&mut self, db: &Path) {
+        let addr = self.url.trim_start_matches("http://").to_string();
+        // The port may take a moment to be free again.
+        for _ in 0..50 {
+            if std::net::TcpListener::bind(&addr).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        *self = Server::start_on(db, &addr);
     }
 }
 
@@ -185,10 +208,12 @@ fn temp_dir() -> PathBuf {
 #[test]
 fn four_users_chat_through_the_delivery_service() {
     let root = temp_dir();
-    let server = Server::start(&root.join("ds.db"));
+    let db = root.join("ds.db");
+    let mut server = Server::start(&db);
+    let url = server.url.clone();
     let user = |name: &str| User {
         dir: root.join(name),
-        server: &server.url,
+        server: &url,
     };
     let (alice, bob, carol, dave) = (user("alice"), user("bob"), user("carol"), user("dave"));
 
@@ -207,7 +232,7 @@ fn four_users_chat_through_the_delivery_service() {
         .arg("chat")
         .arg("--dir")
         .arg(root.join("mallory"))
-        .args(["--server", &server.url, "register", "alice"])
+        .args(["--server", &url, "register", "alice"])
         .output()
         .expect("running cohort chat");
     assert!(!out.status.success());
@@ -259,7 +284,7 @@ fn four_users_chat_through_the_delivery_service() {
     }
 
     // Bob in an interactive session: messages print as they come.
-    let session = Session::start(&bob.dir, &server.url);
+    let session = Session::start(&bob.dir, &url);
     session.expect("user bob; /help for commands");
     assert_eq!(carol.run(&["send", "team", "one"]), ["sent team"]);
     session.expect("message team carol: one");
@@ -268,7 +293,7 @@ fn four_users_chat_through_the_delivery_service() {
     assert_eq!(carol.run(&["send", "team", "two"]), ["sent team"]);
     assert_eq!(dave.run(&["send", "team", "three"]), ["sent team"]);
     // Restarted, it gets what was sent while it was down, in order.
-    let mut session = Session::start(&bob.dir, &server.url);
+    let mut session = Session::start(&bob.dir, &url);
     session.expect("user bob; /help for commands");
     session.expect("message team carol: two");
     session.expect("message team dave: three");
@@ -292,21 +317,59 @@ fn four_users_chat_through_the_delivery_service() {
     carol.recv(&[three, back[0], back[1]]);
     dave.recv(&[one, two, back[0], back[1]]);
 
-    // Carol leaves: the first member to read her request commits it.
+    // The server crashes and comes back on its database: tokens, groups
+    // and undelivered messages survive. A send while it is down fails.
+    server.kill();
+    let out = Command::new(env!("CARGO_BIN_EXE_cohort"))
+        .arg("chat")
+        .arg("--dir")
+        .arg(&carol.dir)
+        .args(["send", "team", "lost"])
+        .output()
+        .expect("running cohort chat");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // A fresh process authenticates first: that is what fails.
+    assert!(
+        stderr.starts_with("error: authentication challenge: "),
+        "{stderr}"
+    );
+    server.start_again(&db);
+    assert_eq!(server.url, url);
+    assert_eq!(
+        carol.run(&["send", "team", "after the restart"]),
+        ["sent team"]
+    );
+
+    // Carol leaves: alice and bob read her request at the same time and
+    // both commit it; one commit wins, the other member processes the
+    // winner instead. Everyone agrees on who committed.
     assert_eq!(carol.run(&["leave", "team"]), ["leave-request team carol"]);
-    alice.recv(&[
-        "leave-request team carol",
-        "epoch team 4 by alice added= removed=carol",
-    ]);
-    bob.recv(&[
-        "leave-request team carol",
-        "epoch team 4 by alice added= removed=carol",
-    ]);
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| alice.run(&["recv", "--wait", "10"]));
+        let b = s.spawn(|| bob.run(&["recv", "--wait", "10"]));
+        (a.join().expect("alice"), b.join().expect("bob"))
+    });
+    let committer = a
+        .last()
+        .and_then(|l| l.strip_prefix("epoch team 4 by "))
+        .and_then(|l| l.strip_suffix(" added= removed=carol"))
+        .unwrap_or_else(|| panic!("alice: {a:?}"))
+        .to_string();
+    assert!(committer == "alice" || committer == "bob", "{committer}");
+    let expected = [
+        "message team carol: after the restart".to_string(),
+        "leave-request team carol".to_string(),
+        format!("epoch team 4 by {committer} added= removed=carol"),
+    ];
+    assert_eq!(a, expected);
+    assert_eq!(b, expected);
     dave.recv(&[
+        "message team carol: after the restart",
         "leave-request team carol",
-        "epoch team 4 by alice added= removed=carol",
+        &format!("epoch team 4 by {committer} added= removed=carol"),
     ]);
-    carol.recv(&["left team by alice"]);
+    carol.recv(&[&format!("left team by {committer}")]);
     assert!(carol.run(&["groups"]).is_empty());
 
     assert_eq!(alice.run(&["send", "team", "bye carol"]), ["sent team"]);
