@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use tls_codec::DeserializeBytes;
 
 use crate::store::{Append, Appended, EpochChange, NewKeyPackage, Registered, Store, StoreError};
-use crate::view::{GroupView, Processed, SignedContextView, ViewError, ViewMember};
+use crate::view::{GroupView, Processed, PublicGroupView, ViewError, ViewMember};
 
 /// The label of the authentication signature.
 pub const AUTH_LABEL: &[u8] = b"cohort-ds auth";
@@ -78,22 +78,26 @@ type Shared<S> = Arc<App<S>>;
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: std::borrow::Cow<'static, str>,
     message: String,
     extra: Option<(&'static str, Value)>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(
+        status: StatusCode,
+        code: impl Into<std::borrow::Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         ApiError {
             status,
-            code,
+            code: code.into(),
             message: message.into(),
             extra: None,
         }
     }
 
-    fn bad(code: &'static str, message: impl Into<String>) -> Self {
+    fn bad(code: impl Into<std::borrow::Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 }
@@ -113,7 +117,7 @@ impl From<ViewError> for ApiError {
         match e {
             ViewError::StaleEpoch(epoch) => ApiError {
                 status: StatusCode::CONFLICT,
-                code: "stale_epoch",
+                code: "stale_epoch".into(),
                 message: format!("the group is in epoch {epoch}; process its messages and re-base"),
                 extra: Some(("epoch", json!(epoch))),
             },
@@ -253,6 +257,15 @@ impl<S: Store> FromRequestParts<Shared<S>> for Authed {
             .ok_or_else(|| unauthenticated("unknown or expired token"))?;
         Ok(Authed { key, suite })
     }
+}
+
+/// Runs CPU-bound work (signature checks, tree hashes) off the runtime.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
 }
 
 fn suite_crypto(crypto: &RustCrypto, suite: u16) -> Result<SuiteCrypto<'_, RustCrypto>, ApiError> {
@@ -526,12 +539,7 @@ async fn create_group<S: Store>(
     let message = decode_message("group_info", &req.group_info, &app.config.limits)?;
     let limits = app.config.limits;
     let gi = message.clone();
-    let view =
-        tokio::task::spawn_blocking(move || SignedContextView::from_group_info(&gi, &limits))
-            .await
-            .map_err(|e| {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-            })??;
+    let view = blocking(move || PublicGroupView::from_group_info(&gi, &limits)).await??;
     let members = view.members();
     if !members.iter().any(|m| m.signature_key == auth.key) {
         return Err(ApiError::new(
@@ -660,28 +668,31 @@ async fn post_message<S: Store>(
         }
         None => None,
     };
+    // A GroupInfo for external joins is checked as a joiner checks it.
     let group_info = match &req.group_info {
         Some(text) => {
             let gi = decode_message("group_info", text, limits)?;
-            match &gi.body {
-                MlsMessageBody::GroupInfo(info)
-                    if info.group_context.group_id.as_slice() == group_id.as_slice() => {}
-                MlsMessageBody::GroupInfo(_) => {
-                    return Err(ApiError::bad(
-                        "wrong_group",
-                        "group_info is for another group",
-                    ));
-                }
-                _ => {
-                    return Err(ApiError::bad(
-                        "not_a_group_info",
-                        "group_info is not an MLSMessage(GroupInfo)",
-                    ));
-                }
+            let limits = *limits;
+            let checked = gi.clone();
+            let view =
+                blocking(move || PublicGroupView::from_group_info(&checked, &limits)).await??;
+            if view.group_id() != group_id.as_slice() {
+                return Err(ApiError::bad(
+                    "wrong_group",
+                    "group_info is for another group",
+                ));
             }
-            Some(gi)
+            Some((gi, view.epoch()))
         }
         None => None,
+    };
+    let gi_epoch = group_info.as_ref().map(|(_, epoch)| *epoch);
+    let check_gi_epoch = |epoch: u64| match gi_epoch {
+        Some(e) if e != epoch => Err(ApiError::bad(
+            "group_info_epoch",
+            format!("group_info is for epoch {e}, the group is then in epoch {epoch}"),
+        )),
+        _ => Ok(()),
     };
     let no_group = || ApiError::new(StatusCode::NOT_FOUND, "no_group", "no group with this id");
     let data = encode_message(&message)?;
@@ -694,7 +705,10 @@ async fn post_message<S: Store>(
     {
         return ok(StatusCode::OK, json!({"seq": seq, "epoch": epoch}));
     }
-    let gi_bytes = group_info.as_ref().map(encode_message).transpose()?;
+    let gi_bytes = group_info
+        .as_ref()
+        .map(|(gi, _)| encode_message(gi))
+        .transpose()?;
     match &message.body {
         MlsMessageBody::PrivateMessage(pm) => {
             if pm.group_id.as_slice() != group_id.as_slice() {
@@ -730,6 +744,7 @@ async fn post_message<S: Store>(
             if !members.iter().any(|m| m.signature_key == auth.key) {
                 return Err(not_member());
             }
+            check_gi_epoch(row.epoch)?;
             let to = recipients(&members, &[], &auth.key);
             let append = Append {
                 group_id,
@@ -769,11 +784,13 @@ async fn post_message<S: Store>(
                     .ok_or_else(no_group)?;
                 let limits = app.config.limits;
                 let msg = message.clone();
-                let gi = group_info.clone();
                 let key = auth.key.clone();
                 let state = row.state;
-                let computed = tokio::task::spawn_blocking(move || {
-                    let mut view = SignedContextView::from_bytes(&state, &limits)?;
+                let computed = blocking(move || {
+                    let mut view = PublicGroupView::from_bytes(&state, &limits)?;
+                    if msg_epoch(&msg) < view.epoch() {
+                        return Err(ViewError::StaleEpoch(view.epoch()));
+                    }
                     let before = view.members();
                     let sender = before.iter().find(|m| m.leaf_index == sender_leaf);
                     match sender {
@@ -783,23 +800,18 @@ async fn post_message<S: Store>(
                                 "the sender leaf is not the authenticated client".into(),
                             ));
                         }
-                        None if msg_epoch(&msg) < view.epoch() => {
-                            return Err(ViewError::StaleEpoch(view.epoch()));
-                        }
                         None => {
                             return Err(ViewError::Forbidden(format!(
                                 "sender leaf {sender_leaf} is not a member"
                             )));
                         }
                     }
-                    let kind = view.process(&msg, gi.as_ref(), &limits)?;
+                    let kind = view.process(&msg)?;
                     Ok((kind, before, view.members(), view.epoch(), view.to_bytes()?))
                 })
-                .await
-                .map_err(|e| {
-                    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-                })?;
+                .await?;
                 let (kind, before, after, epoch, state) = computed?;
+                check_gi_epoch(epoch)?;
                 let to = match kind {
                     Processed::Commit => recipients(&before, &after, &auth.key),
                     Processed::Proposal => recipients(&before, &[], &auth.key),
