@@ -8,12 +8,16 @@ mod group_common;
 use cohort::framing::{ContentType, MlsMessage, MlsMessageBody, Sender};
 use cohort::group::{
     CommitBuilder, CommitSummary, Group, GroupConfig, Limits, MessageInfo, PUBLIC_GROUP_VERSION,
-    ProcessedMessage, PublicProcessed,
+    ProcessedMessage, PublicProcessed, external_proposal,
 };
-use cohort::messages::{Credential, Proposal, ProposalOrRef, Remove};
+use cohort::messages::ProtocolVersion;
+use cohort::messages::{
+    Credential, Extensions, ExternalSender, ExternalSenders, Proposal, ProposalOrRef, ReInit,
+    Remove,
+};
 use cohort::tree::math::LeafIndex;
 use cohort::{DecodeError, Error, ExportedTree, MisuseError, PublicGroup, ValidationError};
-use cohort_traits::StorageError;
+use cohort_traits::{Signer as _, StorageError};
 use group_common::*;
 use std::collections::BTreeMap;
 
@@ -674,4 +678,95 @@ fn wrong_group_is_refused() {
     let mut msg = self_update(&p, &mut members[1]);
     public_mut(&mut msg).content.group_id.0.push(1);
     refused_by_view(&p, &mut view, &msg, ValidationError::WrongGroup.into());
+}
+
+#[test]
+fn external_senders_group_context_extensions_and_reinit() {
+    let p = provider(0x9b0f);
+    let (mut members, mut view) = grown(&p, &["alice", "bob", "carol"]);
+    let ds = signer(&p, SUITE);
+    let mut extensions = Extensions::default();
+    extensions
+        .push(&ExternalSenders(
+            vec![ExternalSender {
+                signature_key: ds.public_key().to_vec().into(),
+                credential: Credential::basic("delivery service"),
+            }]
+            .into(),
+        ))
+        .unwrap();
+
+    // A GroupContextExtensions: the view's context follows.
+    let ext = extensions.clone();
+    let s = commit_via_view(&p, &mut view, &mut members, 1, vec![], move |g| {
+        g.commit().group_context_extensions(ext)
+    });
+    assert!(s.path);
+    assert_eq!(view.context().extensions, extensions);
+    agrees(&view, &members);
+
+    // The external sender removes Bob; Carol commits it by reference.
+    let gid = view.group_id().to_vec();
+    let remove = |epoch, key: &Signer| {
+        external_proposal(
+            &p,
+            key,
+            SUITE,
+            &gid,
+            epoch,
+            0,
+            Proposal::Remove(Remove { removed: 1 }),
+        )
+        .unwrap()
+    };
+    let forged = remove(view.epoch(), &signer(&p, SUITE));
+    refused_by_view(
+        &p,
+        &mut view,
+        &forged,
+        ValidationError::InvalidSignature.into(),
+    );
+    let msg = remove(view.epoch(), &ds);
+    match view.process(&p.crypto, &msg).unwrap() {
+        PublicProcessed::Proposal { sender, new, .. } => {
+            assert_eq!(sender, Sender::External(0));
+            assert!(new);
+        }
+        other => panic!("expected a proposal, got {other:?}"),
+    }
+    for m in &mut members {
+        assert!(matches!(
+            m.group.process(&p, &msg).unwrap(),
+            ProcessedMessage::Proposal { .. }
+        ));
+    }
+    let s = commit_via_view(&p, &mut view, &mut members, 2, vec![], |g| g.commit());
+    assert_eq!(s.removed[0].credential, Credential::basic("bob"));
+    assert_eq!(s.committed_references.len(), 1);
+    agrees(&view, &members);
+
+    // A ReInit: the view takes nothing more in the group.
+    let reinit = ReInit {
+        group_id: b"the successor".to_vec().into(),
+        version: ProtocolVersion::MLS10,
+        cipher_suite: SUITE,
+        extensions: Extensions::default(),
+    };
+    let r = reinit.clone();
+    let s = commit_via_view(&p, &mut view, &mut members, 0, vec![], move |g| {
+        g.commit().reinit(r)
+    });
+    assert_eq!(s.reinit.as_ref(), Some(&reinit));
+    assert_eq!(view.pending_reinit(), Some(&reinit));
+    agrees(&view, &members);
+    let view_bytes = view.to_bytes().unwrap();
+    let mut back = PublicGroup::from_bytes(&p.crypto, &view_bytes, &Limits::default()).unwrap();
+    assert_eq!(back.pending_reinit(), Some(&reinit));
+    let late = remove(back.epoch(), &ds);
+    refused_by_view(
+        &p,
+        &mut back,
+        &late,
+        ValidationError::GroupReinitialized.into(),
+    );
 }
