@@ -416,51 +416,8 @@ impl Group {
                         .into());
                     }
                 }
-                // A SelfRemove comes from a member in a PublicMessage
-                // (extensions draft, "SelfRemove Proposal").
-                if let Proposal::SelfRemove(_) = p {
-                    if !matches!(ac.content.sender, Sender::Member(_)) {
-                        return Err(ValidationError::SelfRemoveMisused("from a non-member").into());
-                    }
-                    if ac.wire_format != crate::framing::WireFormat::PUBLIC_MESSAGE {
-                        return Err(
-                            ValidationError::SelfRemoveMisused("in a PrivateMessage").into()
-                        );
-                    }
-                }
-                // The application's components and custom types.
-                self.config.app.check_one(
-                    p,
-                    &super::AppProposalInfo {
-                        context: &self.context,
-                        sender: ac.content.sender,
-                        external_commit: false,
-                    },
-                )?;
-                let reference = proposal_ref(cs, &ac)?;
-                let queued = QueuedProposal {
-                    proposal: p.clone(),
-                    sender: ac.content.sender,
-                    reference: Some(reference.clone()),
-                };
-                // The Authentication Service (C-CRED-05, C-CRED-06,
-                // C-CRED-08 to C-CRED-10) and the application's rules
-                // (C-PROP-21, C-EXT-04): a refused proposal is not cached,
-                // so no commit can include it.
-                check_proposal_credentials(
-                    self.config.credential_validator.get(),
-                    &self.context,
-                    &self.tree,
-                    core::slice::from_ref(&queued),
-                )?;
-                check_policy(
-                    self.config.proposal_policy.get(),
-                    &self.context,
-                    &self.tree,
-                    core::slice::from_ref(&queued),
-                    None,
-                    None,
-                )?;
+                let (reference, queued) =
+                    check_received_proposal(cs, &self.config, &self.context, &self.tree, &ac, p)?;
                 // The cache limit is checked before anything changes.
                 let max = self.config.limits.max_cached_proposals;
                 if !self.proposals.contains(&reference) && self.proposals.len() >= max {
@@ -806,6 +763,69 @@ impl Group {
             self.unsaved.ratchets.insert(own);
         }
     }
+}
+
+/// The checks of a proposal received on its own (RFC 9420 sections 12.1,
+/// 12.1.8; extensions draft) that a member and a delivery service's public
+/// view of the group ([`PublicGroup`](super::PublicGroup)) both make: not
+/// a GREASE type (C-GREASE-07); a SelfRemove only from a member in a
+/// PublicMessage (extensions draft, "SelfRemove Proposal"); the
+/// application's components and custom types accept it; then the
+/// Authentication Service (C-CRED-05, C-CRED-06, C-CRED-08 to C-CRED-10)
+/// and the application's rules (C-PROP-21, C-EXT-04): a refused proposal
+/// is not cached, so no commit can include it. Returns its ProposalRef and
+/// the proposal queued with it.
+pub(crate) fn check_received_proposal<C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    config: &super::GroupConfig,
+    context: &GroupContext,
+    tree: &crate::tree::RatchetTree,
+    ac: &AuthenticatedContent,
+    p: &Proposal,
+) -> Result<(Vec<u8>, QueuedProposal), Error> {
+    if let Proposal::Custom(t, _) = p {
+        super::proposals::check_custom_type(*t)?;
+    }
+    // A SelfRemove comes from a member in a PublicMessage
+    // (extensions draft, "SelfRemove Proposal").
+    if let Proposal::SelfRemove(_) = p {
+        if !matches!(ac.content.sender, Sender::Member(_)) {
+            return Err(ValidationError::SelfRemoveMisused("from a non-member").into());
+        }
+        if ac.wire_format != crate::framing::WireFormat::PUBLIC_MESSAGE {
+            return Err(ValidationError::SelfRemoveMisused("in a PrivateMessage").into());
+        }
+    }
+    // The application's components and custom types.
+    config.app.check_one(
+        p,
+        &super::AppProposalInfo {
+            context,
+            sender: ac.content.sender,
+            external_commit: false,
+        },
+    )?;
+    let reference = proposal_ref(cs, ac)?;
+    let queued = QueuedProposal {
+        proposal: p.clone(),
+        sender: ac.content.sender,
+        reference: Some(reference.clone()),
+    };
+    check_proposal_credentials(
+        config.credential_validator.get(),
+        context,
+        tree,
+        core::slice::from_ref(&queued),
+    )?;
+    check_policy(
+        config.proposal_policy.get(),
+        context,
+        tree,
+        core::slice::from_ref(&queued),
+        None,
+        None,
+    )?;
+    Ok((reference, queued))
 }
 
 /// Resolves a received commit's proposal list (its references against

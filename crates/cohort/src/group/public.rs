@@ -11,10 +11,10 @@
 
 use super::credentials::check_group_credentials;
 use super::join::{OutOfBandTree, verified_tree};
-use super::process::{merge_received_path, resolve_commit_proposals, sender_signature_key};
-use super::proposals::{
-    ProposalCache, QueuedProposal, apply_proposals, check_custom_type, check_policy, proposal_ref,
+use super::process::{
+    check_received_proposal, merge_received_path, resolve_commit_proposals, sender_signature_key,
 };
+use super::proposals::{ProposalCache, QueuedProposal, apply_proposals_with};
 use super::{GroupConfig, Limits, Member};
 use crate::client::ExportedTree;
 use crate::codec::{VarBytes, VarVec, decode_exact, encode};
@@ -277,10 +277,14 @@ impl PublicGroup {
     /// C-FRAME-15); the signature under the sender's key: a member's leaf,
     /// an external sender's entry, the path leaf of an external commit, the
     /// KeyPackage of a new member's Add (C-FRAME-08, C-FRAME-10,
-    /// C-FRAME-11). A proposal: a custom type is not a GREASE one
-    /// (C-GREASE-07), the credentials it brings are valid for the
-    /// configured Authentication Service and it passes the proposal policy
-    /// (C-CRED-05, C-CRED-06, C-CRED-08, C-PROP-21), and the cache has
+    /// C-FRAME-11). A proposal: the checks a member makes on a proposal it
+    /// receives, by the same code (not a GREASE type, C-GREASE-07; a
+    /// SelfRemove only from a member; the application's components and
+    /// custom types of `config.app`; the credentials it brings for the
+    /// configured Authentication Service and the proposal policy,
+    /// C-CRED-05, C-CRED-06, C-CRED-08, C-PROP-21), but for the member's
+    /// own capabilities (that every member supports a non-default type is
+    /// checked when a commit includes it, C-PROP-19), and the cache has
     /// room. A commit: every check a member makes on its proposal list,
     /// by the same code (references resolve to pending proposals, list
     /// validity, credentials, policy, limits; C-COMMIT-02 to C-COMMIT-04,
@@ -370,30 +374,8 @@ impl PublicGroup {
         ac: &AuthenticatedContent,
         proposal: &Proposal,
     ) -> Result<PublicProcessed, Error> {
-        if let Proposal::Custom(t, _) = proposal {
-            check_custom_type(*t)?;
-        }
-        let reference = proposal_ref(cs, ac)?;
-        let queued = QueuedProposal {
-            proposal: proposal.clone(),
-            sender: ac.content.sender,
-            reference: Some(reference.clone()),
-        };
-        let one = core::slice::from_ref(&queued);
-        super::credentials::check_proposal_credentials(
-            self.config.credential_validator.get(),
-            &self.context,
-            &self.tree,
-            one,
-        )?;
-        check_policy(
-            self.config.proposal_policy.get(),
-            &self.context,
-            &self.tree,
-            one,
-            None,
-            None,
-        )?;
+        let (reference, queued) =
+            check_received_proposal(cs, &self.config, &self.context, &self.tree, ac, proposal)?;
         let new = self
             .proposals
             .insert(queued, self.config.limits.max_cached_proposals)?;
@@ -425,7 +407,13 @@ impl PublicGroup {
             commit,
         )?;
         let mut diff = self.tree.diff();
-        let applied = apply_proposals(&mut diff, &list)?;
+        let applied = apply_proposals_with(
+            &mut diff,
+            &list,
+            &self.context,
+            &self.config.app,
+            committer == Sender::NewMemberCommit,
+        )?;
         let extensions = applied
             .extensions
             .clone()
