@@ -841,3 +841,66 @@ fn draft_structures_encode_as_specified() {
     };
     assert_eq!(list.tls_serialize_bytes().unwrap(), vec![4, 0, 1, 0, 2]);
 }
+
+/// A delivery service's public view of the group
+/// ([`cohort::PublicGroup`]) with the same application registry follows
+/// AppDataUpdates and a SelfRemove to the members' GroupContext; a view
+/// without the registry refuses the AppDataUpdate as a member without it
+/// does.
+#[test]
+fn public_view_follows_app_data_and_self_remove() {
+    let cs = clients(&[ALL, ALL, ALL]);
+    let mut gs = group(&cs);
+    let [a, b, c] = &mut gs[..] else {
+        unreachable!()
+    };
+    let crypto = RustCrypto::new();
+    let gi = a.group_info(true).unwrap();
+    let config = |app| GroupConfig {
+        app,
+        ..GroupConfig::default()
+    };
+    let mut view =
+        cohort::PublicGroup::from_group_info_with(&crypto, &gi, None, config(registry())).unwrap();
+    let mut blind =
+        cohort::PublicGroup::from_group_info_with(&crypto, &gi, None, config(AppRegistry::new()))
+            .unwrap();
+
+    let out = a
+        .commit(a.commit_builder().app_data_update(NAME, b"team".to_vec()))
+        .unwrap();
+    assert_eq!(
+        blind.process(&crypto, &out.commit).unwrap_err(),
+        ValidationError::UnknownComponent { component_id: NAME }.into()
+    );
+    assert!(matches!(
+        view.process(&crypto, &out.commit).unwrap(),
+        cohort::group::PublicProcessed::Commit(_)
+    ));
+    a.merge_pending_commit().unwrap();
+    apply_commit(&mut [b, c], &out.commit);
+    assert_eq!(view.context(), a.group().context());
+    assert_eq!(dictionary(a).get(NAME), Some(&b"team"[..]));
+
+    let leave = c.propose_self_remove().unwrap();
+    assert!(matches!(
+        view.process(&crypto, &leave).unwrap(),
+        cohort::group::PublicProcessed::Proposal {
+            proposal,
+            ..
+        } if matches!(*proposal, Proposal::SelfRemove(_))
+    ));
+    apply_proposal(&mut [a, b], &leave);
+    let out = b.commit(b.commit_builder()).unwrap();
+    let cohort::group::PublicProcessed::Commit(summary) =
+        view.process(&crypto, &out.commit).unwrap()
+    else {
+        panic!("expected a commit")
+    };
+    assert_eq!(summary.removed.len(), 1);
+    assert_eq!(summary.removed[0].credential, Credential::basic("m2"));
+    b.merge_pending_commit().unwrap();
+    apply_commit(&mut [a], &out.commit);
+    assert_eq!(view.context(), a.group().context());
+    assert_eq!(view.members(), a.roster());
+}
