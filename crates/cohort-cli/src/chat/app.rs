@@ -7,9 +7,11 @@ use super::store::{ChatStore, Registration};
 use cohort::codec::{decode_exact, encode};
 use cohort::framing::{MlsMessage, MlsMessageBody, Sender};
 use cohort::group::{GroupConfig, ProcessedMessage, SystemClock};
-use cohort::messages::{Credential, ExtensionType, Extensions, Proposal};
+use cohort::messages::{Credential, ExtensionType, Extensions, Proposal, ProposalType};
 use cohort::traits::{ProviderBundle, RecordKind, SignatureScheme, Storage, StorageOp};
-use cohort::{Ciphersuite, Client, ClientConfig, ClientGroup, CreateOptions, JoinOptions, Secret};
+use cohort::{
+    Ciphersuite, Client, ClientConfig, ClientGroup, CreateOptions, JoinOptions, MisuseError, Secret,
+};
 use cohort_basic_credential::SignatureKeyPair;
 use cohort_ds_client::{DsClient, Inbox, InboxKind, Outgoing};
 use cohort_rust_crypto::RustCrypto;
@@ -139,6 +141,13 @@ fn client_config() -> ClientConfig {
         ..ClientConfig::default()
     };
     config.capabilities.extensions.0.push(GROUP_NAME_EXTENSION);
+    // Members leave with a SelfRemove (MLS extensions draft) where every
+    // member supports it.
+    config
+        .capabilities
+        .proposals
+        .0
+        .push(ProposalType::SELF_REMOVE);
     config
 }
 
@@ -545,8 +554,16 @@ impl Chat {
                 by: self.identity.clone(),
             }]);
         }
-        let own = group.own_index();
-        let proposal = group.propose_remove(own)?;
+        // A SelfRemove where the group supports it, else a Remove of its
+        // own leaf (both committed by the next member's commit).
+        let proposal = match group.propose_self_remove() {
+            Ok(p) => p,
+            Err(cohort::Error::Misuse(MisuseError::NotSupportedByGroup { .. })) => {
+                let own = group.own_index();
+                group.propose_remove(own)?
+            }
+            Err(e) => return Err(e.into()),
+        };
         drop(group);
         self.ds.send(
             &group_id,
@@ -759,6 +776,13 @@ impl Chat {
             ProcessedMessage::Proposal {
                 sender, proposal, ..
             } => match (sender, &*proposal) {
+                (Sender::Member(s), Proposal::SelfRemove(_)) => {
+                    leave_requests.push(group_id.to_vec());
+                    Ok(vec![Event::LeaveRequested {
+                        group: name,
+                        member: who(s),
+                    }])
+                }
                 (Sender::Member(s), Proposal::Remove(r)) if r.removed == s => {
                     leave_requests.push(group_id.to_vec());
                     Ok(vec![Event::LeaveRequested {
@@ -970,12 +994,12 @@ mod tests {
         let name = staged.extensions().find(GROUP_NAME_EXTENSION).unwrap();
         assert_eq!(name.extension_data.0, b"team");
         let mut b = bob.join(staged).unwrap();
-        // Bob's own leave request, committed by alice, removes him.
-        let own = b.own_index();
-        let proposal = b.propose_remove(own).unwrap();
+        // Bob's own leave request (a SelfRemove: both list it), committed
+        // by alice, removes him.
+        let proposal = b.propose_self_remove().unwrap();
         assert!(matches!(
             a.process(&proposal).unwrap(),
-            ProcessedMessage::Proposal { .. }
+            ProcessedMessage::Proposal { proposal, .. } if matches!(*proposal, Proposal::SelfRemove(_))
         ));
         let commit = a.commit(a.commit_builder()).unwrap();
         a.merge_pending_commit().unwrap();
@@ -986,5 +1010,33 @@ mod tests {
         assert!(staged.removes_self());
         b.merge_staged_commit(*staged).unwrap();
         assert!(!b.is_active());
+
+        // With a member that does not list SelfRemove, the leave falls
+        // back to a Remove of one's own leaf: the error the fallback
+        // matches.
+        let old = {
+            let provider =
+                ProviderBundle::new(RustCrypto::new(), RustCrypto::new(), MemoryStorage::new());
+            let signer = SignatureKeyPair::generate(
+                RustCrypto::new(),
+                SignatureScheme::ED25519,
+                &RustCrypto::new(),
+            )
+            .unwrap();
+            let mut config = client_config();
+            config.capabilities.proposals.0.clear();
+            Client::new(provider, "old", signer, Credential::basic("old"), config).unwrap()
+        };
+        let MlsMessageBody::KeyPackage(kp) = old.generate_key_package().unwrap().body else {
+            panic!("not a KeyPackage")
+        };
+        a.commit(a.commit_builder().add_member(kp)).unwrap();
+        a.merge_pending_commit().unwrap();
+        assert!(matches!(
+            a.propose_self_remove(),
+            Err(cohort::Error::Misuse(
+                MisuseError::NotSupportedByGroup { .. }
+            ))
+        ));
     }
 }
