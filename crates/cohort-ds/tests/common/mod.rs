@@ -47,10 +47,24 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the binary on a free loopback port with `database` and extra
-    /// flags, and waits until it listens.
+    /// Starts the crate's binary on a free loopback port with `database`
+    /// and extra flags, and waits until it listens.
+    /// (Cargo names the binary to integration tests; elsewhere it is
+    /// looked for next to the running executable.)
     pub fn start(database: &str, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cohort-ds"))
+        let bin = option_env!("CARGO_BIN_EXE_cohort-ds")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                std::env::current_exe()
+                    .expect("current executable")
+                    .with_file_name("cohort-ds")
+            });
+        Self::start_bin(&bin, database, extra)
+    }
+
+    /// Starts `bin` (a `cohort-ds` binary) like [`Server::start`].
+    pub fn start_bin(bin: &std::path::Path, database: &str, extra: &[&str]) -> Server {
+        let mut child = Command::new(bin)
             .args(["--listen", "127.0.0.1:0", "--database", database])
             .args(extra)
             .stdout(Stdio::piped())
