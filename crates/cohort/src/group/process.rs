@@ -471,7 +471,14 @@ impl Group {
         if mine != own.is_some() {
             return Err(MisuseError::OwnCommit.into());
         }
-        let list = resolve_commit_proposals(
+        let ProposalsApplied {
+            list,
+            mut diff,
+            applied,
+            extensions,
+            new_leaves,
+            sender_leaf,
+        } = apply_received_proposals(
             cs,
             &self.context,
             &self.tree,
@@ -480,30 +487,6 @@ impl Group {
             committer,
             commit,
         )?;
-
-        let mut diff = self.tree.diff();
-        let applied = apply_proposals_with(
-            &mut diff,
-            &list,
-            &self.context,
-            &self.config.app,
-            committer == Sender::NewMemberCommit,
-        )?;
-        let extensions = applied
-            .extensions
-            .clone()
-            .unwrap_or_else(|| self.context.extensions.clone());
-        let new_leaves: Vec<LeafIndex> = applied.added.iter().map(|(l, _)| *l).collect();
-
-        let sender_leaf = match committer {
-            Sender::Member(l) => LeafIndex(l),
-            Sender::NewMemberCommit => {
-                let path = commit.path.as_ref().ok_or(ValidationError::PathRequired)?;
-                diff.add_leaf(path.leaf_node.clone())?
-            }
-            _ => return Err(ValidationError::SenderNotMember.into()),
-        };
-        self.config.limits.check_leaves(diff.n_leaves().into())?;
 
         let new_epoch = self
             .context
@@ -826,6 +809,72 @@ pub(crate) fn check_received_proposal<C: Crypto + ?Sized>(
         None,
     )?;
     Ok((reference, queued))
+}
+
+/// A received commit's proposals applied to a diff of `tree` (RFC 9420
+/// sections 12.3, 12.4.2), before its path: what a member and a delivery
+/// service's public view of the group ([`PublicGroup`](super::PublicGroup))
+/// compute alike.
+pub(crate) struct ProposalsApplied<'t> {
+    /// The proposal list, resolved and validated.
+    pub(crate) list: Vec<QueuedProposal>,
+    /// The tree with the proposals applied (and an external joiner's leaf).
+    pub(crate) diff: TreeDiff<'t>,
+    /// What the proposals did.
+    pub(crate) applied: AppliedProposals,
+    /// The group context extensions of the new epoch.
+    pub(crate) extensions: crate::messages::Extensions,
+    /// The leaves the Adds filled.
+    pub(crate) new_leaves: Vec<LeafIndex>,
+    /// The committer's leaf in the new tree.
+    pub(crate) sender_leaf: LeafIndex,
+}
+
+/// Resolves and validates a received commit's proposal list
+/// ([`resolve_commit_proposals`]), applies it with the application's
+/// proposals (`config.app`) to a diff of `tree`, places an external
+/// joiner's leaf (RFC 9420 section 12.4.3.2) and checks the new tree
+/// against the leaf limit.
+pub(crate) fn apply_received_proposals<'t, C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    context: &GroupContext,
+    tree: &'t crate::tree::RatchetTree,
+    cached: &super::proposals::ProposalCache,
+    config: &super::GroupConfig,
+    committer: Sender,
+    commit: &Commit,
+) -> Result<ProposalsApplied<'t>, Error> {
+    let list = resolve_commit_proposals(cs, context, tree, cached, config, committer, commit)?;
+    let mut diff = tree.diff();
+    let applied = apply_proposals_with(
+        &mut diff,
+        &list,
+        context,
+        &config.app,
+        committer == Sender::NewMemberCommit,
+    )?;
+    let extensions = applied
+        .extensions
+        .clone()
+        .unwrap_or_else(|| context.extensions.clone());
+    let new_leaves = applied.added.iter().map(|(l, _)| *l).collect();
+    let sender_leaf = match committer {
+        Sender::Member(l) => LeafIndex(l),
+        Sender::NewMemberCommit => {
+            let path = commit.path.as_ref().ok_or(ValidationError::PathRequired)?;
+            diff.add_leaf(path.leaf_node.clone())?
+        }
+        _ => return Err(ValidationError::SenderNotMember.into()),
+    };
+    config.limits.check_leaves(diff.n_leaves().into())?;
+    Ok(ProposalsApplied {
+        list,
+        diff,
+        applied,
+        extensions,
+        new_leaves,
+        sender_leaf,
+    })
 }
 
 /// Resolves a received commit's proposal list (its references against

@@ -12,9 +12,10 @@
 use super::credentials::check_group_credentials;
 use super::join::{OutOfBandTree, verified_tree};
 use super::process::{
-    check_received_proposal, merge_received_path, resolve_commit_proposals, sender_signature_key,
+    ProposalsApplied, apply_received_proposals, check_received_proposal, merge_received_path,
+    sender_signature_key,
 };
-use super::proposals::{ProposalCache, QueuedProposal, apply_proposals_with};
+use super::proposals::{ProposalCache, QueuedProposal};
 use super::{GroupConfig, Limits, Member};
 use crate::client::ExportedTree;
 use crate::codec::{VarBytes, VarVec, decode_exact, encode};
@@ -397,7 +398,14 @@ impl PublicGroup {
         commit: &Commit,
     ) -> Result<PublicProcessed, Error> {
         let committer = ac.content.sender;
-        let list = resolve_commit_proposals(
+        let ProposalsApplied {
+            list,
+            mut diff,
+            applied,
+            extensions,
+            mut new_leaves,
+            sender_leaf,
+        } = apply_received_proposals(
             cs,
             &self.context,
             &self.tree,
@@ -406,26 +414,6 @@ impl PublicGroup {
             committer,
             commit,
         )?;
-        let mut diff = self.tree.diff();
-        let applied = apply_proposals_with(
-            &mut diff,
-            &list,
-            &self.context,
-            &self.config.app,
-            committer == Sender::NewMemberCommit,
-        )?;
-        let extensions = applied
-            .extensions
-            .clone()
-            .unwrap_or_else(|| self.context.extensions.clone());
-        let mut new_leaves: Vec<LeafIndex> = applied.added.iter().map(|(l, _)| *l).collect();
-        let sender_leaf = match (committer, &commit.path) {
-            (Sender::Member(l), _) => LeafIndex(l),
-            (Sender::NewMemberCommit, Some(path)) => diff.add_leaf(path.leaf_node.clone())?,
-            (Sender::NewMemberCommit, None) => return Err(ValidationError::PathRequired.into()),
-            _ => return Err(ValidationError::SenderNotMember.into()),
-        };
-        self.config.limits.check_leaves(diff.n_leaves().into())?;
         let epoch = self
             .context
             .epoch
