@@ -111,10 +111,25 @@ impl fmt::Display for Event {
     }
 }
 
-/// The identity of a basic credential (lossy UTF-8), or a placeholder.
+/// Received text as it may be printed: lossy UTF-8 with control
+/// characters escaped (`\n`, `\u{1b}`), so that a peer can neither forge
+/// output lines nor send terminal escape sequences.
+fn printable(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for c in String::from_utf8_lossy(bytes).chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The identity of a basic credential (printable), or a placeholder.
 fn identity_of(credential: &Credential) -> String {
     match credential {
-        Credential::Basic { identity } => String::from_utf8_lossy(&identity.0).into_owned(),
+        Credential::Basic { identity } => printable(&identity.0),
         Credential::X509 { .. } => "(x509)".to_string(),
     }
 }
@@ -697,8 +712,8 @@ impl Chat {
         let wanted = staged
             .extensions()
             .find(GROUP_NAME_EXTENSION)
-            .map(|e| String::from_utf8_lossy(&e.extension_data.0).into_owned())
-            .filter(|n| !n.is_empty() && !n.chars().any(char::is_whitespace))
+            .map(|e| printable(&e.extension_data.0))
+            .filter(|n| !n.is_empty() && !n.chars().any(|c| c.is_whitespace() || c == '\\'))
             .unwrap_or_else(|| "group".to_string());
         let by = staged
             .added_by()
@@ -771,7 +786,7 @@ impl Chat {
             } => Ok(vec![Event::Message {
                 group: name,
                 sender: identity_of(&credential),
-                text: String::from_utf8_lossy(&data).into_owned(),
+                text: printable(&data),
             }]),
             ProcessedMessage::Proposal {
                 sender, proposal, ..
@@ -852,6 +867,17 @@ fn load_signer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn received_text_cannot_forge_lines_or_drive_the_terminal() {
+        assert_eq!(printable(b"hi there"), "hi there");
+        assert_eq!(
+            printable(b"hi\nmessage team bob: fake\x1b[2J\t"),
+            "hi\\nmessage team bob: fake\\u{1b}[2J\\t"
+        );
+        assert_eq!(printable(&[0x66, 0xff, 0x6f]), "f\u{fffd}o");
+        assert_eq!(identity_of(&Credential::basic("a\rb")), "a\\rb");
+    }
 
     #[test]
     fn events_print_as_documented() {
