@@ -9,6 +9,14 @@
 //! file) or PostgreSQL (several server processes on one database).
 //! A message is acknowledged only once its transaction has committed.
 //!
+//! Where the contract leaves a choice: handshake messages must be
+//! PublicMessages (a PrivateMessage proposal or commit is 400
+//! `private_handshake`); a message sent again with the same bytes gets the
+//! first answer and is delivered once (so a client resends after a lost
+//! response, to any node); a refused commit or proposal names the failed
+//! check of the core in snake_case (`invalid_signature`, ...); rate limits
+//! are counted per node; inbox entries are not pruned.
+//!
 //! The HTTP API follows; it is the contract with clients.
 //!
 #![doc = include_str!("../API.md")]

@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
@@ -199,31 +199,38 @@ fn encode_message(message: &MlsMessage) -> Result<Vec<u8>, ApiError> {
     cohort::codec::encode(message).map_err(|e| ApiError::bad("invalid_message", e.to_string()))
 }
 
-/// Reads the body within the configured size and parses it as JSON.
-async fn json_body<T: DeserializeOwned>(
-    max: usize,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<T, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the request body is larger than {max} bytes"),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return Err(too_large());
+/// A JSON request body, read within the configured size (413
+/// `body_too_large`, checked before parsing) and parsed (400
+/// `invalid_json`).
+pub struct JsonBody<T>(T);
+
+impl<S: Store, T: DeserializeOwned> FromRequest<Shared<S>> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, app: &Shared<S>) -> Result<Self, ApiError> {
+        let max = app.config.max_body_bytes;
+        let too_large = || {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the request body is larger than {max} bytes"),
+            )
+        };
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max as u64) {
+            return Err(too_large());
+        }
+        let bytes: Bytes = axum::body::to_bytes(req.into_body(), max)
+            .await
+            .map_err(|_| too_large())?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::bad("invalid_json", format!("request body: {e}")))
     }
-    let bytes: Bytes = axum::body::to_bytes(body, max)
-        .await
-        .map_err(|_| too_large())?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad("invalid_json", format!("request body: {e}")))
 }
 
 /// An authenticated client: its signature key and ciphersuite.
@@ -297,10 +304,8 @@ struct ChallengeReq {
 
 async fn challenge<S: Store>(
     State(app): State<Shared<S>>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(req): JsonBody<ChallengeReq>,
 ) -> ApiResult {
-    let req: ChallengeReq = json_body(app.config.max_body_bytes, &headers, body).await?;
     let key = unb64("signature_key", &req.signature_key)?;
     let cs = suite_crypto(&app.crypto, req.ciphersuite)?;
     if key.is_empty() || key.len() > 4096 || cs.suite().0 != req.ciphersuite {
@@ -326,10 +331,8 @@ struct TokenReq {
 
 async fn token<S: Store>(
     State(app): State<Shared<S>>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(req): JsonBody<TokenReq>,
 ) -> ApiResult {
-    let req: TokenReq = json_body(app.config.max_body_bytes, &headers, body).await?;
     let key = unb64("signature_key", &req.signature_key)?;
     let challenge = unb64("challenge", &req.challenge)?;
     let signature = unb64("signature", &req.signature)?;
@@ -373,10 +376,8 @@ struct RegisterReq {
 async fn register<S: Store>(
     State(app): State<Shared<S>>,
     auth: Authed,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(req): JsonBody<RegisterReq>,
 ) -> ApiResult {
-    let req: RegisterReq = json_body(app.config.max_body_bytes, &headers, body).await?;
     if req.identity.is_empty() || req.identity.len() > 255 {
         return Err(ApiError::bad(
             "invalid_identity",
@@ -414,10 +415,8 @@ async fn registered_identity<S: Store>(app: &App<S>, key: &[u8]) -> Result<Strin
 async fn upload_key_packages<S: Store>(
     State(app): State<Shared<S>>,
     auth: Authed,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(req): JsonBody<KeyPackagesReq>,
 ) -> ApiResult {
-    let req: KeyPackagesReq = json_body(app.config.max_body_bytes, &headers, body).await?;
     let identity = registered_identity(&app, &auth.key).await?;
     if req.key_packages.len() as u64 > app.config.max_key_packages {
         return Err(ApiError::new(
@@ -532,10 +531,8 @@ struct CreateGroupReq {
 async fn create_group<S: Store>(
     State(app): State<Shared<S>>,
     auth: Authed,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(req): JsonBody<CreateGroupReq>,
 ) -> ApiResult {
-    let req: CreateGroupReq = json_body(app.config.max_body_bytes, &headers, body).await?;
     let message = decode_message("group_info", &req.group_info, &app.config.limits)?;
     let limits = app.config.limits;
     let gi = message.clone();
@@ -634,11 +631,9 @@ async fn post_message<S: Store>(
     State(app): State<Shared<S>>,
     auth: Authed,
     Path(group): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(req): JsonBody<PostMessageReq>,
 ) -> ApiResult {
     let group_id = group_id_from_path(&group)?;
-    let req: PostMessageReq = json_body(app.config.max_body_bytes, &headers, body).await?;
     app.check_rate(&auth.key)?;
     let limits = &app.config.limits;
     let message = decode_message("message", &req.message, limits)?;
@@ -919,6 +914,10 @@ struct InboxQuery {
 /// Entries returned by one inbox call at most.
 const INBOX_BATCH: u32 = 500;
 
+/// Message bytes returned by one inbox call at most (unless one message
+/// alone is larger).
+const INBOX_BYTES: usize = 8 << 20;
+
 async fn inbox<S: Store>(
     State(app): State<Shared<S>>,
     auth: Authed,
@@ -929,10 +928,20 @@ async fn inbox<S: Store>(
     let mut changes = app.store.changes();
     loop {
         changes.borrow_and_update();
-        let entries = app
+        let mut entries = app
             .store
             .inbox(auth.key.clone(), q.after, INBOX_BATCH)
             .await?;
+        // Keep a response within INBOX_BYTES (always at least one entry).
+        let mut bytes = 0usize;
+        let keep = entries
+            .iter()
+            .take_while(|e| {
+                bytes = bytes.saturating_add(e.data.len());
+                bytes <= INBOX_BYTES
+            })
+            .count();
+        entries.truncate(keep.max(1));
         let now = Instant::now();
         if !entries.is_empty() || now >= deadline {
             let next = entries.last().map_or(q.after, |e| e.seq);

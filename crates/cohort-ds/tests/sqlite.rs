@@ -189,6 +189,23 @@ fn group_life_refusals_and_sigkill_on_sqlite() {
     assert_eq!(bob.open().epoch_authenticator(), auth);
     assert_eq!(carol.open().epoch_authenticator(), auth);
 
+    // A proposal is checked and kept; the next commit includes it by reference.
+    let proposal = bob.open().propose_self_update().unwrap();
+    let (status, body) = bob.send(&proposal, None).unwrap();
+    assert_eq!((status, body["epoch"].as_u64()), (200, Some(4)), "{body}");
+    alice.sync_until(1, |e| *e == Event::Proposal);
+    carol.sync_until(1, |e| *e == Event::Proposal);
+    let (status, body) = alice.commit_with(|g| {
+        assert_eq!(g.pending_proposals().len(), 1);
+        g.commit_builder()
+    });
+    assert_eq!((status, body["epoch"].as_u64()), (200, Some(5)), "{body}");
+    bob.sync_until(1, |e| *e == Event::Commit);
+    carol.sync_until(1, |e| *e == Event::Commit);
+    let auth = alice.open().epoch_authenticator().to_vec();
+    assert_eq!(bob.open().epoch_authenticator(), auth);
+    assert_eq!(carol.open().epoch_authenticator(), auth);
+
     // A non-member: its posts and the roster are refused with 403.
     let replay = {
         let mut g = alice.open();

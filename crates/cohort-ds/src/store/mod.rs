@@ -242,6 +242,43 @@ pub trait Store: Send + Sync + 'static {
     fn changes(&self) -> tokio::sync::watch::Receiver<u64>;
 }
 
+/// The tables, for both backends: `{blob}` is the bytes type, `{int}` the
+/// 64-bit integer, `{serial}` an auto-increment primary key, `{bool}` the
+/// boolean.
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS challenges (challenge {blob} PRIMARY KEY, signature_key {blob} NOT NULL,
+  suite INTEGER NOT NULL, expires {int} NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (token_hash {blob} PRIMARY KEY, signature_key {blob} NOT NULL,
+  suite INTEGER NOT NULL, expires {int} NOT NULL);
+CREATE TABLE IF NOT EXISTS clients (signature_key {blob} PRIMARY KEY, identity TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS key_packages (id {serial}, owner {blob} NOT NULL,
+  identity TEXT NOT NULL, suite INTEGER NOT NULL, reference {blob} NOT NULL, data {blob} NOT NULL,
+  last_resort {bool} NOT NULL);
+CREATE INDEX IF NOT EXISTS key_packages_by_identity ON key_packages (identity, suite, last_resort, id);
+CREATE INDEX IF NOT EXISTS key_packages_by_owner ON key_packages (owner);
+CREATE TABLE IF NOT EXISTS key_package_refs (reference {blob} PRIMARY KEY, owner {blob} NOT NULL);
+CREATE TABLE IF NOT EXISTS groups (group_id {blob} PRIMARY KEY, epoch {int} NOT NULL,
+  state {blob} NOT NULL, group_info {blob}, version {int} NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS group_members (group_id {blob} NOT NULL, signature_key {blob} NOT NULL,
+  leaf_index {int} NOT NULL, identity TEXT NOT NULL, PRIMARY KEY (group_id, signature_key));
+CREATE TABLE IF NOT EXISTS messages (seq {int} PRIMARY KEY, group_id {blob} NOT NULL,
+  kind TEXT NOT NULL, data {blob} NOT NULL, digest {blob}, epoch {int});
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_digest ON messages (group_id, digest);
+CREATE TABLE IF NOT EXISTS inbox (recipient {blob} NOT NULL, seq {int} NOT NULL,
+  PRIMARY KEY (recipient, seq));
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value {int} NOT NULL);
+INSERT INTO counters (name, value) VALUES ('seq', 0) ON CONFLICT DO NOTHING;
+";
+
+/// The schema in a backend's types.
+pub(crate) fn schema(blob: &str, int: &str, serial: &str, boolean: &str) -> String {
+    SCHEMA
+        .replace("{blob}", blob)
+        .replace("{int}", int)
+        .replace("{serial}", serial)
+        .replace("{bool}", boolean)
+}
+
 pub(crate) fn to_i64(v: u64) -> StoreResult<i64> {
     i64::try_from(v).map_err(|_| StoreError(format!("{v} does not fit a signed 64-bit column")))
 }

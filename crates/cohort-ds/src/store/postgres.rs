@@ -17,34 +17,9 @@ use tokio_postgres::{AsyncMessage, NoTls, Transaction};
 
 use super::{
     Append, Appended, GroupRow, InboxEntry, NewKeyPackage, Registered, Store, StoreError,
-    StoreResult, to_i64, to_u64,
+    StoreResult, schema, to_i64, to_u64,
 };
 use crate::view::ViewMember;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS challenges (challenge BYTEA PRIMARY KEY, signature_key BYTEA NOT NULL,
-  suite INTEGER NOT NULL, expires BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS tokens (token_hash BYTEA PRIMARY KEY, signature_key BYTEA NOT NULL,
-  suite INTEGER NOT NULL, expires BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS clients (signature_key BYTEA PRIMARY KEY, identity TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS key_packages (id BIGSERIAL PRIMARY KEY, owner BYTEA NOT NULL,
-  identity TEXT NOT NULL, suite INTEGER NOT NULL, reference BYTEA NOT NULL, data BYTEA NOT NULL,
-  last_resort BOOLEAN NOT NULL);
-CREATE INDEX IF NOT EXISTS key_packages_by_identity ON key_packages (identity, suite, last_resort, id);
-CREATE INDEX IF NOT EXISTS key_packages_by_owner ON key_packages (owner);
-CREATE TABLE IF NOT EXISTS key_package_refs (reference BYTEA PRIMARY KEY, owner BYTEA NOT NULL);
-CREATE TABLE IF NOT EXISTS groups (group_id BYTEA PRIMARY KEY, epoch BIGINT NOT NULL,
-  state BYTEA NOT NULL, group_info BYTEA, version BIGINT NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS group_members (group_id BYTEA NOT NULL, signature_key BYTEA NOT NULL,
-  leaf_index BIGINT NOT NULL, identity TEXT NOT NULL, PRIMARY KEY (group_id, signature_key));
-CREATE TABLE IF NOT EXISTS messages (seq BIGINT PRIMARY KEY, group_id BYTEA NOT NULL,
-  kind TEXT NOT NULL, data BYTEA NOT NULL, digest BYTEA, epoch BIGINT);
-CREATE UNIQUE INDEX IF NOT EXISTS messages_by_digest ON messages (group_id, digest);
-CREATE TABLE IF NOT EXISTS inbox (recipient BYTEA NOT NULL, seq BIGINT NOT NULL,
-  PRIMARY KEY (recipient, seq));
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
-INSERT INTO counters (name, value) VALUES ('seq', 0) ON CONFLICT DO NOTHING;
-";
 
 const CHANNEL: &str = "cohort_ds";
 
@@ -83,7 +58,13 @@ impl PgStore {
             // Nodes starting together create the schema one at a time.
             tx.execute("SELECT pg_advisory_xact_lock(7428001)", &[])
                 .await?;
-            tx.batch_execute(SCHEMA).await?;
+            tx.batch_execute(&schema(
+                "BYTEA",
+                "BIGINT",
+                "BIGSERIAL PRIMARY KEY",
+                "BOOLEAN",
+            ))
+            .await?;
             tx.commit().await?;
         }
         let changes = Arc::new(watch::channel(0).0);

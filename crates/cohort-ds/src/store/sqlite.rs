@@ -11,34 +11,9 @@ use tokio::sync::watch;
 
 use super::{
     Append, Appended, GroupRow, InboxEntry, NewKeyPackage, Registered, Store, StoreError,
-    StoreResult, to_i64, to_u64,
+    StoreResult, schema, to_i64, to_u64,
 };
 use crate::view::ViewMember;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS challenges (challenge BLOB PRIMARY KEY, signature_key BLOB NOT NULL,
-  suite INTEGER NOT NULL, expires INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS tokens (token_hash BLOB PRIMARY KEY, signature_key BLOB NOT NULL,
-  suite INTEGER NOT NULL, expires INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS clients (signature_key BLOB PRIMARY KEY, identity TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS key_packages (id INTEGER PRIMARY KEY AUTOINCREMENT, owner BLOB NOT NULL,
-  identity TEXT NOT NULL, suite INTEGER NOT NULL, reference BLOB NOT NULL, data BLOB NOT NULL,
-  last_resort INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS key_packages_by_identity ON key_packages (identity, suite, last_resort, id);
-CREATE INDEX IF NOT EXISTS key_packages_by_owner ON key_packages (owner);
-CREATE TABLE IF NOT EXISTS key_package_refs (reference BLOB PRIMARY KEY, owner BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS groups (group_id BLOB PRIMARY KEY, epoch INTEGER NOT NULL,
-  state BLOB NOT NULL, group_info BLOB, version INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS group_members (group_id BLOB NOT NULL, signature_key BLOB NOT NULL,
-  leaf_index INTEGER NOT NULL, identity TEXT NOT NULL, PRIMARY KEY (group_id, signature_key));
-CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, group_id BLOB NOT NULL,
-  kind TEXT NOT NULL, data BLOB NOT NULL, digest BLOB, epoch INTEGER);
-CREATE UNIQUE INDEX IF NOT EXISTS messages_by_digest ON messages (group_id, digest);
-CREATE TABLE IF NOT EXISTS inbox (recipient BLOB NOT NULL, seq INTEGER NOT NULL,
-  PRIMARY KEY (recipient, seq));
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT OR IGNORE INTO counters (name, value) VALUES ('seq', 0);
-";
 
 /// See the module documentation.
 #[derive(Clone)]
@@ -60,7 +35,12 @@ impl SqliteStore {
     /// Opens (and creates) the database file.
     pub fn open(path: &Path) -> StoreResult<Self> {
         let writer = open(path)?;
-        writer.execute_batch(SCHEMA)?;
+        writer.execute_batch(&schema(
+            "BLOB",
+            "INTEGER",
+            "INTEGER PRIMARY KEY AUTOINCREMENT",
+            "INTEGER",
+        ))?;
         let reader = open(path)?;
         Ok(SqliteStore {
             writer: Arc::new(Mutex::new(writer)),
