@@ -123,14 +123,22 @@ fn auth(seen: &Seen<'_>, issued: &AtomicUsize) -> Option<(u16, String)> {
     }
 }
 
-#[test]
-fn authenticates_with_sign_with_label_and_sends_the_token() {
+/// A stub that answers authentication with [`auth`] and every other
+/// request with `handler`; with the count of tokens issued.
+fn authed_stub(
+    handler: impl Fn(&Seen<'_>) -> (u16, String) + Send + Sync + 'static,
+) -> (Stub, Arc<AtomicUsize>) {
     let issued = Arc::new(AtomicUsize::new(0));
     let i = issued.clone();
     let stub = Stub::start(Box::new(move |seen| {
-        if let Some(r) = auth(seen, &i) {
-            return r;
-        }
+        auth(seen, &i).unwrap_or_else(|| handler(seen))
+    }));
+    (stub, issued)
+}
+
+#[test]
+fn authenticates_with_sign_with_label_and_sends_the_token() {
+    let (stub, issued) = authed_stub(move |seen| {
         assert_eq!((seen.method, seen.url), ("POST", "/v1/register"));
         if seen.auth != Some("Bearer t1") {
             return (
@@ -140,7 +148,7 @@ fn authenticates_with_sign_with_label_and_sends_the_token() {
         }
         assert_eq!(seen.body, json!({"identity": "alice"}));
         (201, "{}".into())
-    }));
+    });
     let ds = DsClient::new(&stub.url, key(), Ciphersuite(1)).unwrap();
     ds.register("alice").unwrap();
     ds.register("alice").unwrap();
@@ -150,12 +158,7 @@ fn authenticates_with_sign_with_label_and_sends_the_token() {
 
 #[test]
 fn a_refused_token_is_renewed_once() {
-    let issued = Arc::new(AtomicUsize::new(0));
-    let i = issued.clone();
-    let stub = Stub::start(Box::new(move |seen| {
-        if let Some(r) = auth(seen, &i) {
-            return r;
-        }
+    let (stub, issued) = authed_stub(move |seen| {
         match seen.auth {
             // The first token "expires" after its first use.
             Some("Bearer t2") => (200, json!({"stored": 2}).to_string()),
@@ -164,7 +167,7 @@ fn a_refused_token_is_renewed_once() {
                 json!({"error": "unauthenticated", "message": "expired"}).to_string(),
             ),
         }
-    }));
+    });
     let ds = DsClient::new(&stub.url, key(), Ciphersuite(1)).unwrap();
     ds.authenticate().unwrap();
     // t1 is refused: a new challenge gives t2, and the call succeeds.
@@ -180,16 +183,12 @@ fn a_refused_token_is_renewed_once() {
 
 #[test]
 fn a_token_refused_twice_is_an_error_not_a_loop() {
-    let issued = Arc::new(AtomicUsize::new(0));
-    let i = issued.clone();
-    let stub = Stub::start(Box::new(move |seen| {
-        auth(seen, &i).unwrap_or_else(|| {
-            (
-                401,
-                json!({"error": "unauthenticated", "message": "no"}).to_string(),
-            )
-        })
-    }));
+    let (stub, issued) = authed_stub(|_| {
+        (
+            401,
+            json!({"error": "unauthenticated", "message": "no"}).to_string(),
+        )
+    });
     let ds = DsClient::new(&stub.url, key(), Ciphersuite(1)).unwrap();
     ds.authenticate().unwrap();
     let e = ds.register("alice").unwrap_err();
@@ -216,12 +215,7 @@ fn a_wrong_signature_is_refused_by_the_verifier() {
 
 #[test]
 fn stale_epoch_carries_the_server_epoch_and_the_path_is_base64url() {
-    let issued = Arc::new(AtomicUsize::new(0));
-    let i = issued.clone();
-    let stub = Stub::start(Box::new(move |seen| {
-        if let Some(r) = auth(seen, &i) {
-            return r;
-        }
+    let (stub, _) = authed_stub(move |seen| {
         assert_eq!(seen.url, "/v1/groups/-_8/messages");
         assert_eq!(seen.body["message"], STANDARD.encode([1, 2, 3]));
         assert_eq!(seen.body["welcome"], STANDARD.encode([4]));
@@ -230,7 +224,7 @@ fn stale_epoch_carries_the_server_epoch_and_the_path_is_base64url() {
             409,
             json!({"error": "stale_epoch", "message": "epoch 3 is over", "epoch": 7}).to_string(),
         )
-    }));
+    });
     let ds = DsClient::new(&stub.url, key(), Ciphersuite(1)).unwrap();
     let e = ds
         .send(
@@ -250,12 +244,7 @@ fn stale_epoch_carries_the_server_epoch_and_the_path_is_base64url() {
 
 #[test]
 fn inbox_entries_are_decoded_and_bad_ones_named() {
-    let issued = Arc::new(AtomicUsize::new(0));
-    let i = issued.clone();
-    let stub = Stub::start(Box::new(move |seen| {
-        if let Some(r) = auth(seen, &i) {
-            return r;
-        }
+    let (stub, _) = authed_stub(move |seen| {
         let body = match seen.url {
             "/v1/inbox?after=0&wait=30" => json!({"messages": [
                 {"seq": 1, "group_id": STANDARD.encode([9]), "kind": "welcome", "data": STANDARD.encode([1])},
@@ -271,7 +260,7 @@ fn inbox_entries_are_decoded_and_bad_ones_named() {
             other => panic!("unexpected {other}"),
         };
         (200, body.to_string())
-    }));
+    });
     let ds = DsClient::new(&stub.url, key(), Ciphersuite(1)).unwrap();
     // The wait is capped at the server's maximum.
     let inbox = ds.inbox(0, Duration::from_secs(100)).unwrap();
@@ -297,24 +286,17 @@ fn inbox_entries_are_decoded_and_bad_ones_named() {
 
 #[test]
 fn key_package_fetch_encodes_the_identity_and_names_missing_ones() {
-    let issued = Arc::new(AtomicUsize::new(0));
-    let i = issued.clone();
-    let stub = Stub::start(Box::new(move |seen| {
-        if let Some(r) = auth(seen, &i) {
-            return r;
-        }
-        match seen.url {
-            "/v1/key-packages/bob?ciphersuite=1" => (
-                200,
-                json!({"key_package": STANDARD.encode([5, 6])}).to_string(),
-            ),
-            "/v1/key-packages/carol%20b%2F1?ciphersuite=1" => (
-                404,
-                json!({"error": "no_key_package", "message": "none left"}).to_string(),
-            ),
-            _ => (500, "internal failure".into()),
-        }
-    }));
+    let (stub, _) = authed_stub(move |seen| match seen.url {
+        "/v1/key-packages/bob?ciphersuite=1" => (
+            200,
+            json!({"key_package": STANDARD.encode([5, 6])}).to_string(),
+        ),
+        "/v1/key-packages/carol%20b%2F1?ciphersuite=1" => (
+            404,
+            json!({"error": "no_key_package", "message": "none left"}).to_string(),
+        ),
+        _ => (500, "internal failure".into()),
+    });
     let ds = DsClient::new(&stub.url, key(), Ciphersuite(1)).unwrap();
     assert_eq!(ds.fetch_key_package("bob").unwrap(), [5, 6]);
     let e = ds.fetch_key_package("carol b/1").unwrap_err();
@@ -328,12 +310,7 @@ fn key_package_fetch_encodes_the_identity_and_names_missing_ones() {
 
 #[test]
 fn group_calls_decode_their_answers() {
-    let issued = Arc::new(AtomicUsize::new(0));
-    let i = issued.clone();
-    let stub = Stub::start(Box::new(move |seen| {
-        if let Some(r) = auth(seen, &i) {
-            return r;
-        }
+    let (stub, _) = authed_stub(move |seen| {
         let body = match (seen.method, seen.url) {
             ("POST", "/v1/groups") => {
                 assert_eq!(seen.body["group_info"], STANDARD.encode([1]));
@@ -350,7 +327,7 @@ fn group_calls_decode_their_answers() {
             other => panic!("unexpected {other:?}"),
         };
         (200, body.to_string())
-    }));
+    });
     let ds = DsClient::new(&format!("{}/", stub.url), key(), Ciphersuite(1)).unwrap();
     let created = ds.create_group(&[1]).unwrap();
     assert_eq!(created.group_id, [0xaa]);

@@ -144,6 +144,14 @@ pub(crate) struct Chat {
     cursor: u64,
 }
 
+fn no_user(dir: &Path) -> ChatError {
+    ChatError::new(format!(
+        "no user in {}: run `cohort chat --dir {} --server URL register NAME` first",
+        dir.display(),
+        dir.display()
+    ))
+}
+
 /// The database of a state directory.
 fn db_path(dir: &Path) -> std::path::PathBuf {
     dir.join("chat.db")
@@ -240,14 +248,11 @@ impl Chat {
     /// The user stored in `dir`, talking to `server` (the one it
     /// registered with when `None`).
     pub(crate) fn open(dir: &Path, server: Option<&str>) -> Result<Self, ChatError> {
+        if !db_path(dir).is_file() {
+            return Err(no_user(dir));
+        }
         let (provider, store) = open_provider(dir)?;
-        let reg = store.registration()?.ok_or_else(|| {
-            ChatError::new(format!(
-                "no user in {}: run `cohort chat --dir {} register NAME` first",
-                dir.display(),
-                dir.display()
-            ))
-        })?;
+        let reg = store.registration()?.ok_or_else(|| no_user(dir))?;
         let server = server.unwrap_or(&reg.server).to_string();
         let signer = Arc::new(load_signer(&provider, &reg.public_key)?);
         let ds = Arc::new(DsClient::new(&server, signer.clone(), SUITE)?);
@@ -977,29 +982,30 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// A client in memory with a fresh key.
+    fn memory_client(
+        name: &str,
+        config: ClientConfig,
+    ) -> Client<ProviderBundle<RustCrypto, RustCrypto, cohort_memory_storage::MemoryStorage>> {
+        let provider = ProviderBundle::new(
+            RustCrypto::new(),
+            RustCrypto::new(),
+            cohort_memory_storage::MemoryStorage::new(),
+        );
+        let signer = SignatureKeyPair::generate(
+            RustCrypto::new(),
+            SignatureScheme::ED25519,
+            &RustCrypto::new(),
+        )
+        .unwrap();
+        Client::new(provider, name, signer, Credential::basic(name), config).unwrap()
+    }
+
     #[test]
     fn the_group_name_travels_in_the_group_context_to_joiners() {
         // Two clients in memory (no server): the creator's name extension
         // reaches the joiner's staged Welcome.
-        use cohort_memory_storage::MemoryStorage;
-        let client = |name: &str| {
-            let provider =
-                ProviderBundle::new(RustCrypto::new(), RustCrypto::new(), MemoryStorage::new());
-            let signer = SignatureKeyPair::generate(
-                RustCrypto::new(),
-                SignatureScheme::ED25519,
-                &RustCrypto::new(),
-            )
-            .unwrap();
-            Client::new(
-                provider,
-                name,
-                signer,
-                Credential::basic(name),
-                client_config(),
-            )
-            .unwrap()
-        };
+        let client = |name: &str| memory_client(name, client_config());
         let (alice, bob) = (client("alice"), client("bob"));
         let mut extensions = Extensions::new();
         extensions.push_encoded(GROUP_NAME_EXTENSION, b"team".to_vec());
@@ -1040,19 +1046,9 @@ mod tests {
         // With a member that does not list SelfRemove, the leave falls
         // back to a Remove of one's own leaf: the error the fallback
         // matches.
-        let old = {
-            let provider =
-                ProviderBundle::new(RustCrypto::new(), RustCrypto::new(), MemoryStorage::new());
-            let signer = SignatureKeyPair::generate(
-                RustCrypto::new(),
-                SignatureScheme::ED25519,
-                &RustCrypto::new(),
-            )
-            .unwrap();
-            let mut config = client_config();
-            config.capabilities.proposals.0.clear();
-            Client::new(provider, "old", signer, Credential::basic("old"), config).unwrap()
-        };
+        let mut config = client_config();
+        config.capabilities.proposals.0.clear();
+        let old = memory_client("old", config);
         let MlsMessageBody::KeyPackage(kp) = old.generate_key_package().unwrap().body else {
             panic!("not a KeyPackage")
         };

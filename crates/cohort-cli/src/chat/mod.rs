@@ -6,6 +6,15 @@
 //! restarts. Without a subcommand it runs an interactive session; with one
 //! it does that one thing and prints one line per event:
 //!
+//! A group's name travels to joiners in a private-use group context
+//! extension; members leave with a SelfRemove proposal (MLS extensions
+//! draft) that the next member to read it commits (a Remove of one's own
+//! leaf where a member does not support SelfRemove). A commit that loses
+//! its epoch to another (`stale_epoch`) is re-based: the winner is
+//! processed from the inbox and the commit built again. Received text is
+//! printed with control characters escaped. One process per state
+//! directory at a time.
+//!
 //! ```text
 //! registered alice
 //! created team 4f1c...
