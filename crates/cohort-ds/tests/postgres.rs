@@ -9,6 +9,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use cohort::framing::MlsMessageBody;
@@ -174,14 +175,31 @@ fn two_nodes_one_database() {
                 m.fallback = Some(nodes[0].clone());
             }
         }
+        // In the kill round, node B dies as soon as the first answer of
+        // the burst is back, with the other commits in flight.
+        let answered = AtomicUsize::new(0);
         let outcomes: Vec<Outcome> = std::thread::scope(|s| {
             let handles: Vec<_> = members
                 .iter()
-                .map(|m| s.spawn(move || try_commit(m)))
+                .map(|m| {
+                    let answered = &answered;
+                    s.spawn(move || {
+                        let o = try_commit(m);
+                        answered.fetch_add(1, Ordering::SeqCst);
+                        o
+                    })
+                })
                 .collect();
             if round == kill_round {
-                std::thread::sleep(Duration::from_millis(5));
+                while answered.load(Ordering::SeqCst) == 0 {
+                    std::thread::yield_now();
+                }
                 node_b.kill();
+                println!(
+                    "round {round}: node B killed with {} of {} commits answered",
+                    answered.load(Ordering::SeqCst),
+                    members.len()
+                );
             }
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
