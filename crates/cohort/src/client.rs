@@ -585,6 +585,36 @@ impl<'c, P: Provider> ClientGroup<'c, P> {
             .export_secret(self.client.provider.crypto(), label, context, length)
     }
 
+    /// `SafeExportSecret(component_id)` of the current epoch (MLS
+    /// extensions draft; see [`Group::safe_export_secret`]). The secret is
+    /// returned only once its deletion is stored.
+    pub fn safe_export_secret(&mut self, component_id: u16) -> Result<Secret, Error> {
+        let secret = self
+            .group
+            .safe_export_secret(self.client.provider.crypto(), component_id)?;
+        self.persist()?;
+        Ok(secret)
+    }
+
+    /// `SafeSignWithLabel` with this client's signature key for
+    /// `component_id` (MLS extensions draft, "Signature Keys"); members
+    /// verify it with [`SuiteCrypto::safe_verify_with_label`] and this
+    /// member's leaf signature key.
+    ///
+    /// [`SuiteCrypto::safe_verify_with_label`]: crate::crypto::SuiteCrypto::safe_verify_with_label
+    pub fn safe_sign(
+        &self,
+        component_id: u16,
+        label: &[u8],
+        content: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        let cs = crate::crypto::SuiteCrypto::new(
+            self.client.provider.crypto(),
+            self.group.context().cipher_suite,
+        )?;
+        cs.safe_sign_with_label(&*self.client.signer, component_id, label, content)
+    }
+
     /// Stores the group's changes. When the write fails, the group goes
     /// back to its stored state (a write is one batch, applied whole or not
     /// at all, so storage still holds the state from before the call): the

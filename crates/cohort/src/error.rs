@@ -897,6 +897,15 @@ pub enum MisuseError {
     /// at most one per epoch).
     #[error("a SelfRemove was already sent this epoch")]
     SelfRemoveAlreadySent,
+    /// The safe exporter's secret of this component was exported already
+    /// this epoch, and deleted (MLS extensions draft, "Exported Secrets"),
+    /// or the epoch has no Exporter Tree (state stored by an older
+    /// version, or a removed member).
+    #[error("safe export secret of component {component_id:#06x} consumed or unavailable")]
+    SafeExportUnavailable {
+        /// The component.
+        component_id: u16,
+    },
     /// There is no pending commit to merge.
     #[error("no pending commit")]
     NoPendingCommit,

@@ -17,6 +17,7 @@ use cohort::messages::{
     AppDataDictionary, Capabilities, Credential, ExtensionType, Extensions, Proposal,
     ProposalOrRef, ProposalType, RequiredCapabilities,
 };
+use cohort::tree::TreeView;
 use cohort::{Error, MisuseError, ValidationError};
 use cohort_basic_credential::SignatureKeyPair;
 use cohort_memory_storage::MemoryStorage;
@@ -206,7 +207,17 @@ fn clients(features: &[Features]) -> Vec<Client<P>> {
 
 /// A group of all `clients`, the first creating it and adding the others.
 fn group(clients: &[Client<P>]) -> Vec<ClientGroup<'_, P>> {
-    let mut first = clients[0].create_group().unwrap();
+    group_with(clients, Extensions::new())
+}
+
+/// [`group`] with the group context extensions `extensions`.
+fn group_with(clients: &[Client<P>], extensions: Extensions) -> Vec<ClientGroup<'_, P>> {
+    let mut first = clients[0]
+        .create_group_with(cohort::client::CreateOptions {
+            group_id: None,
+            extensions,
+        })
+        .unwrap();
     let kps: Vec<MlsMessage> = clients[1..]
         .iter()
         .map(|c| c.generate_key_package().unwrap())
@@ -840,6 +851,221 @@ fn draft_structures_encode_as_specified() {
         component_ids: VarVec(vec![1, 2]),
     };
     assert_eq!(list.tls_serialize_bytes().unwrap(), vec![4, 0, 1, 0, 2]);
+}
+
+// ------------------------------------------------ the safe application API
+
+/// The safe exporter: one secret per component, the same for every member
+/// whatever the order of exports, different across components and epochs,
+/// consumed by its first export (also across a reload from storage).
+#[test]
+fn safe_exporter_gives_each_component_one_secret_per_epoch() {
+    let cs = clients(&[ALL, ALL]);
+    let mut gs = group(&cs);
+    let [a, b] = &mut gs[..] else { unreachable!() };
+    let a5 = a.safe_export_secret(5).unwrap();
+    let a4 = a.safe_export_secret(4).unwrap();
+    let a_last = a.safe_export_secret(0xffff).unwrap();
+    let b4 = b.safe_export_secret(4).unwrap();
+    let b_last = b.safe_export_secret(0xffff).unwrap();
+    let b5 = b.safe_export_secret(5).unwrap();
+    assert_eq!(a5.as_bytes(), b5.as_bytes());
+    assert_eq!(a4.as_bytes(), b4.as_bytes());
+    assert_eq!(a_last.as_bytes(), b_last.as_bytes());
+    assert_ne!(a4.as_bytes(), a5.as_bytes());
+    assert_eq!(a5.as_bytes().len(), 32);
+    let consumed: Error = MisuseError::SafeExportUnavailable { component_id: 5 }.into();
+    assert_eq!(a.safe_export_secret(5).unwrap_err(), consumed);
+    // The deletion is stored: a reload still refuses it.
+    let reloaded_id = a.group_id().to_vec();
+    let mut again = cs[0].load_group(&reloaded_id).unwrap().unwrap();
+    assert_eq!(again.safe_export_secret(5).unwrap_err(), consumed);
+    let a6 = again.safe_export_secret(6).unwrap();
+    assert_eq!(a6.as_bytes(), b.safe_export_secret(6).unwrap().as_bytes());
+    // A new epoch has a new tree.
+    let out = b.commit(b.commit_builder().force_path(true)).unwrap();
+    b.merge_pending_commit().unwrap();
+    apply_commit(&mut [&mut again], &out.commit);
+    let next = again.safe_export_secret(5).unwrap();
+    assert_eq!(next.as_bytes(), b.safe_export_secret(5).unwrap().as_bytes());
+    assert_ne!(next.as_bytes(), a5.as_bytes());
+}
+
+/// SafeSignWithLabel / SafeVerifyWithLabel: a member's signature for one
+/// component verifies with its leaf key for that component and label only.
+#[test]
+fn safe_signatures_are_bound_to_their_component() {
+    let cs = clients(&[ALL, ALL]);
+    let gs = group(&cs);
+    let sig = gs[0].safe_sign(0x8001, b"vote", b"yes").unwrap();
+    let crypto = RustCrypto::new();
+    let suite = gs[1].group().context().cipher_suite;
+    let scs = cohort::crypto::SuiteCrypto::new(&crypto, suite).unwrap();
+    let key = gs[1]
+        .group()
+        .tree()
+        .leaf(gs[0].own_index())
+        .unwrap()
+        .signature_key
+        .clone();
+    scs.safe_verify_with_label(key.as_slice(), 0x8001, b"vote", b"yes", &sig)
+        .unwrap();
+    for (component, label) in [(0x8002, &b"vote"[..]), (0x8001, &b"veto"[..])] {
+        assert_eq!(
+            scs.safe_verify_with_label(key.as_slice(), component, label, b"yes", &sig)
+                .unwrap_err(),
+            ValidationError::InvalidSignature.into()
+        );
+    }
+    // A plain SignWithLabel with the same bytes is a different signature
+    // domain.
+    assert!(
+        scs.verify_with_label(key.as_slice(), b"vote", b"yes", &sig)
+            .is_err()
+    );
+}
+
+/// A group context extension `app_data_dictionary` holding `entries`.
+fn app_data(entries: &[(u16, Vec<u8>)]) -> Extensions {
+    let mut d = AppDataDictionary::new();
+    for (id, data) in entries {
+        d.set(*id, data.clone());
+    }
+    let mut e = Extensions::new();
+    e.push(&d).unwrap();
+    e
+}
+
+/// Safe AAD: with the `safe_aad` component in the group context, every
+/// message's authenticated_data is a SafeAAD, for what a member sends
+/// (refused before sending) and what it receives (an external sender's
+/// proposal with plain AAD is refused); well-formed SafeAAD passes.
+#[test]
+fn safe_aad_is_required_once_the_group_lists_it() {
+    use cohort::messages::app::component::SAFE_AAD;
+    use cohort_traits::Signer as _;
+    let storage = Arc::new(MemoryStorage::new());
+    let ds = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        SignatureScheme::ED25519,
+        &SeededRand::from_u64(77),
+    )
+    .unwrap();
+    let mut ext = app_data(&[(
+        SAFE_AAD,
+        cohort::codec::encode(&ComponentsList::default()).unwrap(),
+    )]);
+    ext.push(&cohort::messages::ExternalSenders(VarVec(vec![
+        cohort::messages::ExternalSender {
+            signature_key: ds.public_key().to_vec().into(),
+            credential: Credential::basic("ds"),
+        },
+    ])))
+    .unwrap();
+    let cs: Vec<Client<P>> = (0..2)
+        .map(|i| client(&storage, &format!("s{i}"), 300 + i, ALL))
+        .collect();
+    let mut gs = group_with(&cs, ext);
+    let [a, b] = &mut gs[..] else { unreachable!() };
+    let before = state(a);
+    assert_eq!(
+        a.encrypt(b"hi", b"plain aad").unwrap_err(),
+        ValidationError::SafeAadMalformed.into()
+    );
+    assert_eq!(
+        a.commit(
+            a.commit_builder()
+                .force_path(true)
+                .authenticated_data(b"plain".to_vec())
+        )
+        .unwrap_err(),
+        ValidationError::SafeAadMalformed.into()
+    );
+    assert_eq!(state(a), before);
+    let aad = SafeAad::new(&[(0x8001, &b"thread-7"[..]), (0x0003, &b"x"[..])])
+        .unwrap()
+        .encode()
+        .unwrap();
+    let msg = a.encrypt(b"hi", &aad).unwrap();
+    match b.process(&msg).unwrap() {
+        ProcessedMessage::Application {
+            authenticated_data, ..
+        } => {
+            let parsed = SafeAad::decode(&authenticated_data).unwrap();
+            assert_eq!(parsed.get(0x8001), Some(&b"thread-7"[..]));
+            let ids: Vec<u16> = parsed.items().iter().map(|i| i.component_id).collect();
+            assert_eq!(ids, vec![0x0003, 0x8001]);
+        }
+        other => panic!("expected application data, got {other:?}"),
+    }
+    // An empty SafeAAD is one byte; a plain empty AAD is not a SafeAAD.
+    let p = cohort::group::external_proposal(
+        &ProviderBundle::new(RustCrypto::new(), SeededRand::from_u64(5), storage.clone()),
+        &ds,
+        b.group().context().cipher_suite,
+        b.group_id(),
+        b.epoch(),
+        0,
+        Proposal::Remove(cohort::messages::Remove { removed: 0 }),
+    )
+    .unwrap();
+    refused(b, &p, ValidationError::SafeAadMalformed.into());
+}
+
+/// Content advertisement: with `content_media_types` in the group
+/// context, application data is an ApplicationFraming whose media type is
+/// one of the group's (or empty, meaning the first); anything else is
+/// refused by the sender.
+#[test]
+fn application_framing_follows_the_groups_media_types() {
+    use cohort::messages::app::{ApplicationFraming, MediaType, MediaTypeList, component};
+    let list = MediaTypeList {
+        media_type_list: VarVec(vec![
+            MediaType::new("text/plain", &[("charset", "UTF-8")]),
+            MediaType::new("image/png", &[]),
+        ]),
+    };
+    let ext = app_data(&[(
+        component::CONTENT_MEDIA_TYPES,
+        cohort::codec::encode(&list).unwrap(),
+    )]);
+    let cs = clients(&[ALL, ALL]);
+    let mut gs = group_with(&cs, ext);
+    let [a, b] = &mut gs[..] else { unreachable!() };
+    let framed = |t: &str, params: &[(&str, &str)], body: &[u8]| {
+        cohort::codec::encode(&ApplicationFraming {
+            media_type: MediaType::new(t, params),
+            inner_application_content: body.to_vec().into(),
+        })
+        .unwrap()
+    };
+    assert_eq!(
+        a.encrypt(b"raw text", b"").unwrap_err(),
+        ValidationError::ApplicationFramingInvalid("malformed").into()
+    );
+    assert_eq!(
+        a.encrypt(&framed("application/pdf", &[], b"%PDF"), b"")
+            .unwrap_err(),
+        ValidationError::ApplicationFramingInvalid(
+            "media type not among the group's content_media_types"
+        )
+        .into()
+    );
+    for data in [
+        framed("TEXT/plain", &[("charset", "UTF-8")], b"hello"),
+        framed("", &[], b"first type"),
+        framed("image/png", &[], b"\x89PNG"),
+    ] {
+        let msg = a.encrypt(&data, b"").unwrap();
+        match b.process(&msg).unwrap() {
+            ProcessedMessage::Application { data: got, .. } => {
+                let f: ApplicationFraming = cohort::codec::decode_exact(&got).unwrap();
+                assert_eq!(got, data);
+                assert!(f.media_type.media_type.0.is_empty() || list.supports(&f.media_type));
+            }
+            other => panic!("expected application data, got {other:?}"),
+        }
+    }
 }
 
 /// A delivery service's public view of the group

@@ -383,8 +383,11 @@ fn record_values_outside_their_ranges_are_named() {
     };
     // The record ends: ... u8 wire format, u64 padding block, u32
     // tolerance, u32 distance, u64 max past epochs, u8 tree extension, the
-    // limits (u32 + 4 x u64), u8 active, u8 no ReInit, len 0 Updates.
-    let limits_at = record.len() - 3 - 36;
+    // limits (u32 + 4 x u64), u8 active, u8 no ReInit, len 0 Updates,
+    // then (format 6) the Exporter Tree, here its root alone: len 1, u32
+    // node, a 32-byte secret with its one-byte length.
+    let exporter = 1 + 4 + 1 + 32;
+    let limits_at = record.len() - exporter - 3 - 36;
     let padding_at = limits_at - 1 - 8 - 4 - 4 - 8;
     let mut bad = record.clone();
     bad[padding_at..padding_at + 8].copy_from_slice(&(1u64 << 62).to_be_bytes());

@@ -322,8 +322,17 @@ fn unknown_format_version_is_named() {
     let store = mem_store(2);
     let (id, rec) = small_record(&store);
     assert_eq!(rec[..2], GROUP_STATE_VERSION.to_be_bytes());
-    // (Format 4 is read too: a format-5 body under its number is corrupt.)
-    for v in [0u16, 1, 2, 3, 6, 0x1234, u16::MAX] {
+    // (Formats 4 and 5 are read too: a format-6 body under their numbers
+    // is corrupt.)
+    for v in [4u16, 5] {
+        let mut bad = rec.clone();
+        bad[..2].copy_from_slice(&v.to_be_bytes());
+        assert_eq!(
+            load_err(&store, &id, bad),
+            Error::Storage(StorageError::Corrupt)
+        );
+    }
+    for v in [0u16, 1, 2, 3, 7, 0x1234, u16::MAX] {
         let mut bad = rec.clone();
         bad[..2].copy_from_slice(&v.to_be_bytes());
         assert_eq!(

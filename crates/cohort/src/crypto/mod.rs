@@ -145,7 +145,7 @@ impl<'a, C: Crypto + ?Sized> SuiteCrypto<'a, C> {
         self.expand_with_label(secret, label, &generation.to_be_bytes(), length)
     }
 
-    fn hash_len_u16(&self) -> u16 {
+    pub(crate) fn hash_len_u16(&self) -> u16 {
         u16::try_from(self.hash_len()).unwrap_or(u16::MAX)
     }
 
@@ -174,6 +174,71 @@ impl<'a, C: Crypto + ?Sized> SuiteCrypto<'a, C> {
         write_labeled(label, &mut out)?;
         write_opaque(content, &mut out)?;
         Ok(out)
+    }
+
+    /// `SafeSignWithLabel(SignatureKey, ComponentID, Label, Content)` of
+    /// the MLS extensions draft ("Signature Keys"; provisional):
+    /// `SignWithLabel` with the encoded `ComponentOperationLabel` as label.
+    pub fn safe_sign_with_label(
+        &self,
+        signer: &dyn Signer,
+        component_id: u16,
+        label: &[u8],
+        content: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        let label = crate::messages::app::ComponentOperationLabel::new(component_id, label);
+        self.sign_with_label(signer, &label.encoded()?, content)
+    }
+
+    /// `SafeVerifyWithLabel` of the MLS extensions draft (see
+    /// [`SuiteCrypto::safe_sign_with_label`]).
+    pub fn safe_verify_with_label(
+        &self,
+        public_key: &[u8],
+        component_id: u16,
+        label: &[u8],
+        content: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        let label = crate::messages::app::ComponentOperationLabel::new(component_id, label);
+        self.verify_with_label(public_key, &label.encoded()?, content, signature)
+    }
+
+    /// `SafeEncryptWithLabel(PublicKey, ComponentID, Label, Context,
+    /// Plaintext)` of the MLS extensions draft ("HPKE Keys"):
+    /// `EncryptWithLabel` with the encoded `ComponentOperationLabel`.
+    pub fn safe_encrypt_with_label(
+        &self,
+        rand: &dyn Rand,
+        public_key: &[u8],
+        component_id: u16,
+        label: &[u8],
+        context: &[u8],
+        plaintext: &[u8],
+    ) -> Result<HpkeCiphertext, Error> {
+        let label = crate::messages::app::ComponentOperationLabel::new(component_id, label);
+        self.encrypt_with_label(rand, public_key, &label.encoded()?, context, plaintext)
+    }
+
+    /// `SafeDecryptWithLabel` of the MLS extensions draft (see
+    /// [`SuiteCrypto::safe_encrypt_with_label`]).
+    pub fn safe_decrypt_with_label(
+        &self,
+        private_key: &[u8],
+        component_id: u16,
+        label: &[u8],
+        context: &[u8],
+        kem_output: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Secret, Error> {
+        let label = crate::messages::app::ComponentOperationLabel::new(component_id, label);
+        self.decrypt_with_label(
+            private_key,
+            &label.encoded()?,
+            context,
+            kem_output,
+            ciphertext,
+        )
     }
 
     /// `SignWithLabel(SignatureKey, Label, Content)` through a [`Signer`].

@@ -11,6 +11,7 @@
 //! logic differs fails the commit's confirmation tag.
 
 use crate::framing::Sender;
+use crate::messages::app::{ApplicationFraming, MediaTypeList, SafeAad, component};
 use crate::messages::{
     AppDataChange, AppDataDictionary, ComponentId, Extensions, GroupContext, Proposal, ProposalType,
 };
@@ -355,6 +356,67 @@ impl AppRegistry {
                 .push_encoded(crate::messages::ExtensionType::APP_DATA_DICTIONARY, encoded),
         }
         Ok(true)
+    }
+}
+
+/// The rules a group's `app_data_dictionary` sets for the content of every
+/// message (extensions draft, "Safe Additional Authenticated Data" and
+/// "Framing of application_data"): with the `safe_aad` component in the
+/// context, `authenticated_data` is exactly one SafeAAD, items sorted and
+/// unique; with `content_media_types`, application data is an
+/// ApplicationFraming whose media type is empty (the group's first) or one
+/// of the group's. A group without the extension pays one lookup.
+pub(crate) fn check_content(
+    context: &GroupContext,
+    authenticated_data: &[u8],
+    application_data: Option<&[u8]>,
+) -> Result<(), Error> {
+    let Some(extension) = context
+        .extensions
+        .find(crate::messages::ExtensionType::APP_DATA_DICTIONARY)
+    else {
+        return Ok(());
+    };
+    let dictionary: AppDataDictionary =
+        crate::codec::decode_exact(extension.extension_data.as_slice())?;
+    if dictionary.get(component::SAFE_AAD).is_some() {
+        SafeAad::decode(authenticated_data)?;
+    }
+    if let Some(data) = application_data
+        && let Some(types) = dictionary.parse::<MediaTypeList>(component::CONTENT_MEDIA_TYPES)?
+    {
+        let framing: ApplicationFraming = crate::codec::decode_exact(data)
+            .map_err(|_| ValidationError::ApplicationFramingInvalid("malformed"))?;
+        if !framing.media_type.media_type.0.is_empty() && !types.supports(&framing.media_type) {
+            return Err(ValidationError::ApplicationFramingInvalid(
+                "media type not among the group's content_media_types",
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The `authenticated_data` a member sends: in a group whose context lists
+/// `safe_aad`, empty data becomes the empty SafeAAD (a zero-length item
+/// vector), which is what "no AAD" means there (extensions draft, "Safe
+/// Additional Authenticated Data").
+pub(crate) fn outgoing_aad(context: &GroupContext, aad: Vec<u8>) -> Result<Vec<u8>, Error> {
+    if !aad.is_empty() {
+        return Ok(aad);
+    }
+    let Some(extension) = context
+        .extensions
+        .find(crate::messages::ExtensionType::APP_DATA_DICTIONARY)
+    else {
+        return Ok(aad);
+    };
+    let dictionary: AppDataDictionary =
+        crate::codec::decode_exact(extension.extension_data.as_slice())?;
+    if dictionary.get(component::SAFE_AAD).is_some() {
+        SafeAad::default().encode()
+    } else {
+        Ok(aad)
     }
 }
 

@@ -390,7 +390,7 @@ fn join_external_from<P: Provider>(
             group_id: context.group_id.clone(),
             epoch: context.epoch,
             sender: Sender::NewMemberCommit,
-            authenticated_data: VarBytes::default(),
+            authenticated_data: VarBytes(super::app::outgoing_aad(context, Vec::new())?),
             body: FramedContentBody::Commit(commit),
         };
         let mut ac = framing::sign_content(

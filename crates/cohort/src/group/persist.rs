@@ -119,7 +119,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 /// The format version of group state records this build writes; it also
 /// reads format 4.
-pub const GROUP_STATE_VERSION: u16 = 5;
+pub const GROUP_STATE_VERSION: u16 = 6;
 
 /// The format version of past-epoch records this build writes and reads.
 pub const PAST_EPOCH_VERSION: u16 = 2;
@@ -677,6 +677,13 @@ fn encode_state(g: &Group) -> Result<Vec<u8>, Error> {
         }
         None => w.u8(0),
     }
+    // Format 6: the Exporter Tree's unused node secrets.
+    let exporter = g.keys.exporter.nodes();
+    w.len(exporter.len())?;
+    for (node, secret) in exporter {
+        w.u32(*node);
+        w.secret(secret)?;
+    }
     Ok(w.finish())
 }
 
@@ -1052,6 +1059,7 @@ impl<'a> Reader<'a> {
             resumption_psk: self.secret()?,
             epoch_authenticator: self.secret()?,
             init_secret: self.secret()?,
+            application_export_secret: Secret::default(),
         })
     }
 
@@ -1182,9 +1190,10 @@ struct StateFields {
     active: bool,
     pending_reinit: Option<ReInit>,
     pending_updates: Vec<PendingUpdate>,
+    exporter: crate::schedule::SafeExporter,
 }
 
-/// Decodes a group state record of format 4 or 5 with the records it
+/// Decodes a group state record of format 4, 5 or 6 with the records it
 /// refers to, read from `source`.
 fn decode_group<C, S>(crypto: &C, bytes: &[u8], source: &Source<'_, S>) -> Result<Group, Error>
 where
@@ -1193,15 +1202,23 @@ where
 {
     let mut r = Reader { bytes };
     match r.u16()? {
-        GROUP_STATE_VERSION => decode_v5(crypto, r, source),
+        GROUP_STATE_VERSION => decode_v5(crypto, r, source, true),
+        5 => decode_v5(crypto, r, source, false),
         4 => decode_v4(crypto, r, source),
         v => Err(StorageError::UnsupportedVersion(v).into()),
     }
 }
 
-/// Format 5: the state record, then its tree, secret-tree and
-/// sender-ratchet records.
-fn decode_v5<C, S>(crypto: &C, mut r: Reader<'_>, source: &Source<'_, S>) -> Result<Group, Error>
+/// Formats 5 and 6: the state record, then its tree, secret-tree and
+/// sender-ratchet records. Format 6 (`with_exporter`) ends the state
+/// record with the Exporter Tree; a group of format 5 has none until its
+/// next epoch.
+fn decode_v5<C, S>(
+    crypto: &C,
+    mut r: Reader<'_>,
+    source: &Source<'_, S>,
+    with_exporter: bool,
+) -> Result<Group, Error>
 where
     C: Crypto + ?Sized,
     S: Storage + ?Sized,
@@ -1229,8 +1246,15 @@ where
     } else {
         None
     };
+    let exporter = if with_exporter {
+        let nodes = r.map(|r| Ok((r.u32()?, r.secret()?)))?;
+        crate::schedule::SafeExporter::from_nodes(nodes).ok_or(CORRUPT)?
+    } else {
+        crate::schedule::SafeExporter::unavailable()
+    };
     r.end()?;
     let fields = StateFields {
+        exporter,
         pending_commit,
         past_epoch_list,
         suite,
@@ -1314,6 +1338,7 @@ where
     config.limits = r.limits()?;
     r.end()?;
     let fields = StateFields {
+        exporter: crate::schedule::SafeExporter::unavailable(),
         pending_commit: None,
         past_epoch_list,
         suite,
@@ -1412,6 +1437,7 @@ where
         keys: EpochKeys {
             secrets: f.secrets,
             secret_tree,
+            exporter: f.exporter,
         },
         interim_transcript_hash: f.interim_transcript_hash,
         confirmation_tag: f.confirmation_tag,

@@ -343,6 +343,13 @@ impl Group {
             ),
         };
         framing::verify_content_signature(cs, &member.signature_key, &ac, Some(&p.context))?;
+        if let FramedContentBody::Application(data) = &ac.content.body {
+            super::app::check_content(
+                &p.context,
+                ac.content.authenticated_data.as_slice(),
+                Some(data.as_slice()),
+            )?;
+        }
         let FramedContentBody::Application(data) = ac.content.body else {
             return Err(ValidationError::WrongEpoch { epoch: msg.epoch }.into());
         };
@@ -374,6 +381,16 @@ impl Group {
         framing::check_sender_content(&ac.content)?;
         let key = self.signature_key_of(&ac)?;
         framing::verify_content_signature(cs, &key, &ac, Some(&self.context))?;
+        // The group's Safe AAD and framing rules (extensions draft).
+        let application = match &ac.content.body {
+            FramedContentBody::Application(data) => Some(data.as_slice()),
+            _ => None,
+        };
+        super::app::check_content(
+            &self.context,
+            ac.content.authenticated_data.as_slice(),
+            application,
+        )?;
         match &ac.content.body {
             FramedContentBody::Application(data) => {
                 let Sender::Member(leaf) = ac.content.sender else {

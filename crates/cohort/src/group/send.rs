@@ -26,6 +26,13 @@ impl Group {
         body: FramedContentBody,
         authenticated_data: Vec<u8>,
     ) -> Result<AuthenticatedContent, Error> {
+        // The group's Safe AAD and framing rules hold for what it sends.
+        let application = match &body {
+            FramedContentBody::Application(data) => Some(data.as_slice()),
+            _ => None,
+        };
+        let authenticated_data = super::app::outgoing_aad(&self.context, authenticated_data)?;
+        super::app::check_content(&self.context, &authenticated_data, application)?;
         let content = FramedContent {
             group_id: self.context.group_id.clone(),
             epoch: self.context.epoch,

@@ -251,6 +251,9 @@ pub(crate) struct EpochKeys {
     pub secrets: EpochSecrets,
     /// The secret tree of the epoch.
     pub secret_tree: SecretTree,
+    /// The epoch's Exporter Tree (MLS extensions draft); its root,
+    /// `application_export_secret`, is moved here from `secrets`.
+    pub exporter: crate::schedule::SafeExporter,
 }
 
 impl EpochKeys {
@@ -261,9 +264,13 @@ impl EpochKeys {
     ) -> Result<Self, Error> {
         let encryption = core::mem::take(&mut secrets.encryption_secret);
         let secret_tree = SecretTree::new(encryption, n_leaves, config)?;
+        let exporter = crate::schedule::SafeExporter::new(core::mem::take(
+            &mut secrets.application_export_secret,
+        ));
         Ok(EpochKeys {
             secrets,
             secret_tree,
+            exporter,
         })
     }
 }
@@ -283,8 +290,10 @@ impl EpochKeys {
                 resumption_psk: empty(),
                 epoch_authenticator: empty(),
                 init_secret: empty(),
+                application_export_secret: empty(),
             },
             secret_tree: SecretTree::from_parts(1, BTreeMap::new(), BTreeMap::new(), config),
+            exporter: crate::schedule::SafeExporter::unavailable(),
         }
     }
 }
@@ -500,6 +509,25 @@ impl Group {
         self.ensure_active()?;
         let cs = SuiteCrypto::new(crypto, self.suite)?;
         self.keys.secrets.export(&cs, label, context, length)
+    }
+
+    /// `SafeExportSecret(component_id)` of the current epoch (MLS
+    /// extensions draft, "Exported Secrets"; provisional): a
+    /// forward-secure secret per component, `KDF.Nh` bytes, from the
+    /// epoch's Exporter Tree. It is consumed: the tree deletes it and the
+    /// nodes above it, so a second call for the component fails with
+    /// [`MisuseError::SafeExportUnavailable`](crate::MisuseError), and the
+    /// group must be saved so the deletion reaches storage.
+    pub fn safe_export_secret<C: Crypto + ?Sized>(
+        &mut self,
+        crypto: &C,
+        component_id: u16,
+    ) -> Result<Secret, Error> {
+        self.ensure_active()?;
+        let cs = SuiteCrypto::new(crypto, self.suite)?;
+        let secret = self.keys.exporter.export(&cs, component_id)?;
+        self.unsaved.state = true;
+        Ok(secret)
     }
 
     /// The ReInit committed by the last merged commit, if any: the group is

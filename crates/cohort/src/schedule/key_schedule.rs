@@ -164,6 +164,10 @@ pub struct EpochSecrets {
     pub epoch_authenticator: Secret,
     /// "init": `init_secret_[n]`, the input of the next epoch.
     pub init_secret: Secret,
+    /// "application_export": the root of the MLS extensions draft's
+    /// Exporter Tree (see [`SafeExporter`](super::SafeExporter)); moved
+    /// into it when the epoch starts.
+    pub application_export_secret: Secret,
 }
 
 impl EpochSecrets {
@@ -183,6 +187,7 @@ impl EpochSecrets {
             resumption_psk: d(b"resumption")?,
             epoch_authenticator: d(b"authentication")?,
             init_secret: d(b"init")?,
+            application_export_secret: d(b"application_export")?,
         })
     }
 

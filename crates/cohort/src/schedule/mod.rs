@@ -11,6 +11,7 @@
 
 mod key_schedule;
 mod psk;
+mod safe_exporter;
 mod secret_tree;
 mod transcript;
 mod welcome;
@@ -20,6 +21,7 @@ pub use key_schedule::{
     external_init_send,
 };
 pub use psk::{PskInput, psk_secret};
+pub use safe_exporter::SafeExporter;
 pub use secret_tree::{
     ContentKind, MessageKeys, RatchetConfig, SecretTree, SecretTreeUpdate, SenderRatchet,
     sender_data_key_nonce,
