@@ -11,14 +11,14 @@ use cohort::framing::{
 };
 use cohort::group::{Group, GroupConfig, ProcessedMessage, external_proposal, new_member_proposal};
 use cohort::messages::{
-    Add, Commit, Credential, Extensions, ExternalInit, ExternalPub, ExternalSender,
-    ExternalSenders, GroupContext, GroupInfo, Proposal, ProposalOrRef, Remove,
+    Add, Commit, Credential, Extensions, ExternalInit, ExternalPub, GroupContext, GroupInfo,
+    Proposal, ProposalOrRef, Remove,
 };
 use cohort::schedule::sign_group_info;
 use cohort::tree::TreeView;
 use cohort::tree::math::LeafIndex;
 use cohort::{Error, MisuseError, ValidationError};
-use cohort_traits::{Ciphersuite, Signer as _};
+use cohort_traits::Ciphersuite;
 use group_common::*;
 use std::sync::Arc;
 
@@ -539,23 +539,6 @@ fn external_commit_for_another_epoch_is_refused_c_commit_01() {
 }
 
 // External proposals (RFC 9420 section 12.1.8).
-
-fn external_senders(signers: &[&Signer]) -> Extensions {
-    let mut ext = Extensions::default();
-    ext.push(&ExternalSenders(
-        signers
-            .iter()
-            .enumerate()
-            .map(|(i, s)| ExternalSender {
-                signature_key: s.public_key().to_vec().into(),
-                credential: Credential::basic(format!("external sender {i}")),
-            })
-            .collect::<Vec<_>>()
-            .into(),
-    ))
-    .unwrap();
-    ext
-}
 
 fn deliver_proposal(p: &TestProvider, members: &mut [Member], msg: &MlsMessage, sender: Sender) {
     for m in members.iter_mut() {

@@ -11,13 +11,10 @@ use cohort::group::{
     ProcessedMessage, PublicProcessed, external_proposal,
 };
 use cohort::messages::ProtocolVersion;
-use cohort::messages::{
-    Credential, Extensions, ExternalSender, ExternalSenders, Proposal, ProposalOrRef, ReInit,
-    Remove,
-};
+use cohort::messages::{Credential, Extensions, Proposal, ProposalOrRef, ReInit, Remove};
 use cohort::tree::math::LeafIndex;
 use cohort::{DecodeError, Error, ExportedTree, MisuseError, PublicGroup, ValidationError};
-use cohort_traits::{Signer as _, StorageError};
+use cohort_traits::StorageError;
 use group_common::*;
 use std::collections::BTreeMap;
 
@@ -685,16 +682,7 @@ fn external_senders_group_context_extensions_and_reinit() {
     let p = provider(0x9b0f);
     let (mut members, mut view) = grown(&p, &["alice", "bob", "carol"]);
     let ds = signer(&p, SUITE);
-    let mut extensions = Extensions::default();
-    extensions
-        .push(&ExternalSenders(
-            vec![ExternalSender {
-                signature_key: ds.public_key().to_vec().into(),
-                credential: Credential::basic("delivery service"),
-            }]
-            .into(),
-        ))
-        .unwrap();
+    let extensions = external_senders(&[&ds]);
 
     // A GroupContextExtensions: the view's context follows.
     let ext = extensions.clone();

@@ -9,11 +9,13 @@ use cohort::group::{
     CommitBuilder, CommitOutput, Group, GroupConfig, KeyPackageBuilder, KeyPackageBundle,
     ProcessedMessage, ProposalInfo, ProposalPolicy, StagedCommit,
 };
-use cohort::messages::{Commit, Credential, Extensions, GroupInfo, Welcome};
+use cohort::messages::{
+    Commit, Credential, Extensions, ExternalSender, ExternalSenders, GroupInfo, Welcome,
+};
 use cohort_basic_credential::SignatureKeyPair;
 use cohort_memory_storage::MemoryStorage;
 use cohort_rust_crypto::{RustCrypto, SeededRand};
-use cohort_traits::{Ciphersuite, ProviderBundle, RecordKind, Storage};
+use cohort_traits::{Ciphersuite, ProviderBundle, RecordKind, Signer as _, Storage};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -105,6 +107,25 @@ pub fn private_mut(msg: &mut MlsMessage) -> &mut PrivateMessage {
         MlsMessageBody::PrivateMessage(m) => m,
         _ => panic!("not a PrivateMessage"),
     }
+}
+
+/// Group context extensions naming `signers` as the external senders
+/// 0, 1, ... (RFC 9420 section 12.1.8.1).
+pub fn external_senders(signers: &[&Signer]) -> Extensions {
+    let mut ext = Extensions::default();
+    ext.push(&ExternalSenders(
+        signers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ExternalSender {
+                signature_key: s.public_key().to_vec().into(),
+                credential: Credential::basic(format!("external sender {i}")),
+            })
+            .collect::<Vec<_>>()
+            .into(),
+    ))
+    .unwrap();
+    ext
 }
 
 /// Creates a group of `names` (the first creates it and adds the others in
