@@ -1010,6 +1010,15 @@ fn safe_aad_is_required_once_the_group_lists_it() {
     )
     .unwrap();
     refused(b, &p, ValidationError::SafeAadMalformed.into());
+    // A delivery service's public view refuses it too.
+    let crypto = RustCrypto::new();
+    let gi = b.group_info(true).unwrap();
+    let mut view =
+        cohort::PublicGroup::from_group_info(&crypto, &gi, None, &Default::default()).unwrap();
+    assert_eq!(
+        view.process(&crypto, &p).unwrap_err(),
+        ValidationError::SafeAadMalformed.into()
+    );
 }
 
 /// Content advertisement: with `content_media_types` in the group

@@ -278,7 +278,8 @@ impl PublicGroup {
     /// C-FRAME-15); the signature under the sender's key: a member's leaf,
     /// an external sender's entry, the path leaf of an external commit, the
     /// KeyPackage of a new member's Add (C-FRAME-08, C-FRAME-10,
-    /// C-FRAME-11). A proposal: the checks a member makes on a proposal it
+    /// C-FRAME-11); the `authenticated_data` is one SafeAAD when the group
+    /// context requires it (extensions draft). A proposal: the checks a member makes on a proposal it
     /// receives, by the same code (not a GREASE type, C-GREASE-07; a
     /// SelfRemove only from a member; the application's components and
     /// custom types of `config.app`; the credentials it brings for the
@@ -364,6 +365,12 @@ impl PublicGroup {
         framing::check_sender_content(&ac.content)?;
         let key = sender_signature_key(&self.context, &self.tree, &ac)?;
         framing::verify_content_signature(cs, &key, &ac, Some(&self.context))?;
+        // The group's Safe AAD rules (extensions draft).
+        super::app::check_content(
+            &self.context,
+            ac.content.authenticated_data.as_slice(),
+            None,
+        )?;
         Ok(ac)
     }
 
