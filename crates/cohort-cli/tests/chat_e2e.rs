@@ -198,8 +198,9 @@ impl Drop for Session {
     }
 }
 
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cohort-chat-e2e-{}", std::process::id()));
+/// A fresh directory of its own for test `tag`.
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cohort-chat-e2e-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("creating the test directory");
     dir
@@ -207,7 +208,7 @@ fn temp_dir() -> PathBuf {
 
 #[test]
 fn four_users_chat_through_the_delivery_service() {
-    let root = temp_dir();
+    let root = temp_dir("four");
     let db = root.join("ds.db");
     let mut server = Server::start(&db);
     let url = server.url.clone();
@@ -384,5 +385,46 @@ fn four_users_chat_through_the_delivery_service() {
         dave.run(&["members", "team", "--server-view"]),
         ["members team alice,bob,dave epoch=4"]
     );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn invites_beyond_the_published_key_packages_use_the_last_resort_one() {
+    let root = temp_dir("last-resort");
+    let server = Server::start(&root.join("ds.db"));
+    let user = |name: &str| User {
+        dir: root.join(name),
+        server: &server.url,
+    };
+    let (alice, dave) = (user("alice"), user("dave"));
+    alice.run(&["register", "alice"]);
+    dave.run(&["register", "dave"]);
+    // Dave published five ordinary KeyPackages and one last-resort one;
+    // seven invites while he is away take all five, then the last-resort
+    // one twice.
+    let names: Vec<String> = (1..=7).map(|i| format!("g{i}")).collect();
+    for name in &names {
+        alice.run(&["create", name]);
+        assert_eq!(
+            alice.run(&["invite", name, "dave"]),
+            [format!("epoch {name} 1 by alice added=dave removed=")]
+        );
+    }
+    let joined: Vec<String> = names
+        .iter()
+        .map(|n| format!("joined {n} by alice members=alice,dave"))
+        .collect();
+    assert_eq!(dave.run(&["recv", "--wait", "10"]), joined);
+    for name in &names {
+        assert_eq!(
+            alice.run(&["send", name, "hi"]),
+            ["sent team".replace("team", name)]
+        );
+    }
+    let got: Vec<String> = names
+        .iter()
+        .map(|n| format!("message {n} alice: hi"))
+        .collect();
+    assert_eq!(dave.run(&["recv", "--wait", "10"]), got);
     let _ = std::fs::remove_dir_all(&root);
 }
