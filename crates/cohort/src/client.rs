@@ -49,6 +49,13 @@ pub struct ClientConfig {
     /// them. Used when the group configuration has a clock; without one
     /// they carry no limit (the core reads no clock of its own).
     pub key_package_lifetime: u64,
+    /// Application data its leaves and KeyPackages advertise in an
+    /// `app_data_dictionary` leaf extension (MLS extensions draft), e.g.
+    /// the `content_media_types` it can receive. Used when `capabilities`
+    /// lists `app_data_dictionary`; the `app_components` entry is then
+    /// filled in by the client: the draft's components it understands and
+    /// those of `group.app`.
+    pub app_data: crate::messages::AppDataDictionary,
 }
 
 impl Default for ClientConfig {
@@ -58,6 +65,7 @@ impl Default for ClientConfig {
             group: GroupConfig::default(),
             capabilities: Capabilities::default(),
             key_package_lifetime: 30 * 24 * 3600,
+            app_data: crate::messages::AppDataDictionary::new(),
         }
     }
 }
@@ -248,9 +256,47 @@ impl<P: Provider> Client<P> {
         self.key_package(true)
     }
 
+    /// The extensions of this client's leaves: an `app_data_dictionary`
+    /// when its capabilities list the extension (MLS extensions draft,
+    /// "Negotiating Extensions and Components": an implementation
+    /// advertising it advertises `app_components`), none otherwise.
+    fn leaf_extensions(&self) -> Result<Extensions, Error> {
+        use crate::messages::app::{ComponentsList, component};
+        let mut extensions = Extensions::new();
+        if !self
+            .config
+            .capabilities
+            .extensions
+            .0
+            .contains(&crate::messages::ExtensionType::APP_DATA_DICTIONARY)
+        {
+            return Ok(extensions);
+        }
+        let mut ids: Vec<u16> = [
+            component::APP_COMPONENTS,
+            component::SAFE_AAD,
+            component::CONTENT_MEDIA_TYPES,
+        ]
+        .into_iter()
+        .chain(self.config.group.app.component_ids())
+        .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut dictionary = self.config.app_data.clone();
+        dictionary.set(
+            component::APP_COMPONENTS,
+            crate::codec::encode(&ComponentsList {
+                component_ids: crate::codec::VarVec(ids),
+            })?,
+        );
+        extensions.push(&dictionary)?;
+        Ok(extensions)
+    }
+
     fn key_package(&self, last_resort: bool) -> Result<MlsMessage, Error> {
         let mut builder = KeyPackageBuilder::new(self.credential.clone())
             .capabilities(self.config.capabilities.clone())
+            .leaf_extensions(self.leaf_extensions()?)
             .grease(self.config.group.grease)
             .last_resort(last_resort);
         if let Some(now) = self.config.group.clock.now() {
@@ -287,6 +333,7 @@ impl<P: Provider> Client<P> {
         // The creator's leaf alone: no KeyPackage is needed for it.
         let leaf = KeyPackageBuilder::new(self.credential.clone())
             .capabilities(self.config.capabilities.clone())
+            .leaf_extensions(self.leaf_extensions()?)
             .grease(self.config.group.grease);
         let group = Group::create_as(
             &self.provider,
@@ -407,7 +454,9 @@ impl<P: Provider> Client<P> {
         // The configuration's capabilities unless the options name others.
         let options = match options.capabilities {
             Some(_) => options,
-            None => options.capabilities(self.config.capabilities.clone()),
+            None => options
+                .capabilities(self.config.capabilities.clone())
+                .leaf_extensions(self.leaf_extensions()?),
         };
         let (group, commit) = crate::group::join_external_as_inner(
             &self.provider,

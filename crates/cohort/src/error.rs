@@ -763,6 +763,20 @@ pub enum ValidationError {
     /// "Safe Additional Authenticated Data").
     #[error("authenticated_data is not a well-formed SafeAAD")]
     SafeAadMalformed,
+    /// A leaf does not list a component the group context requires, in
+    /// its `app_components` or `safe_aad` (extensions draft, "Negotiating
+    /// Extensions and Components").
+    #[error("leaf lacks required component {component_id:#06x} ({list})")]
+    LeafLacksComponent {
+        /// The component.
+        component_id: u16,
+        /// `"app_components"` or `"safe_aad"`.
+        list: &'static str,
+    },
+    /// A leaf does not list every media type of the group context's
+    /// `content_media_types` (extensions draft, "Content Advertisement").
+    #[error("leaf does not support the group's content_media_types")]
+    LeafLacksMediaType,
     /// An application message's ApplicationFraming is malformed or names a
     /// media type the group does not require (draft section "Framing of
     /// application_data").

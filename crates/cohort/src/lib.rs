@@ -31,6 +31,13 @@
 //! [`ClientGroup::propose_self_update`] send proposals for another member
 //! to commit.
 //!
+//! A delivery service follows a group without its secrets with a
+//! [`PublicGroup`]: built from a GroupInfo, it checks each PublicMessage
+//! proposal and commit as far as a non-member can and tracks the members,
+//! the tree and the GroupContext, so it can order commits (the first valid
+//! one of an epoch wins) and refuse invalid ones before they reach the
+//! members.
+//!
 //! # Persistence
 //!
 //! Every call of a [`ClientGroup`] that changes it writes the change to

@@ -124,13 +124,27 @@ struct Features {
     app: bool,
     /// Sends handshake messages as PrivateMessages.
     private: bool,
+    /// Advertises the media types of [`media_types`] in its leaves.
+    media: bool,
 }
 
 const ALL: Features = Features {
     draft: true,
     app: true,
     private: false,
+    media: false,
 };
+
+/// The media types of the content-advertisement tests.
+fn media_types() -> cohort::messages::app::MediaTypeList {
+    use cohort::messages::app::{MediaType, MediaTypeList};
+    MediaTypeList {
+        media_type_list: VarVec(vec![
+            MediaType::new("text/plain", &[("charset", "UTF-8")]),
+            MediaType::new("image/png", &[]),
+        ]),
+    }
+}
 
 fn registry() -> AppRegistry {
     AppRegistry::new()
@@ -178,6 +192,16 @@ fn client(storage: &Arc<MemoryStorage>, name: &str, seed: u64, f: Features) -> C
             proposals: VarVec(proposals),
             extensions: VarVec(extensions),
             ..Capabilities::default()
+        },
+        app_data: {
+            let mut d = AppDataDictionary::new();
+            if f.media {
+                d.set(
+                    cohort::messages::app::component::CONTENT_MEDIA_TYPES,
+                    cohort::codec::encode(&media_types()).unwrap(),
+                );
+            }
+            d
         },
         ..ClientConfig::default()
     };
@@ -343,6 +367,7 @@ fn self_remove_needs_support_and_is_sent_once() {
         draft: false,
         app: false,
         private: false,
+        media: false,
     };
     let cs = clients(&[ALL, plain]);
     let mut gs = group(&cs);
@@ -630,6 +655,7 @@ fn a_member_without_the_component_refuses_the_commit() {
         draft: true,
         app: false,
         private: false,
+        media: false,
     };
     let cs = clients(&[ALL, no_app]);
     let mut gs = group(&cs);
@@ -803,6 +829,7 @@ fn c_prop_19_custom_type_needs_every_members_support() {
         draft: true,
         app: false,
         private: false,
+        media: false,
     };
     let cs = clients(&[ALL, draft_only]);
     let mut gs = group(&cs);
@@ -1028,17 +1055,13 @@ fn safe_aad_is_required_once_the_group_lists_it() {
 #[test]
 fn application_framing_follows_the_groups_media_types() {
     use cohort::messages::app::{ApplicationFraming, MediaType, MediaTypeList, component};
-    let list = MediaTypeList {
-        media_type_list: VarVec(vec![
-            MediaType::new("text/plain", &[("charset", "UTF-8")]),
-            MediaType::new("image/png", &[]),
-        ]),
-    };
+    let list: MediaTypeList = media_types();
     let ext = app_data(&[(
         component::CONTENT_MEDIA_TYPES,
         cohort::codec::encode(&list).unwrap(),
     )]);
-    let cs = clients(&[ALL, ALL]);
+    let with_media = Features { media: true, ..ALL };
+    let cs = clients(&[with_media, with_media]);
     let mut gs = group_with(&cs, ext);
     let [a, b] = &mut gs[..] else { unreachable!() };
     let framed = |t: &str, params: &[(&str, &str)], body: &[u8]| {
@@ -1138,4 +1161,84 @@ fn public_view_follows_app_data_and_self_remove() {
     apply_commit(&mut [a], &out.commit);
     assert_eq!(view.context(), a.group().context());
     assert_eq!(view.members(), a.roster());
+}
+
+/// Component negotiation: a client listing `app_data_dictionary` advertises
+/// `app_components` in its leaves (the draft's components and its
+/// registered ones); a group whose context requires a component or media
+/// types refuses to add a member lacking them.
+#[test]
+fn required_components_and_media_types_are_checked_on_add() {
+    use cohort::messages::app::{ComponentsList, component};
+    let draft_only = Features { app: false, ..ALL };
+    let with_media = Features { media: true, ..ALL };
+    let cs = clients(&[ALL, draft_only, ALL, with_media]);
+    let kp = |i: usize| match cs[i].generate_key_package().unwrap().body {
+        MlsMessageBody::KeyPackage(kp) => kp,
+        _ => unreachable!(),
+    };
+    let advertised = |kp: &cohort::messages::KeyPackage| -> Vec<u16> {
+        AppDataDictionary::from_extensions(&kp.leaf_node.extensions)
+            .unwrap()
+            .unwrap()
+            .parse::<ComponentsList>(component::APP_COMPONENTS)
+            .unwrap()
+            .unwrap()
+            .component_ids
+            .0
+    };
+    assert_eq!(advertised(&kp(0)), vec![1, 2, 3, NAME, COUNTER]);
+    assert_eq!(advertised(&kp(1)), vec![1, 2, 3]);
+
+    let required = app_data(&[(
+        component::APP_COMPONENTS,
+        cohort::codec::encode(&ComponentsList {
+            component_ids: VarVec(vec![NAME]),
+        })
+        .unwrap(),
+    )]);
+    let mut a = cs[0]
+        .create_group_with(cohort::client::CreateOptions {
+            group_id: None,
+            extensions: required,
+        })
+        .unwrap();
+    let before = state(&a);
+    assert_eq!(
+        a.commit(a.commit_builder().add_member(kp(1))).unwrap_err(),
+        ValidationError::LeafLacksComponent {
+            component_id: NAME,
+            list: "app_components",
+        }
+        .into()
+    );
+    assert_eq!(state(&a), before);
+    a.commit(a.commit_builder().add_member(kp(2))).unwrap();
+    a.merge_pending_commit().unwrap();
+
+    // content_media_types required: only the member advertising them joins.
+    let media = app_data(&[(
+        component::CONTENT_MEDIA_TYPES,
+        cohort::codec::encode(&media_types()).unwrap(),
+    )]);
+    let mut g = cs[3]
+        .create_group_with(cohort::client::CreateOptions {
+            group_id: None,
+            extensions: media,
+        })
+        .unwrap();
+    assert_eq!(
+        g.commit(g.commit_builder().add_member(kp(2))).unwrap_err(),
+        ValidationError::LeafLacksMediaType.into()
+    );
+    let other = client(
+        &Arc::new(MemoryStorage::new()),
+        "m4",
+        404,
+        Features { media: true, ..ALL },
+    );
+    let MlsMessageBody::KeyPackage(kp4) = other.generate_key_package().unwrap().body else {
+        unreachable!()
+    };
+    g.commit(g.commit_builder().add_member(kp4)).unwrap();
 }

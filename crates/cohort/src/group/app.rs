@@ -11,9 +11,10 @@
 //! logic differs fails the commit's confirmation tag.
 
 use crate::framing::Sender;
-use crate::messages::app::{ApplicationFraming, MediaTypeList, SafeAad, component};
+use crate::messages::app::{ApplicationFraming, ComponentsList, MediaTypeList, SafeAad, component};
 use crate::messages::{
-    AppDataChange, AppDataDictionary, ComponentId, Extensions, GroupContext, Proposal, ProposalType,
+    AppDataChange, AppDataDictionary, ComponentId, Extensions, GroupContext, LeafNode, Proposal,
+    ProposalType,
 };
 use crate::{Error, ValidationError};
 use alloc::collections::BTreeMap;
@@ -395,6 +396,80 @@ pub(crate) fn check_content(
         }
     }
     Ok(())
+}
+
+/// What a group context's `app_data_dictionary` requires of every member's
+/// leaf (extensions draft, "Negotiating Extensions and Components",
+/// "Content Advertisement"): the components of its `app_components` and
+/// `safe_aad` lists in the leaf's lists of the same name, and support for
+/// each media type of its `content_media_types`.
+pub(crate) struct RequiredComponents {
+    components: Vec<ComponentId>,
+    safe_aad: Vec<ComponentId>,
+    media: Option<MediaTypeList>,
+}
+
+impl RequiredComponents {
+    /// The requirements of a group with `extensions`; `None` without any.
+    pub(crate) fn of(extensions: &Extensions) -> Result<Option<Self>, Error> {
+        let Some(dictionary) = AppDataDictionary::from_extensions(extensions)? else {
+            return Ok(None);
+        };
+        let list = |id| -> Result<Vec<ComponentId>, Error> {
+            Ok(dictionary
+                .parse::<ComponentsList>(id)?
+                .map(|l| l.component_ids.0)
+                .unwrap_or_default())
+        };
+        let required = RequiredComponents {
+            components: list(component::APP_COMPONENTS)?,
+            safe_aad: list(component::SAFE_AAD)?,
+            media: dictionary.parse::<MediaTypeList>(component::CONTENT_MEDIA_TYPES)?,
+        };
+        let none = required.components.is_empty()
+            && required.safe_aad.is_empty()
+            && required.media.is_none();
+        Ok((!none).then_some(required))
+    }
+
+    /// Whether `leaf` meets them.
+    pub(crate) fn check(&self, leaf: &LeafNode) -> Result<(), Error> {
+        let dictionary = AppDataDictionary::from_extensions(&leaf.extensions)?.unwrap_or_default();
+        for (required, id, name) in [
+            (
+                &self.components,
+                component::APP_COMPONENTS,
+                "app_components",
+            ),
+            (&self.safe_aad, component::SAFE_AAD, "safe_aad"),
+        ] {
+            if required.is_empty() {
+                continue;
+            }
+            let listed = dictionary.parse::<ComponentsList>(id)?.unwrap_or_default();
+            if let Some(&component_id) = required.iter().find(|c| !listed.contains(**c)) {
+                return Err(ValidationError::LeafLacksComponent {
+                    component_id,
+                    list: name,
+                }
+                .into());
+            }
+        }
+        if let Some(media) = &self.media {
+            let supported = dictionary
+                .parse::<MediaTypeList>(component::CONTENT_MEDIA_TYPES)?
+                .unwrap_or_default();
+            if !media
+                .media_type_list
+                .0
+                .iter()
+                .all(|m| supported.supports(m))
+            {
+                return Err(ValidationError::LeafLacksMediaType.into());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The `authenticated_data` a member sends: in a group whose context lists

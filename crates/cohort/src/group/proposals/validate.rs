@@ -19,7 +19,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use cohort_traits::Crypto;
 
-use super::super::app::{AppProposalInfo, AppRegistry, EMPTY_APP};
+use super::super::app::{AppProposalInfo, AppRegistry, EMPTY_APP, RequiredComponents};
 use super::QueuedProposal;
 use super::policy::{DEFAULT_POLICY, ProposalPolicy, check_policy};
 
@@ -207,6 +207,7 @@ pub fn validate_proposal_list_with<C: Crypto + ?Sized>(
         ..check.leaf_policy
     };
     check_new_leaves(check, &found, &policy, &group_extensions)?;
+    check_required_components(check.tree, &found, extensions)?;
     check_key_uniqueness(check.tree, &found)?;
     check_members(check.tree, &found, required.as_ref(), &group_extensions)?;
     // The Authentication Service (C-CRED-03, C-CRED-05 to C-CRED-09), once
@@ -506,6 +507,36 @@ fn check_app_data_rules(context: &GroupContext, gce: Option<&Extensions>) -> Res
     };
     if required && data(&context.extensions) != data(gce) {
         return Err(ValidationError::GceChangesAppData.into());
+    }
+    Ok(())
+}
+
+/// The components and media types the group context requires (extensions
+/// draft) are supported by each new leaf and, when a GroupContextExtensions
+/// changes the requirements, by every member that stays.
+fn check_required_components(
+    tree: &RatchetTree,
+    found: &Collected<'_>,
+    extensions: &Extensions,
+) -> Result<(), Error> {
+    let Some(required) = RequiredComponents::of(extensions)? else {
+        return Ok(());
+    };
+    for kp in &found.adds {
+        required.check(&kp.leaf_node)?;
+    }
+    for leaf in found.updated.values() {
+        required.check(leaf)?;
+    }
+    if found.gce.is_some() {
+        for l in (0..tree.n_leaves()).filter(|l| !found.removed.contains(l)) {
+            if found.updated.contains_key(&l) {
+                continue;
+            }
+            if let Some(leaf) = tree.leaf(LeafIndex(l)) {
+                required.check(leaf)?;
+            }
+        }
     }
     Ok(())
 }
