@@ -24,7 +24,8 @@ const HELP: &str = "commands:
 /// The session's state shared with the receiver thread.
 struct Session {
     chat: Arc<Mutex<Chat>>,
-    current: Option<String>,
+    /// The group plain lines go to (the first group joined when none is).
+    current: Arc<Mutex<Option<String>>>,
 }
 
 fn show(events: &[Event]) {
@@ -33,13 +34,13 @@ fn show(events: &[Event]) {
     }
 }
 
-fn lock(chat: &Mutex<Chat>) -> std::sync::MutexGuard<'_, Chat> {
-    chat.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Long-polls the inbox without holding the chat, then handles what came
 /// with it held.
-fn receiver(chat: Arc<Mutex<Chat>>, stop: Arc<AtomicBool>) {
+fn receiver(chat: Arc<Mutex<Chat>>, current: Arc<Mutex<Option<String>>>, stop: Arc<AtomicBool>) {
     while !stop.load(Ordering::Relaxed) {
         let (ds, cursor) = {
             let c = lock(&chat);
@@ -48,7 +49,15 @@ fn receiver(chat: Arc<Mutex<Chat>>, stop: Arc<AtomicBool>) {
         match ds.inbox(cursor, Duration::from_secs(20)) {
             Ok(inbox) if inbox.messages.is_empty() => {}
             Ok(inbox) => match lock(&chat).apply(inbox) {
-                Ok(events) => show(&events),
+                Ok(events) => {
+                    let mut current = lock(&current);
+                    for e in &events {
+                        if let (None, Event::Joined { group, .. }) = (&*current, e) {
+                            *current = Some(group.clone());
+                        }
+                    }
+                    show(&events);
+                }
                 Err(e) => println!("warning receiving: {e}"),
             },
             Err(e) => {
@@ -106,20 +115,21 @@ pub(crate) fn run(dir: &Path, server: Option<&str>) -> Result<(), ChatError> {
 }
 
 fn start(chat: Chat, stop: &Arc<AtomicBool>) -> Session {
-    let current = chat
-        .groups()
-        .ok()
-        .and_then(|g| g.first().map(|(n, ..)| n.clone()));
+    let current = Arc::new(Mutex::new(
+        chat.groups()
+            .ok()
+            .and_then(|g| g.first().map(|(n, ..)| n.clone())),
+    ));
     let chat = Arc::new(Mutex::new(chat));
-    let (c, s) = (chat.clone(), stop.clone());
-    std::thread::spawn(move || receiver(c, s));
+    let (c, g, s) = (chat.clone(), current.clone(), stop.clone());
+    std::thread::spawn(move || receiver(c, g, s));
     Session { chat, current }
 }
 
 fn current(s: &Session, given: Option<&str>) -> Result<String, ChatError> {
     given
         .map(str::to_string)
-        .or_else(|| s.current.clone())
+        .or_else(|| lock(&s.current).clone())
         .ok_or_else(|| ChatError::new("no current group: /create GROUP or /switch GROUP"))
 }
 
@@ -134,7 +144,7 @@ fn command(s: &mut Session, line: &str) -> Result<(), ChatError> {
     match (cmd, words.as_slice()) {
         ("create", [name]) => {
             show(&chat.create(name)?);
-            s.current = Some((*name).to_string());
+            *lock(&s.current) = Some((*name).to_string());
         }
         ("invite", [user]) => {
             let group = current(s, None)?;
@@ -147,7 +157,7 @@ fn command(s: &mut Session, line: &str) -> Result<(), ChatError> {
         }
         ("switch", [group]) => {
             chat.members(group)?;
-            s.current = Some((*group).to_string());
+            *lock(&s.current) = Some((*group).to_string());
             println!("current {group}");
         }
         ("members", [] | [_]) => {
