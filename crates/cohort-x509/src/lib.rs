@@ -41,9 +41,59 @@
 //! refusal is [`X509Validator::check`], [`X509Validator::check_successor`]
 //! or [`X509Validator::validate_chain`]'s [`X509Error`].
 //!
-//! Not implemented: revocation (CRLs, OCSP), name constraints and policy
-//! constraints (a certificate marking them critical is refused), and
-//! self-issued intermediates (each is counted against path lengths).
+//! # Revocation
+//!
+//! The application gives the validator CRLs (RFC 5280 section 5), in DER,
+//! with [`X509Validator::add_crl`]: one per issuer, a new CRL replacing the
+//! one of the same issuer name. [`X509Policy::revocation`] says how they are
+//! used ([`RevocationPolicy`]); by default they are not. A CRL is refused
+//! when given if it is longer than [`X509Policy::max_crl_len`] bytes, lists
+//! more than [`X509Policy::max_crl_entries`] certificates, or carries a
+//! critical extension, an issuingDistributionPoint or a deltaCRLIndicator
+//! (a scoped, indirect or delta CRL is never taken for a complete one).
+//! Its revoked serial numbers are kept sorted and looked up by binary
+//! search. When a chain is validated (after its signatures), each of its
+//! certificates but a trust anchor is looked up in its issuer's CRL, which
+//! is used only if its issuer name is the issuer's subject, its signature
+//! verifies under the issuer's key through the [`Crypto`] provider, the
+//! issuer's keyUsage allows `cRLSign`, and it is current at the clock's
+//! time (`thisUpdate <= now < nextUpdate`). A listed certificate is
+//! [`X509Error::Revoked`]; an issuer without a usable CRL is
+//! [`X509Error::RevocationUnknown`] under [`RevocationPolicy::Require`] and
+//! ignored under [`RevocationPolicy::CheckIfAvailable`]. Revocation is
+//! checked when a credential is validated (an Add, a Welcome, an Update or
+//! a commit path); members already in a group are not removed by a new
+//! CRL: the application removes them. Members of a group must give their
+//! validators the same CRLs, or they will disagree on which commits are
+//! valid.
+//!
+//! # Name constraints
+//!
+//! The nameConstraints extension (RFC 5280 section 4.2.1.10) of every CA
+//! of the path, the trust anchor included, is applied to the certificates
+//! below it (self-issued intermediates excepted): each name must lie
+//! outside every excluded subtree and, when the CA permits subtrees of the
+//! name's form, within one of them. The names are the subject alternative
+//! names, the subject (as a directoryName), the subject's emailAddress
+//! attributes when there is no subjectAltName extension, and, for an
+//! end-entity certificate presenting its common name as its identity, that
+//! common name as a dNSName (stricter than RFC 5280, since the common name
+//! is then what the credential asserts). Forms compared: dNSName (a base
+//! admits itself and the names below it; a base starting with a dot only
+//! the names below), rfc822Name (a mailbox, a host, or a domain starting
+//! with a dot), the host of a uniformResourceIdentifier (a URI without a
+//! host fails a URI constraint), iPAddress, and directoryName (a prefix of
+//! relative distinguished names, compared by their encoding). A name of a
+//! form that cannot be compared (otherName, ediPartyName, registeredID) is
+//! refused when a CA constrains that form. A violation is
+//! [`X509Error::NameConstraintViolation`].
+//!
+//! Not implemented: OCSP, delta CRLs, indirect CRLs and CRLs scoped by an
+//! issuingDistributionPoint (refused when given), CRL distribution points
+//! (CRLs are not fetched), policy constraints and certificate policies (a
+//! certificate marking them critical is refused), and self-issued
+//! intermediates other than for name constraints (each is counted against
+//! path lengths).
 
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -61,12 +111,17 @@ use cohort::messages::{Certificate, Credential, LeafNode};
 use cohort_traits::{Crypto, SignatureScheme};
 use std::sync::Arc;
 use x509_cert::Certificate as X509Certificate;
+use x509_cert::der::asn1::BitString;
 use x509_cert::der::asn1::ObjectIdentifier;
 use x509_cert::der::{Decode, Encode};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, SubjectAltName};
-use x509_cert::spki::SubjectPublicKeyInfoOwned;
+use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
+mod crl;
+mod name_constraints;
+
+pub use crl::{CrlProblem, MAX_CRL_ENTRIES, MAX_CRL_LEN, RevocationPolicy};
 pub use x509_cert;
 
 /// The default bound on the number of certificates in a chain
@@ -83,6 +138,7 @@ const ID_CE_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.1
 const ID_CE_SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 const ID_CE_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
 const ID_CE_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+const ID_CE_NAME_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.30");
 
 /// Why a credential, a chain or a successor was refused. An `index` is the
 /// position in the chain (0 is the end-entity certificate); the chain's
@@ -200,6 +256,61 @@ pub enum X509Error {
     /// reverse).
     #[error("the new credential is of another type")]
     CredentialTypeChanged,
+    /// A certificate's serial number is listed in its issuer's CRL.
+    #[error("certificate {index} (serial {serial}) is revoked")]
+    Revoked {
+        /// The certificate.
+        index: usize,
+        /// Its serial number: the content octets of its DER INTEGER, in
+        /// hexadecimal.
+        serial: String,
+    },
+    /// Under [`RevocationPolicy::Require`], a certificate's issuer has no
+    /// usable CRL.
+    #[error("certificate {index}'s revocation status is unknown: {reason}")]
+    RevocationUnknown {
+        /// The certificate.
+        index: usize,
+        /// Why its issuer's CRL could not be used.
+        reason: CrlProblem,
+    },
+    /// A CRL given to [`X509Validator::add_crl`] is longer than the policy
+    /// allows.
+    #[error("the CRL has {len} bytes, more than {max}")]
+    CrlTooLarge {
+        /// Its length in bytes.
+        len: usize,
+        /// The policy's bound.
+        max: usize,
+    },
+    /// A CRL given to [`X509Validator::add_crl`] lists more certificates
+    /// than the policy allows.
+    #[error("the CRL lists {count} certificates, more than {max}")]
+    CrlTooManyEntries {
+        /// Its entries.
+        count: usize,
+        /// The policy's bound.
+        max: usize,
+    },
+    /// A CRL given to [`X509Validator::add_crl`] is not a DER
+    /// CertificateList.
+    #[error("the CRL is not a DER CertificateList")]
+    MalformedCrl,
+    /// A CRL given to [`X509Validator::add_crl`] has a critical extension
+    /// (of the CRL or of an entry), an issuingDistributionPoint or a
+    /// deltaCRLIndicator.
+    #[error("the CRL has an unsupported extension")]
+    UnsupportedCrlExtension,
+    /// A name of a certificate is outside what a CA above it permits, or
+    /// within what it excludes.
+    #[error("certificate {index}'s name {name} violates a name constraint")]
+    NameConstraintViolation {
+        /// The certificate.
+        index: usize,
+        /// The name, as `dns:`, `email:`, `uri:`, `ip:` (hexadecimal) or
+        /// `dn:` followed by its value, or the name of its form.
+        name: String,
+    },
 }
 
 /// One name a certificate presents.
@@ -239,6 +350,14 @@ pub struct X509Policy {
     /// The longest chain accepted, end-entity certificate included.
     /// Default: [`MAX_CHAIN_LEN`].
     pub max_chain_len: usize,
+    /// How CRLs are used. Default: [`RevocationPolicy::None`].
+    pub revocation: RevocationPolicy,
+    /// The longest CRL [`X509Validator::add_crl`] accepts, in bytes.
+    /// Default: [`MAX_CRL_LEN`].
+    pub max_crl_len: usize,
+    /// The most revoked certificates a CRL given to
+    /// [`X509Validator::add_crl`] may list. Default: [`MAX_CRL_ENTRIES`].
+    pub max_crl_entries: usize,
 }
 
 impl Default for X509Policy {
@@ -246,6 +365,9 @@ impl Default for X509Policy {
         X509Policy {
             allow_basic: false,
             max_chain_len: MAX_CHAIN_LEN,
+            revocation: RevocationPolicy::None,
+            max_crl_len: MAX_CRL_LEN,
+            max_crl_entries: MAX_CRL_ENTRIES,
         }
     }
 }
@@ -261,12 +383,15 @@ struct Anchor {
 /// [`cohort::group::SharedCredentialValidator::new`]) or in a
 /// [`cohort::group::GroupConfig`]. Every member of a group must use the
 /// same anchors and policy, or they will disagree on which commits are
-/// valid.
+/// valid. CRLs may be given at any time through a shared reference (keep
+/// an `Arc` of the validator and install it with
+/// `SharedCredentialValidator::from`).
 pub struct X509Validator<C> {
     crypto: C,
     anchors: Vec<Anchor>,
     clock: Arc<dyn Clock>,
     policy: X509Policy,
+    crls: crl::CrlStore,
 }
 
 impl<C> core::fmt::Debug for X509Validator<C> {
@@ -274,6 +399,7 @@ impl<C> core::fmt::Debug for X509Validator<C> {
         f.debug_struct("X509Validator")
             .field("anchors", &self.anchors.len())
             .field("policy", &self.policy)
+            .field("crls", &self.crls.len())
             .finish_non_exhaustive()
     }
 }
@@ -303,7 +429,27 @@ impl<C: Crypto> X509Validator<C> {
             anchors,
             clock,
             policy,
+            crls: crl::CrlStore::default(),
         })
+    }
+
+    /// Keeps `der`, a DER CRL, as the CRL of its issuer (replacing the one
+    /// given before for the same issuer name). Its signature and dates are
+    /// checked when a chain is validated, against the issuer found in the
+    /// chain and the clock's time then.
+    pub fn add_crl(&self, der: &[u8]) -> Result<(), X509Error> {
+        self.crls
+            .insert(der, self.policy.max_crl_len, self.policy.max_crl_entries)
+    }
+
+    /// Forgets every CRL given.
+    pub fn clear_crls(&self) {
+        self.crls.clear();
+    }
+
+    /// How many issuers have a CRL.
+    pub fn crl_count(&self) -> usize {
+        self.crls.len()
     }
 
     /// The policy.
@@ -348,10 +494,78 @@ impl<C: Crypto> X509Validator<C> {
             subject = issuer;
         }
         let last = chain.len().saturating_sub(1);
-        if !self.ends_at_anchor(certificates, last) {
-            self.anchor_of(subject, last)?;
-        }
+        let anchor = if self.ends_at_anchor(certificates, last) {
+            None
+        } else {
+            Some(self.anchor_of(subject, last)?)
+        };
+        name_constraints::check(&chain, anchor)?;
+        self.check_revocation(&chain, anchor, now)?;
         identity_of(end_entity)
+    }
+
+    /// Each certificate of `chain` but a trust anchor ending it is not
+    /// listed in its issuer's CRL (the next entry's, or `anchor`'s for the
+    /// last), as the policy requires.
+    fn check_revocation(
+        &self,
+        chain: &[X509Certificate],
+        anchor: Option<&X509Certificate>,
+        now: u64,
+    ) -> Result<(), X509Error> {
+        if self.policy.revocation == RevocationPolicy::None {
+            return Ok(());
+        }
+        let issuers = chain.iter().skip(1).chain(anchor);
+        for (index, (cert, issuer)) in chain.iter().zip(issuers).enumerate() {
+            let serial = cert.tbs_certificate().serial_number().as_bytes();
+            match self.usable_crl(issuer, now) {
+                Ok(crl) if crl.lists(serial) => {
+                    return Err(X509Error::Revoked {
+                        index,
+                        serial: crl::hex(serial),
+                    });
+                }
+                Ok(_) => {}
+                Err(reason) if self.policy.revocation == RevocationPolicy::Require => {
+                    return Err(X509Error::RevocationUnknown { index, reason });
+                }
+                Err(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The CRL of `issuer`, if it may be used at `now`.
+    fn usable_crl(
+        &self,
+        issuer: &X509Certificate,
+        now: u64,
+    ) -> Result<Arc<crl::StoredCrl>, CrlProblem> {
+        let name = issuer
+            .tbs_certificate()
+            .subject()
+            .to_der()
+            .map_err(|_| CrlProblem::Missing)?;
+        let crl = self.crls.get(&name).ok_or(CrlProblem::Missing)?;
+        crl.current(now)?;
+        match key_usage(issuer, 0) {
+            Ok(Some(usage)) if !usage.crl_sign() => return Err(CrlProblem::NotACrlSigner),
+            Ok(_) => {}
+            Err(_) => return Err(CrlProblem::NotACrlSigner),
+        }
+        self.verify_signed(
+            &crl.outer_algorithm,
+            &crl.inner_algorithm,
+            &crl.tbs,
+            &crl.signature,
+            issuer,
+        )
+        .map_err(|e| match e {
+            SignatureFailure::Bad => CrlProblem::BadSignature,
+            SignatureFailure::Unsupported => CrlProblem::UnsupportedAlgorithm,
+        })?;
+        Ok(crl)
     }
 
     /// Whether the chain's last entry is a trust anchor.
@@ -362,7 +576,11 @@ impl<C: Crypto> X509Validator<C> {
     }
 
     /// A trust anchor signing `cert`, the chain's last entry at `index`.
-    fn anchor_of(&self, cert: &X509Certificate, index: usize) -> Result<(), X509Error> {
+    fn anchor_of(
+        &self,
+        cert: &X509Certificate,
+        index: usize,
+    ) -> Result<&X509Certificate, X509Error> {
         let anchor_index = index.saturating_add(1);
         let mut found = None;
         for anchor in &self.anchors {
@@ -376,7 +594,8 @@ impl<C: Crypto> X509Validator<C> {
         }
         let anchor = found.ok_or(X509Error::UnknownIssuer { index })?;
         check_validity(&anchor.cert, anchor_index, self.clock.now())?;
-        check_issuer(&anchor.cert, anchor_index, index)
+        check_issuer(&anchor.cert, anchor_index, index)?;
+        Ok(&anchor.cert)
     }
 
     /// `cert` (at `index`) is signed by `issuer`'s key.
@@ -386,36 +605,55 @@ impl<C: Crypto> X509Validator<C> {
         issuer: &X509Certificate,
         index: usize,
     ) -> Result<(), X509Error> {
-        let algorithm = cert.signature_algorithm();
-        if algorithm != cert.tbs_certificate().signature() {
-            return Err(X509Error::BadSignature { index });
-        }
-        let unsupported = X509Error::UnsupportedAlgorithm { index };
-        let scheme = if algorithm.oid == ID_ED25519 {
-            SignatureScheme::ED25519
-        } else if algorithm.oid == ECDSA_WITH_SHA256 {
-            SignatureScheme::ECDSA_SECP256R1_SHA256
-        } else if algorithm.oid == ECDSA_WITH_SHA384 {
-            SignatureScheme::ECDSA_SECP384R1_SHA384
-        } else {
-            return Err(unsupported);
-        };
-        let (key_scheme, key) = public_key(issuer.tbs_certificate().subject_public_key_info())
-            .ok_or(unsupported.clone())?;
-        if key_scheme != scheme {
-            return Err(unsupported);
-        }
         let tbs = cert
             .tbs_certificate()
             .to_der()
             .map_err(|_| X509Error::Malformed { index })?;
-        let signature = cert
-            .signature()
-            .as_bytes()
-            .ok_or(X509Error::BadSignature { index })?;
+        self.verify_signed(
+            cert.signature_algorithm(),
+            cert.tbs_certificate().signature(),
+            &tbs,
+            cert.signature(),
+            issuer,
+        )
+        .map_err(|e| match e {
+            SignatureFailure::Bad => X509Error::BadSignature { index },
+            SignatureFailure::Unsupported => X509Error::UnsupportedAlgorithm { index },
+        })
+    }
+
+    /// `signature` over `tbs` (a certificate's or a CRL's signed part,
+    /// naming `inner` as its algorithm, signed with `outer`) verifies under
+    /// `issuer`'s key.
+    fn verify_signed(
+        &self,
+        outer: &AlgorithmIdentifierOwned,
+        inner: &AlgorithmIdentifierOwned,
+        tbs: &[u8],
+        signature: &BitString,
+        issuer: &X509Certificate,
+    ) -> Result<(), SignatureFailure> {
+        if outer != inner {
+            return Err(SignatureFailure::Bad);
+        }
+        let scheme = if outer.oid == ID_ED25519 {
+            SignatureScheme::ED25519
+        } else if outer.oid == ECDSA_WITH_SHA256 {
+            SignatureScheme::ECDSA_SECP256R1_SHA256
+        } else if outer.oid == ECDSA_WITH_SHA384 {
+            SignatureScheme::ECDSA_SECP384R1_SHA384
+        } else {
+            return Err(SignatureFailure::Unsupported);
+        };
+        let (key_scheme, key) = public_key(issuer.tbs_certificate().subject_public_key_info())
+            .ok_or(SignatureFailure::Unsupported)?;
+        if key_scheme != scheme {
+            return Err(SignatureFailure::Unsupported);
+        }
+        let signature = signature.as_bytes().ok_or(SignatureFailure::Bad)?;
         self.crypto
-            .verify(scheme, key, &tbs, signature)
-            .map_err(|_| X509Error::BadSignature { index })
+            .verify(scheme, key, tbs, signature)
+            .map_err(|_| SignatureFailure::Bad)
     }
 
     /// Why `info`'s credential is refused, or the identity it presents
@@ -468,6 +706,15 @@ impl<C: Crypto + Send + Sync> CredentialValidator for X509Validator<C> {
     fn valid_successor(&self, old: &LeafNode, new: &CredentialInfo<'_>) -> bool {
         self.check_successor(old, new).is_ok()
     }
+}
+
+/// Why a signature was not verified.
+enum SignatureFailure {
+    /// It does not verify, or the two algorithm fields differ.
+    Bad,
+    /// An algorithm or an issuer key this crate does not support, or a key
+    /// of another algorithm.
+    Unsupported,
 }
 
 /// The identity the end-entity certificate of `certificates` presents
@@ -524,6 +771,7 @@ fn check_critical_extensions(cert: &X509Certificate, index: usize) -> Result<(),
         ID_CE_KEY_USAGE,
         ID_CE_SUBJECT_ALT_NAME,
         ID_CE_EXT_KEY_USAGE,
+        ID_CE_NAME_CONSTRAINTS,
     ];
     let extensions = cert.tbs_certificate().extensions().map(|e| e.as_slice());
     for ext in extensions.unwrap_or(&[]) {

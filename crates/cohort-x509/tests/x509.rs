@@ -30,6 +30,11 @@ use rcgen::{
     PKCS_ED25519, date_time_ymd,
 };
 use std::collections::BTreeMap;
+
+#[path = "x509/name_constraints.rs"]
+mod name_constraints;
+#[path = "x509/revocation.rs"]
+mod revocation;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -126,8 +131,12 @@ fn root(name: &str) -> Ca {
 
 /// An intermediate CA signed by `parent`.
 fn intermediate(name: &str, parent: &Ca, path_len: Option<u8>) -> Ca {
+    signed_ca(ca_params(name, path_len), parent)
+}
+
+/// A CA made of `params`, signed by `parent`.
+fn signed_ca(params: CertificateParams, parent: &Ca) -> Ca {
     let key = KeyPair::generate_for(&PKCS_ED25519).unwrap();
-    let params = ca_params(name, path_len);
     let der = params
         .signed_by(&key, &parent.issuer)
         .unwrap()
@@ -142,12 +151,22 @@ fn intermediate(name: &str, parent: &Ca, path_len: Option<u8>) -> Ca {
 /// An end-entity certificate for `dns` and `key`, valid from `from` to
 /// `to`, signed by `ca`.
 fn leaf_cert(dns: &str, key: &KeyPair, ca: &Ca, from: (i32, u8, u8), to: (i32, u8, u8)) -> Vec<u8> {
+    leaf_params(dns, from, to)
+        .signed_by(key, &ca.issuer)
+        .unwrap()
+        .der()
+        .to_vec()
+}
+
+/// The parameters of [`leaf_cert`]: `dns` as subject alternative name and
+/// common name, digitalSignature, valid from `from` to `to`.
+fn leaf_params(dns: &str, from: (i32, u8, u8), to: (i32, u8, u8)) -> CertificateParams {
     let mut params = CertificateParams::new(vec![dns.to_string()]).unwrap();
     params.distinguished_name.push(DnType::CommonName, dns);
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.not_before = date_time_ymd(from.0, from.1, from.2);
     params.not_after = date_time_ymd(to.0, to.1, to.2);
-    params.signed_by(key, &ca.issuer).unwrap().der().to_vec()
+    params
 }
 
 const VALID_FROM: (i32, u8, u8) = (2024, 1, 1);
@@ -260,8 +279,13 @@ impl World {
         key_package(&self.p, x509(&[&leaf, &ca.der]), &key.signer)
     }
 
-    /// A group created by `alice.example` with the default policy.
+    /// A group created by `alice.example` with `policy`.
     fn alice_group(&self, policy: X509Policy) -> Creator {
+        self.alice_group_in(self.config(policy))
+    }
+
+    /// A group created by `alice.example` with `config`.
+    fn alice_group_in(&self, config: GroupConfig) -> Creator {
         let alice = member_key();
         let kp = key_package(
             &self.p,
@@ -273,7 +297,7 @@ impl World {
             &kp,
             b"x509 group".to_vec(),
             Extensions::default(),
-            self.config(policy),
+            config,
         )
         .unwrap();
         Creator {
@@ -310,11 +334,20 @@ impl Creator {
     /// Alice's commit adding `kp` is refused as `expected` names, and her
     /// group is unchanged.
     fn refuses(&mut self, w: &World, kp: &KeyPackageBundle, expected: X509Error) {
+        self.refuses_under(w, &w.validator(X509Policy::default()), kp, expected);
+    }
+
+    /// As [`Creator::refuses`], `v` (the validator of alice's group, or one
+    /// like it) naming the refusal.
+    fn refuses_under(
+        &mut self,
+        w: &World,
+        v: &X509Validator<RustCrypto>,
+        kp: &KeyPackageBundle,
+        expected: X509Error,
+    ) {
         let alice = &mut self.group;
-        assert_eq!(
-            check_add(&w.validator(X509Policy::default()), alice, kp),
-            Err(expected)
-        );
+        assert_eq!(check_add(v, alice, kp), Err(expected));
         let before = state(alice);
         let add = alice.commit().add_member(kp.key_package.clone());
         let err = alice.create_commit(&w.p, &self.signer, add).unwrap_err();
