@@ -126,11 +126,12 @@ fn printable(bytes: &[u8]) -> String {
     out
 }
 
-/// The identity of a basic credential (printable), or a placeholder.
+/// The identity of a basic credential (printable), or a placeholder for
+/// other types.
 fn identity_of(credential: &Credential) -> String {
     match credential {
         Credential::Basic { identity } => printable(&identity.0),
-        Credential::X509 { .. } => "(x509)".to_string(),
+        _ => "(not a basic credential)".to_string(),
     }
 }
 
