@@ -759,12 +759,15 @@ async fn post_message<S: Store>(
             }
         }
         MlsMessageBody::PublicMessage(pm) => {
+            // A member's handshake message, or the commit of a client
+            // joining by external commit (`None`).
             let sender_leaf = match pm.content.sender {
-                Sender::Member(leaf) => leaf,
+                Sender::Member(leaf) => Some(leaf),
+                Sender::NewMemberCommit => None,
                 _ => {
                     return Err(ApiError::bad(
                         "unsupported_sender",
-                        "only member senders are accepted for handshake messages",
+                        "handshake messages come from members or external committers",
                     ));
                 }
             };
@@ -787,22 +790,29 @@ async fn post_message<S: Store>(
                         return Err(ViewError::StaleEpoch(view.epoch()));
                     }
                     let before = view.members();
-                    let sender = before.iter().find(|m| m.leaf_index == sender_leaf);
-                    match sender {
-                        Some(m) if m.signature_key == key => {}
-                        Some(_) => {
-                            return Err(ViewError::Forbidden(
-                                "the sender leaf is not the authenticated client".into(),
-                            ));
-                        }
-                        None => {
-                            return Err(ViewError::Forbidden(format!(
-                                "sender leaf {sender_leaf} is not a member"
-                            )));
+                    if let Some(leaf) = sender_leaf {
+                        match before.iter().find(|m| m.leaf_index == leaf) {
+                            Some(m) if m.signature_key == key => {}
+                            Some(_) => {
+                                return Err(ViewError::Forbidden(
+                                    "the sender leaf is not the authenticated client".into(),
+                                ));
+                            }
+                            None => {
+                                return Err(ViewError::Forbidden(format!(
+                                    "sender leaf {leaf} is not a member"
+                                )));
+                            }
                         }
                     }
                     let kind = view.process(&msg)?;
-                    Ok((kind, before, view.members(), view.epoch(), view.to_bytes()?))
+                    let after = view.members();
+                    if sender_leaf.is_none() && !after.iter().any(|m| m.signature_key == key) {
+                        return Err(ViewError::Forbidden(
+                            "the external commit does not add the authenticated client".into(),
+                        ));
+                    }
+                    Ok((kind, before, after, view.epoch(), view.to_bytes()?))
                 })
                 .await?;
                 let (kind, before, after, epoch, state) = computed?;

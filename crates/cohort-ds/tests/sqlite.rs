@@ -8,6 +8,7 @@ use cohort::group::CommitBuilder;
 use cohort::messages::Credential;
 use common::{Event, Member, Server, b64, encode, sign_challenge, unb64};
 use serde_json::json;
+use tls_codec::DeserializeBytes;
 
 fn text(e: &Event) -> bool {
     matches!(e, Event::Text(_))
@@ -276,6 +277,57 @@ fn group_life_refusals_and_sigkill_on_sqlite() {
     )
     .unwrap();
     assert_eq!(status, 401);
+
+    // An external join: alice publishes the current GroupInfo with a
+    // message, dave joins from it by external commit.
+    let gi = alice.open().group_info(true).unwrap();
+    let hello = alice.open().encrypt(b"welcome, anyone", b"").unwrap();
+    let (status, body) = alice
+        .post(
+            &alice.messages_path(),
+            &json!({"message": b64(&encode(&hello)), "group_info": b64(&encode(&gi))}),
+        )
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = dave
+        .get(&format!(
+            "{}/group-info",
+            members_path.trim_end_matches("/members")
+        ))
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let published =
+        cohort::framing::MlsMessage::tls_deserialize_exact_bytes(&unb64(&body["group_info"]))
+            .unwrap();
+    let (dave_group, external_commit) = dave
+        .client
+        .join_external(&published, None, Default::default())
+        .unwrap();
+    let dave_epoch = dave_group.epoch();
+    drop(dave_group);
+    let (status, body) = dave.send(&external_commit, None).unwrap();
+    assert_eq!(
+        (status, body["epoch"].as_u64()),
+        (200, Some(dave_epoch)),
+        "{body}"
+    );
+    for m in [&mut alice, &mut bob, &mut carol] {
+        m.sync_until(1, |e| *e == Event::Commit);
+    }
+    assert_eq!(
+        alice.open().epoch_authenticator(),
+        dave.open().epoch_authenticator()
+    );
+    let (status, body) = dave.get(&members_path).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["members"].as_array().unwrap().len(), 4);
+    let dave_leaf = dave.open().own_index();
+    let (status, body) = alice.commit_with(|g| g.commit_builder().remove_member(dave_leaf));
+    assert_eq!(status, 200, "{body}");
+    for m in [&mut bob, &mut carol, &mut dave] {
+        m.sync_until(1, |e| *e == Event::Commit);
+    }
+    assert!(!dave.open().is_active());
 
     // Alice removes carol; carol still receives the commit that removes her.
     let carol_leaf = carol.open().own_index();
