@@ -90,10 +90,14 @@
 //!
 //! Not implemented: OCSP, delta CRLs, indirect CRLs and CRLs scoped by an
 //! issuingDistributionPoint (refused when given), CRL distribution points
-//! (CRLs are not fetched), policy constraints and certificate policies (a
+//! (CRLs are not fetched), CRLs of an issuer that has several keys under
+//! one name (one CRL is kept per name, usable only if it verifies under the
+//! key of the chain's issuer), policy constraints and certificate policies (a
 //! certificate marking them critical is refused), and self-issued
 //! intermediates other than for name constraints (each is counted against
-//! path lengths).
+//! path lengths). Distinguished names (issuers, CRL issuers,
+//! directoryName constraints) are compared by their encoding, without the
+//! string preparation of RFC 5280 section 7.1.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -256,6 +260,9 @@ pub enum X509Error {
     /// reverse).
     #[error("the new credential is of another type")]
     CredentialTypeChanged,
+    /// A credential of a type other than `x509` and `basic`.
+    #[error("the credential is neither x509 nor basic")]
+    UnsupportedCredentialType,
     /// A certificate's serial number is listed in its issuer's CRL.
     #[error("certificate {index} (serial {serial}) is revoked")]
     Revoked {
@@ -665,6 +672,8 @@ impl<C: Crypto> X509Validator<C> {
             Credential::X509 { certificates } => self
                 .validate_chain(&certificates.0, info.signature_key)
                 .map(Some),
+            #[allow(unreachable_patterns)]
+            _ => Err(X509Error::UnsupportedCredentialType),
         }
     }
 
