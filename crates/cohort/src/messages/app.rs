@@ -206,17 +206,30 @@ impl SerializeBytes for AppDataDictionary {
 impl DeserializeBytes for AppDataDictionary {
     fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
         let (entries, rest): (Vec<ComponentData>, _) = crate::codec::deserialize_vector(bytes)?;
-        // Sorted, one entry per component: strictly increasing ids.
-        if entries
-            .windows(2)
-            .any(|w| matches!(w, [a, b] if a.component_id >= b.component_id))
-        {
-            return Err(tls_codec::Error::DecodingError(
-                "app_data_dictionary entries not strictly sorted by component_id".into(),
-            ));
-        }
+        strictly_sorted(
+            entries.iter().map(|e| e.component_id),
+            "app_data_dictionary",
+        )?;
         Ok((AppDataDictionary { entries }, rest))
     }
+}
+
+/// Entries sorted by component, one per component: strictly increasing
+/// ids, or a decoding error naming `what`.
+fn strictly_sorted(
+    ids: impl Iterator<Item = ComponentId>,
+    what: &str,
+) -> Result<(), tls_codec::Error> {
+    let mut last: Option<ComponentId> = None;
+    for id in ids {
+        if last.is_some_and(|l| l >= id) {
+            return Err(tls_codec::Error::DecodingError(alloc::format!(
+                "{what} entries not strictly sorted by component_id"
+            )));
+        }
+        last = Some(id);
+    }
+    Ok(())
 }
 
 impl ExtensionContent for AppDataDictionary {
@@ -437,14 +450,7 @@ impl SerializeBytes for SafeAad {
 impl DeserializeBytes for SafeAad {
     fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
         let (items, rest): (Vec<SafeAadItem>, _) = crate::codec::deserialize_vector(bytes)?;
-        if items
-            .windows(2)
-            .any(|w| matches!(w, [a, b] if a.component_id >= b.component_id))
-        {
-            return Err(tls_codec::Error::DecodingError(
-                "SafeAAD items not strictly sorted by component_id".into(),
-            ));
-        }
+        strictly_sorted(items.iter().map(|i| i.component_id), "SafeAAD")?;
         Ok((SafeAad { items }, rest))
     }
 }

@@ -115,30 +115,27 @@ fn apply_tree_proposals(
     }
     // SelfRemoves after the Updates and before the Removes (extensions
     // draft, "SelfRemove Proposal"): each removes its sender's leaf.
-    for q in list {
-        let leaf = match &q.proposal {
-            Proposal::SelfRemove(_) => q
-                .sender
-                .leaf_index()
-                .ok_or(ValidationError::SelfRemoveMisused("from a non-member"))?,
-            _ => continue,
-        };
+    let mut remove = |leaf: LeafIndex| -> Result<(), Error> {
         let old = diff
             .leaf(leaf)
             .cloned()
             .ok_or(ValidationError::RemovedLeafBlank { leaf: leaf.0 })?;
         diff.remove_leaf(leaf)?;
         out.removed.push((leaf, old));
+        Ok(())
+    };
+    for q in list {
+        if let Proposal::SelfRemove(_) = &q.proposal {
+            remove(
+                q.sender
+                    .leaf_index()
+                    .ok_or(ValidationError::SelfRemoveMisused("from a non-member"))?,
+            )?;
+        }
     }
     for q in list {
-        if let Proposal::Remove(remove) = &q.proposal {
-            let leaf = remove.leaf();
-            let old = diff
-                .leaf(leaf)
-                .cloned()
-                .ok_or(ValidationError::RemovedLeafBlank { leaf: leaf.0 })?;
-            diff.remove_leaf(leaf)?;
-            out.removed.push((leaf, old));
+        if let Proposal::Remove(r) = &q.proposal {
+            remove(r.leaf())?;
         }
     }
     for q in list {
