@@ -18,17 +18,9 @@ pub struct Certificate {
 
 /// `Credential` (RFC 9420 section 5.3).
 ///
-/// The body of a credential `select`s on its type with no length prefix.
-/// `basic` and `x509` decode into their variants. Every other type the
-/// application may define is [`Credential::Custom`], framed as `opaque
-/// data<V>` after the type (the layout MLS implementations use for
-/// application-defined credentials); its meaning and validity are the
-/// application's Authentication Service's
-/// ([`CredentialValidator`](crate::group::CredentialValidator)), which
-/// refuses it by default. The reserved 0, GREASE values (RFC 9420 section
-/// 13.5; C-GREASE-08) and the extensions draft's multi-credential types 3
-/// and 4 (a different layout, not implemented) fail with
-/// [`DecodeError::UnknownCredentialType`].
+/// The body of a credential `select`s on its type with no length prefix, so
+/// a credential of a type other than `basic` or `x509` cannot be parsed:
+/// decoding fails with [`DecodeError::UnknownCredentialType`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {
     /// `basic`: an application-defined identity.
@@ -41,13 +33,6 @@ pub enum Credential {
         /// The chain.
         certificates: VarVec<Certificate>,
     },
-    /// An application-defined credential type.
-    Custom {
-        /// Its type.
-        credential_type: CredentialType,
-        /// Its content, as the application encodes it.
-        data: VarBytes,
-    },
 }
 
 impl Credential {
@@ -58,47 +43,13 @@ impl Credential {
         }
     }
 
-    /// A credential of the application-defined type `credential_type`
-    /// holding `content` TLS-encoded. Types that cannot be custom (see
-    /// [`Credential`]) are refused.
-    pub fn custom<T: SerializeBytes>(
-        credential_type: CredentialType,
-        content: &T,
-    ) -> Result<Self, crate::Error> {
-        if !custom_type(credential_type) {
-            return Err(DecodeError::UnknownCredentialType(credential_type.0).into());
-        }
-        Ok(Credential::Custom {
-            credential_type,
-            data: VarBytes(content.tls_serialize_bytes()?),
-        })
-    }
-
-    /// The content of a custom credential decoded as exactly one `T`;
-    /// `None` for `basic` and `x509`.
-    pub fn parse_custom<T: DeserializeBytes>(&self) -> Option<Result<T, crate::Error>> {
-        match self {
-            Credential::Custom { data, .. } => Some(crate::codec::decode_exact(data.as_slice())),
-            _ => None,
-        }
-    }
-
     /// The credential type.
     pub fn credential_type(&self) -> CredentialType {
         match self {
             Credential::Basic { .. } => CredentialType::BASIC,
             Credential::X509 { .. } => CredentialType::X509,
-            Credential::Custom {
-                credential_type, ..
-            } => *credential_type,
         }
     }
-}
-
-/// Whether `t` may be an application-defined credential type: not 0, not
-/// `basic`, `x509` or the draft's multi-credentials (3, 4), not GREASE.
-fn custom_type(t: CredentialType) -> bool {
-    t.0 > 4 && !super::is_grease(t.0)
 }
 
 impl Size for Credential {
@@ -106,7 +57,6 @@ impl Size for Credential {
         let body = match self {
             Credential::Basic { identity } => identity.tls_serialized_len(),
             Credential::X509 { certificates } => certificates.tls_serialized_len(),
-            Credential::Custom { data, .. } => data.tls_serialized_len(),
         };
         body.saturating_add(2)
     }
@@ -119,7 +69,6 @@ impl SerializeBytes for Credential {
         match self {
             Credential::Basic { identity } => append(&mut out, identity)?,
             Credential::X509 { certificates } => append(&mut out, certificates)?,
-            Credential::Custom { data, .. } => append(&mut out, data)?,
         }
         Ok(out)
     }
@@ -136,16 +85,6 @@ impl DeserializeBytes for Credential {
             CredentialType::X509 => {
                 let (certificates, rest) = VarVec::tls_deserialize_bytes(rest)?;
                 Ok((Credential::X509 { certificates }, rest))
-            }
-            t if custom_type(t) => {
-                let (data, rest) = VarBytes::tls_deserialize_bytes(rest)?;
-                Ok((
-                    Credential::Custom {
-                        credential_type: t,
-                        data,
-                    },
-                    rest,
-                ))
             }
             CredentialType(other) => Err(to_codec_error(DecodeError::UnknownCredentialType(other))),
         }

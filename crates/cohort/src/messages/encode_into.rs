@@ -60,7 +60,6 @@ impl EncodeInto for Credential {
                 }
                 Ok(())
             }
-            Credential::Custom { data, .. } => data.encode_into(out),
         }
     }
 }
