@@ -11,7 +11,9 @@
 //! logic differs fails the commit's confirmation tag.
 
 use crate::framing::Sender;
-use crate::messages::app::{ApplicationFraming, ComponentsList, MediaTypeList, SafeAad, component};
+use crate::messages::app::{
+    ApplicationFraming, ComponentsList, MediaType, MediaTypeList, SafeAad, component,
+};
 use crate::messages::{
     AppDataChange, AppDataDictionary, ComponentId, Extensions, GroupContext, LeafNode, Proposal,
     ProposalType,
@@ -446,8 +448,14 @@ impl RequiredComponents {
             if required.is_empty() {
                 continue;
             }
-            let listed = dictionary.parse::<ComponentsList>(id)?.unwrap_or_default();
-            if let Some(&component_id) = required.iter().find(|c| !listed.contains(**c)) {
+            let mut listed = dictionary
+                .parse::<ComponentsList>(id)?
+                .unwrap_or_default()
+                .component_ids
+                .0;
+            listed.sort_unstable();
+            if let Some(&component_id) = required.iter().find(|c| listed.binary_search(c).is_err())
+            {
                 return Err(ValidationError::LeafLacksComponent {
                     component_id,
                     list: name,
@@ -456,14 +464,22 @@ impl RequiredComponents {
             }
         }
         if let Some(media) = &self.media {
-            let supported = dictionary
+            // One sorted set of the leaf's types: each required type is a
+            // lookup, not a scan.
+            let leaf_types = dictionary
                 .parse::<MediaTypeList>(component::CONTENT_MEDIA_TYPES)?
                 .unwrap_or_default();
+            let supported: alloc::collections::BTreeSet<_> = leaf_types
+                .media_type_list
+                .0
+                .iter()
+                .map(MediaType::key)
+                .collect();
             if !media
                 .media_type_list
                 .0
                 .iter()
-                .all(|m| supported.supports(m))
+                .all(|m| supported.contains(&m.key()))
             {
                 return Err(ValidationError::LeafLacksMediaType.into());
             }

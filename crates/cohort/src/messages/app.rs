@@ -457,7 +457,9 @@ impl DeserializeBytes for SafeAad {
 
 /// `Parameter { opaque parameter_name<V>; opaque parameter_value<V>; }`
 /// of a media type (draft section "Content Advertisement").
-#[derive(Clone, Debug, PartialEq, Eq, TlsSize, TlsSerializeBytes, TlsDeserializeBytes)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, TlsSize, TlsSerializeBytes, TlsDeserializeBytes,
+)]
 pub struct MediaTypeParameter {
     /// The name, e.g. `charset`.
     pub parameter_name: VarBytes,
@@ -501,6 +503,15 @@ impl MediaType {
             .as_slice()
             .eq_ignore_ascii_case(other.media_type.as_slice())
             && self.parameters == other.parameters
+    }
+
+    /// What [`MediaType::matches`] compares, as an ordered key: the
+    /// lower-cased type and subtype, and the parameters.
+    pub fn key(&self) -> (Vec<u8>, &[MediaTypeParameter]) {
+        (
+            self.media_type.as_slice().to_ascii_lowercase(),
+            self.parameters.0.as_slice(),
+        )
     }
 }
 
