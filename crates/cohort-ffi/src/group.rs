@@ -88,6 +88,7 @@ fn identity_of(credential: &Credential) -> Vec<u8> {
             .first()
             .map(|c| c.cert_data.as_slice().to_vec())
             .unwrap_or_default(),
+        Credential::Custom { data, .. } => data.as_slice().to_vec(),
     }
 }
 

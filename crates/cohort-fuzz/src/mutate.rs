@@ -591,6 +591,9 @@ impl LeafEdit {
                     (CredentialEdit::Identity(e), Credential::X509 { .. }) => {
                         Credential::basic(e.applied(&VarBytes::default()).0)
                     }
+                    (CredentialEdit::Identity(e), Credential::Custom { data, .. }) => {
+                        Credential::basic(e.applied(data).0)
+                    }
                     (CredentialEdit::Named(i), _) => {
                         Credential::basic(pick(CLIENT_NAMES, *i).copied().unwrap_or("alice"))
                     }

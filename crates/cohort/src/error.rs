@@ -274,6 +274,13 @@ pub enum ValidationError {
     /// A leaf's credential type is not in its own capabilities (C-LN-12).
     #[error("credential type not in the leaf's capabilities")]
     CredentialTypeNotInCapabilities,
+    /// A leaf's credential is of a GREASE type, which no client supports
+    /// (RFC 9420 section 13.5; C-GREASE-08).
+    #[error("credential type {credential_type:#06x} is a GREASE value")]
+    GreaseCredentialType {
+        /// The GREASE type.
+        credential_type: u16,
+    },
     /// A leaf carries an extension its capabilities do not list (C-LN-13).
     #[error("leaf extension not in its capabilities")]
     UnsupportedLeafExtension,

@@ -1242,3 +1242,212 @@ fn required_components_and_media_types_are_checked_on_add() {
     };
     g.commit(g.commit_builder().add_member(kp4)).unwrap();
 }
+
+// ------------------------------------------------ custom credential types
+
+/// An application-defined credential type: a device credential (user and
+/// device name) framed as `opaque data<V>` after its type.
+const DEVICE: cohort::messages::CredentialType = cohort::messages::CredentialType(0xF00D);
+
+/// The device credential's content.
+#[derive(
+    Debug,
+    PartialEq,
+    tls_codec::TlsSize,
+    tls_codec::TlsSerializeBytes,
+    tls_codec::TlsDeserializeBytes,
+)]
+struct DeviceCredential {
+    user: cohort::codec::VarBytes,
+    device: cohort::codec::VarBytes,
+}
+
+/// An Authentication Service for basic and device credentials: a device
+/// credential must decode to a user and a device, both non-empty.
+struct DeviceAs;
+
+impl cohort::group::CredentialValidator for DeviceAs {
+    fn validate(&self, info: &cohort::group::CredentialInfo<'_>) -> bool {
+        match info.credential {
+            Credential::Basic { .. } => true,
+            c @ Credential::Custom { .. } if c.credential_type() == DEVICE => matches!(
+                c.parse_custom::<DeviceCredential>(),
+                Some(Ok(d)) if !d.user.0.is_empty() && !d.device.0.is_empty()
+            ),
+            _ => false,
+        }
+    }
+}
+
+fn device_client(
+    storage: &Arc<MemoryStorage>,
+    name: &str,
+    credential: Credential,
+    validator: bool,
+) -> Client<P> {
+    let signer = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        SignatureScheme::ED25519,
+        &SeededRand::from_u64(name.len() as u64 ^ 0xd5),
+    )
+    .unwrap();
+    let mut group = GroupConfig {
+        grease: false,
+        ..GroupConfig::default()
+    };
+    if validator {
+        group = group.with_credential_validator(DeviceAs);
+    }
+    let config = ClientConfig {
+        group,
+        capabilities: Capabilities {
+            credentials: VarVec(vec![cohort::messages::CredentialType::BASIC, DEVICE]),
+            ..Capabilities::default()
+        },
+        ..ClientConfig::default()
+    };
+    Client::new(
+        ProviderBundle::new(
+            RustCrypto::new(),
+            SeededRand::from_u64(name.len() as u64),
+            storage.clone(),
+        ),
+        name.as_bytes().to_vec(),
+        signer,
+        credential,
+        config,
+    )
+    .unwrap()
+}
+
+/// A custom credential type registered by the application: encoded and
+/// decoded with the application's type, carried in KeyPackages and leaves,
+/// validated by the application's Authentication Service (a malformed one
+/// refused by name, and so is every custom credential under the default
+/// service); 0 and the draft's multi-credential types do not decode as
+/// custom, and a GREASE type decodes like any unknown type (C-GREASE-11)
+/// but is refused in a leaf (C-GREASE-08).
+#[test]
+fn custom_credential_type_with_the_applications_validator() {
+    use cohort::codec::VarBytes;
+    let device = |user: &[u8], dev: &[u8]| {
+        Credential::custom(
+            DEVICE,
+            &DeviceCredential {
+                user: VarBytes(user.to_vec()),
+                device: VarBytes(dev.to_vec()),
+            },
+        )
+        .unwrap()
+    };
+    let cred = device(b"bob", b"phone");
+    let bytes = cohort::codec::encode(&cred).unwrap();
+    assert_eq!(bytes[..2], [0xf0, 0x0d]);
+    assert_eq!(
+        cohort::codec::decode_exact::<Credential>(&bytes).unwrap(),
+        cred
+    );
+    for t in [0u16, 3, 4, 0x1a1a] {
+        assert!(
+            Credential::custom(cohort::messages::CredentialType(t), &VarBytes(vec![])).is_err()
+        );
+        let mut b = t.to_be_bytes().to_vec();
+        b.push(0);
+        let decoded = cohort::codec::decode_exact::<Credential>(&b);
+        if t == 0x1a1a {
+            assert_eq!(
+                decoded.unwrap(),
+                Credential::Custom {
+                    credential_type: cohort::messages::CredentialType(t),
+                    data: VarBytes::default(),
+                }
+            );
+        } else {
+            assert_eq!(
+                decoded.unwrap_err(),
+                cohort::DecodeError::UnknownCredentialType(t).into()
+            );
+        }
+    }
+
+    let storage = Arc::new(MemoryStorage::new());
+    let alice = device_client(&storage, "alice", Credential::basic("alice"), true);
+    let bob = device_client(&storage, "bob", cred.clone(), true);
+    let mallory = device_client(&storage, "mallory", device(b"", b"laptop"), true);
+    let mut a = alice.create_group().unwrap();
+    let kp = |c: &Client<P>| match c.generate_key_package().unwrap().body {
+        MlsMessageBody::KeyPackage(kp) => kp,
+        _ => unreachable!(),
+    };
+    let before = state(&a);
+    // C-GREASE-08: a KeyPackage whose credential is of a GREASE type
+    // (listed in its own capabilities) is refused by name.
+    let grease = cohort::messages::CredentialType(0x1a1a);
+    let eve = device_client(
+        &storage,
+        "eve",
+        Credential::Custom {
+            credential_type: grease,
+            data: VarBytes(b"eve".to_vec()),
+        },
+        true,
+    );
+    let eve_kp = kp(&eve);
+    assert!(
+        eve_kp
+            .leaf_node
+            .capabilities
+            .credentials
+            .0
+            .contains(&grease)
+    );
+    assert_eq!(
+        a.commit(a.commit_builder().add_member(eve_kp)).unwrap_err(),
+        ValidationError::GreaseCredentialType {
+            credential_type: 0x1a1a
+        }
+        .into()
+    );
+    assert_eq!(state(&a), before);
+    assert_eq!(
+        a.commit(a.commit_builder().add_member(kp(&mallory)))
+            .unwrap_err(),
+        ValidationError::CredentialRejected {
+            event: cohort::group::CredentialEvent::Add
+        }
+        .into()
+    );
+    assert_eq!(state(&a), before);
+    let out = a.commit(a.commit_builder().add_member(kp(&bob))).unwrap();
+    a.merge_pending_commit().unwrap();
+    let staged = bob
+        .stage_welcome(&out.welcome.unwrap(), Default::default())
+        .unwrap();
+    let mut b = bob.join(staged).unwrap();
+    agree(&[&a, &b]);
+    let roster = b.roster();
+    assert!(roster.iter().any(|m| m.credential == cred));
+    let msg = b.encrypt(b"from my phone", b"").unwrap();
+    assert!(matches!(
+        a.process(&msg).unwrap(),
+        ProcessedMessage::Application { .. }
+    ));
+
+    // Under the default Authentication Service a custom credential is
+    // refused.
+    let carol = device_client(
+        &Arc::new(MemoryStorage::new()),
+        "carol",
+        Credential::basic("carol"),
+        false,
+    );
+    let mut c = carol.create_group().unwrap();
+    assert_eq!(
+        c.commit(c.commit_builder().add_member(kp(&bob)))
+            .unwrap_err(),
+        ValidationError::CredentialRejected {
+            event: cohort::group::CredentialEvent::Add
+        }
+        .into()
+    );
+}

@@ -520,8 +520,10 @@ fn grease_in_capabilities_is_ignored_c_grease_01() {
 
 /// C-GREASE-11: a GREASE value gets no special handling on receipt; it is
 /// treated like any other unknown value (here 0x7777): accepted in
-/// capabilities and KeyPackage extensions, refused by name as a proposal
-/// or credential type.
+/// capabilities and KeyPackage extensions, and decoded as an
+/// application-defined proposal or credential type. (That a GREASE
+/// credential type can never be supported, C-GREASE-08, is a rule of
+/// leaf validation: tests/leaf.rs.)
 #[test]
 fn grease_behaves_like_any_unknown_value_c_grease_11() {
     let cs = cs(1);
@@ -564,8 +566,11 @@ fn grease_behaves_like_any_unknown_value_c_grease_11() {
         let mut credential = v.to_be_bytes().to_vec();
         credential.push(0);
         assert_eq!(
-            decode_exact::<Credential>(&credential).unwrap_err(),
-            Error::Malformed(cohort::DecodeError::UnknownCredentialType(v))
+            decode_exact::<Credential>(&credential).unwrap(),
+            Credential::Custom {
+                credential_type: CredentialType(v),
+                data: VarBytes::default(),
+            }
         );
     }
 }

@@ -196,6 +196,31 @@ fn own_credential_type_required_c_ln_12() {
     );
 }
 
+/// C-GREASE-08: a credential of a GREASE type is refused as unsupported,
+/// even when the leaf lists the type in its capabilities; an unknown
+/// non-GREASE type (0x7777) listed there passes the leaf's checks and is
+/// left to the application's Authentication Service.
+#[test]
+fn grease_credential_type_refused_c_grease_08() {
+    for t in [0x0A0Au16, 0x7777] {
+        let mut leaf = kp_leaf();
+        leaf.credential = cohort::messages::Credential::Custom {
+            credential_type: CredentialType(t),
+            data: VarBytes(b"eve".to_vec()),
+        };
+        leaf.capabilities.credentials.0.push(CredentialType(t));
+        let got = check(&resign(leaf), LeafRole::KeyPackage, &LeafPolicy::default());
+        if t == 0x7777 {
+            got.unwrap();
+        } else {
+            assert_eq!(
+                got,
+                err(ValidationError::GreaseCredentialType { credential_type: t })
+            );
+        }
+    }
+}
+
 /// C-LN-13: a non-default extension absent from capabilities.
 #[test]
 fn unlisted_extension_is_refused_c_ln_13() {

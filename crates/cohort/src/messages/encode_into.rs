@@ -60,6 +60,7 @@ impl EncodeInto for Credential {
                 }
                 Ok(())
             }
+            Credential::Custom { data, .. } => data.encode_into(out),
         }
     }
 }

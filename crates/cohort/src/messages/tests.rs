@@ -282,16 +282,22 @@ fn credentials() {
     };
     assert_eq!(x509.credential_type(), CredentialType::X509);
     round_trip(&x509);
-    // Unknown and GREASE credential types have no known layout
-    // (C-GREASE-08: a GREASE credential type is unsupported).
+    // The draft's multi-credential types (3, 4) and the reserved 0 have no
+    // layout here; any other type, GREASE included (C-GREASE-11), is an
+    // application-defined `opaque data<V>`. A GREASE credential is refused
+    // when its leaf is validated (C-GREASE-08, tests/leaf.rs).
     assert_eq!(
         decode_err::<Credential>(&[0, 3, 0]),
         DecodeError::UnknownCredentialType(3)
     );
-    assert_eq!(
-        decode_err::<Credential>(&[0x0a, 0x0a, 0]),
-        DecodeError::UnknownCredentialType(0x0a0a)
-    );
+    for t in [0x0a0au16, 0x7777] {
+        let [hi, lo] = t.to_be_bytes();
+        let custom = Credential::Custom {
+            credential_type: CredentialType(t),
+            data: bytes(7, 2),
+        };
+        assert_eq!(round_trip(&custom), [hi, lo, 2, 7, 8]);
+    }
     assert_eq!(
         decode_err::<Credential>(&[0, 0, 0]),
         DecodeError::UnknownCredentialType(0)

@@ -201,7 +201,8 @@ pub fn validate_leaf_node<C: Crypto + ?Sized>(
 /// ([`LimitError::TooManyExtensions`]), extension types unique (C-CAP-06),
 /// source (C-LN-17 to C-LN-20), encryption key shape (C-LN-05), the
 /// group's version and suite in the capabilities (C-LN-06), required
-/// capabilities (C-LN-07 to C-LN-09), its own credential type (C-LN-12),
+/// capabilities (C-LN-07 to C-LN-09), a credential type that is not
+/// GREASE (C-GREASE-08), its own credential type (C-LN-12),
 /// its extensions listed in its capabilities (C-LN-13), lifetime (C-LN-15,
 /// C-LN-16).
 pub fn check_leaf_node<C: Crypto + ?Sized>(
@@ -252,11 +253,14 @@ pub fn check_leaf_node<C: Crypto + ?Sized>(
     {
         return Err(ValidationError::LeafLacksRequiredCapabilities.into());
     }
-    if !caps
-        .credentials
-        .0
-        .contains(&leaf.credential.credential_type())
-    {
+    let credential_type = leaf.credential.credential_type();
+    if crate::messages::is_grease(credential_type.0) {
+        return Err(ValidationError::GreaseCredentialType {
+            credential_type: credential_type.0,
+        }
+        .into());
+    }
+    if !caps.credentials.0.contains(&credential_type) {
         return Err(ValidationError::CredentialTypeNotInCapabilities.into());
     }
     let carried = SortedSet::new(
