@@ -56,6 +56,13 @@ pub struct ClientConfig {
     /// filled in by the client: the draft's components it understands and
     /// those of `group.app`.
     pub app_data: crate::messages::AppDataDictionary,
+    /// Further extensions its leaves and KeyPackages' leaves carry, such as
+    /// RFC 9420's `application_id` or the extensions draft's
+    /// `supported_wire_formats`. A non-default type must be listed in
+    /// `capabilities` (RFC 9420 section 7.2; C-LN-13), and the
+    /// `app_data_dictionary` comes from `app_data`, not from here: both are
+    /// checked when the client is made.
+    pub leaf_extensions: Extensions,
 }
 
 impl Default for ClientConfig {
@@ -66,6 +73,7 @@ impl Default for ClientConfig {
             capabilities: Capabilities::default(),
             key_package_lifetime: 30 * 24 * 3600,
             app_data: crate::messages::AppDataDictionary::new(),
+            leaf_extensions: Extensions::new(),
         }
     }
 }
@@ -185,11 +193,34 @@ impl StagedWelcome {
     }
 }
 
+/// `config.leaf_extensions` can be sent: no duplicate type, no
+/// `app_data_dictionary` (that one comes from `app_data`), and every
+/// non-default type listed in the capabilities (C-LN-13).
+fn check_leaf_extensions(config: &ClientConfig) -> Result<(), Error> {
+    let extensions = &config.leaf_extensions;
+    let listed = &config.capabilities.extensions.0;
+    let bad = extensions.duplicate().is_some()
+        || extensions.iter().any(|e| {
+            let t = e.extension_type;
+            t == crate::messages::ExtensionType::APP_DATA_DICTIONARY
+                || (!t.is_default() && !listed.contains(&t))
+        });
+    if bad {
+        return Err(MisuseError::ConfigOutOfRange {
+            field: "leaf_extensions",
+        }
+        .into());
+    }
+    Ok(())
+}
+
 impl<P: Provider> Client<P> {
     /// A client with id `id` (its namespace in storage), signing with
     /// `signer` and presenting `credential`.
     ///
-    /// Errors: a group configuration outside its ranges
+    /// Errors: a group configuration outside its ranges, or
+    /// `leaf_extensions` with a duplicate type, an `app_data_dictionary`
+    /// or a non-default type missing from `capabilities`
     /// ([`MisuseError::ConfigOutOfRange`]); a cipher suite the provider
     /// does not support; a signer of another scheme than the suite's.
     pub fn new(
@@ -200,6 +231,7 @@ impl<P: Provider> Client<P> {
         config: ClientConfig,
     ) -> Result<Self, Error> {
         config.group.validate()?;
+        check_leaf_extensions(&config)?;
         let cs = SuiteCrypto::new(provider.crypto(), config.ciphersuite)?;
         if signer.scheme() != cs.params().signature {
             return Err(MisuseError::SignerSchemeMismatch(signer.scheme()).into());
@@ -256,13 +288,14 @@ impl<P: Provider> Client<P> {
         self.key_package(true)
     }
 
-    /// The extensions of this client's leaves: an `app_data_dictionary`
-    /// when its capabilities list the extension (MLS extensions draft,
-    /// "Negotiating Extensions and Components": an implementation
-    /// advertising it advertises `app_components`), none otherwise.
+    /// The extensions of this client's leaves: the configured
+    /// `leaf_extensions`, and an `app_data_dictionary` when its
+    /// capabilities list the extension (MLS extensions draft, "Negotiating
+    /// Extensions and Components": an implementation advertising it
+    /// advertises `app_components`).
     fn leaf_extensions(&self) -> Result<Extensions, Error> {
         use crate::messages::app::{ComponentsList, component};
-        let mut extensions = Extensions::new();
+        let mut extensions = self.config.leaf_extensions.clone();
         if !self
             .config
             .capabilities

@@ -784,6 +784,14 @@ pub enum ValidationError {
     /// `content_media_types` (extensions draft, "Content Advertisement").
     #[error("leaf does not support the group's content_media_types")]
     LeafLacksMediaType,
+    /// A leaf's `supported_wire_formats` lacks a wire format of the group
+    /// context's `required_wire_formats` (extensions draft, "Negotiating
+    /// Extensions and Components").
+    #[error("leaf does not support required wire format {wire_format:#06x}")]
+    LeafLacksWireFormat {
+        /// The wire format.
+        wire_format: u16,
+    },
     /// An application message's ApplicationFraming is malformed or names a
     /// media type the group does not require (draft section "Framing of
     /// application_data").

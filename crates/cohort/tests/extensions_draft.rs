@@ -1451,3 +1451,228 @@ fn custom_credential_type_with_the_applications_validator() {
         .into()
     );
 }
+
+// ------------------------------------------------------------ wire formats
+
+/// A wire format outside RFC 9420's five, which a group may require.
+const EXTRA_WIRE_FORMAT: WireFormat = WireFormat(0x0042);
+
+/// A client that lists the draft's wire-format extensions and, when
+/// `supports`, carries `supported_wire_formats` with [`EXTRA_WIRE_FORMAT`]
+/// in its leaves.
+fn wire_format_client(storage: &Arc<MemoryStorage>, name: &str, supports: bool) -> Client<P> {
+    use cohort::messages::app::WireFormats;
+    let seed = name.bytes().map(u64::from).sum::<u64>();
+    let signer = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        SignatureScheme::ED25519,
+        &SeededRand::from_u64(seed ^ 0x3f),
+    )
+    .unwrap();
+    let mut leaf_extensions = Extensions::new();
+    if supports {
+        leaf_extensions.0.push(cohort::messages::Extension {
+            extension_type: ExtensionType::SUPPORTED_WIRE_FORMATS,
+            extension_data: cohort::codec::VarBytes(
+                cohort::codec::encode(&WireFormats {
+                    wire_formats: VarVec(vec![EXTRA_WIRE_FORMAT]),
+                })
+                .unwrap(),
+            ),
+        });
+    }
+    let config = ClientConfig {
+        group: GroupConfig {
+            grease: false,
+            ..GroupConfig::default()
+        },
+        capabilities: Capabilities {
+            extensions: VarVec(vec![
+                ExtensionType::SUPPORTED_WIRE_FORMATS,
+                ExtensionType::REQUIRED_WIRE_FORMATS,
+            ]),
+            ..Capabilities::default()
+        },
+        leaf_extensions,
+        ..ClientConfig::default()
+    };
+    Client::new(
+        ProviderBundle::new(
+            RustCrypto::new(),
+            SeededRand::from_u64(seed),
+            storage.clone(),
+        ),
+        name.as_bytes().to_vec(),
+        signer,
+        Credential::basic(name),
+        config,
+    )
+    .unwrap()
+}
+
+/// A `required_wire_formats` group context extension listing `formats`.
+fn required_wire_formats(formats: &[u16]) -> Extensions {
+    let mut extensions = Extensions::new();
+    extensions.0.push(cohort::messages::Extension {
+        extension_type: ExtensionType::REQUIRED_WIRE_FORMATS,
+        extension_data: cohort::codec::VarBytes(
+            cohort::codec::encode(&cohort::messages::app::WireFormats {
+                wire_formats: VarVec(formats.iter().copied().map(WireFormat).collect()),
+            })
+            .unwrap(),
+        ),
+    });
+    extensions
+}
+
+/// The draft's `required_wire_formats`: every leaf the group admits lists
+/// each required non-default wire format in its `supported_wire_formats`
+/// (RFC 9420's five need no listing). Checked on the creator's leaf, on
+/// Adds, on every member when a GroupContextExtensions brings the
+/// requirement, and on a commit's path leaf; each refusal by name with
+/// the group unchanged.
+#[test]
+fn required_wire_formats_are_checked_on_every_new_leaf() {
+    let storage = Arc::new(MemoryStorage::new());
+    let alice = wire_format_client(&storage, "alice", true);
+    let bob = wire_format_client(&storage, "bob", false);
+    let carol = wire_format_client(&storage, "carol", true);
+    let kp = |c: &Client<P>| match c.generate_key_package().unwrap().body {
+        MlsMessageBody::KeyPackage(kp) => kp,
+        _ => unreachable!(),
+    };
+    fn create<'c>(c: &'c Client<P>, formats: &[u16]) -> Result<ClientGroup<'c, P>, Error> {
+        c.create_group_with(cohort::client::CreateOptions {
+            group_id: None,
+            extensions: required_wire_formats(formats),
+        })
+    }
+    let lacks = ValidationError::LeafLacksWireFormat {
+        wire_format: EXTRA_WIRE_FORMAT.0,
+    };
+
+    // The creator's own leaf.
+    assert_eq!(
+        create(&bob, &[1, 0x42]).map(|_| ()).unwrap_err(),
+        lacks.clone().into()
+    );
+    // RFC 9420's formats need no listing.
+    let mut g = create(&bob, &[1, 2]).unwrap();
+    g.commit(g.commit_builder().add_member(kp(&alice))).unwrap();
+    g.merge_pending_commit().unwrap();
+
+    // An Add of a leaf without the required format.
+    let mut a = create(&alice, &[2, 0x42]).unwrap();
+    let before = state(&a);
+    assert_eq!(
+        a.commit(a.commit_builder().add_member(kp(&bob)))
+            .unwrap_err(),
+        lacks.clone().into()
+    );
+    assert_eq!(state(&a), before);
+    let out = a.commit(a.commit_builder().add_member(kp(&carol))).unwrap();
+    a.merge_pending_commit().unwrap();
+    let staged = carol
+        .stage_welcome(&out.welcome.unwrap(), Default::default())
+        .unwrap();
+    let mut c = carol.join(staged).unwrap();
+    agree(&[&a, &c]);
+
+    // A commit whose path leaf drops `supported_wire_formats` (its
+    // signature is not reached: the leaf's content fails first).
+    let dropped = c
+        .commit_builder()
+        .force_path(true)
+        .tamper_commit(Arc::new(|commit| {
+            if let Some(path) = commit.path.as_mut() {
+                path.leaf_node
+                    .extensions
+                    .0
+                    .retain(|e| e.extension_type != ExtensionType::SUPPORTED_WIRE_FORMATS);
+            }
+        }));
+    let bad = c.commit(dropped).unwrap();
+    c.clear_pending_commit().unwrap();
+    refused(&mut a, &bad.commit, lacks.clone().into());
+    let good = c.commit(c.commit_builder().force_path(true)).unwrap();
+    c.merge_pending_commit().unwrap();
+    assert!(matches!(
+        a.process(&good.commit).unwrap(),
+        ProcessedMessage::Commit(_)
+    ));
+
+    // A GroupContextExtensions bringing the requirement to a group with a
+    // member lacking it.
+    g.commit(g.commit_builder().add_member(kp(&wire_format_client(
+        &Arc::new(MemoryStorage::new()),
+        "dave",
+        true,
+    ))))
+    .unwrap();
+    g.merge_pending_commit().unwrap();
+    let before = state(&g);
+    assert_eq!(
+        g.commit(
+            g.commit_builder()
+                .group_context_extensions(required_wire_formats(&[0x42]))
+        )
+        .unwrap_err(),
+        lacks.into()
+    );
+    assert_eq!(state(&g), before);
+}
+
+/// `ClientConfig::leaf_extensions` must be sendable: no duplicate, no
+/// `app_data_dictionary` (it comes from `app_data`), every non-default
+/// type in the capabilities.
+#[test]
+fn leaf_extensions_are_checked_when_the_client_is_made() {
+    let ext = |t: ExtensionType| cohort::messages::Extension {
+        extension_type: t,
+        extension_data: cohort::codec::VarBytes(vec![]),
+    };
+    for extensions in [
+        vec![ext(TOPIC_EXT)],
+        vec![ext(ExtensionType::APP_DATA_DICTIONARY)],
+        vec![
+            ext(ExtensionType::SUPPORTED_WIRE_FORMATS),
+            ext(ExtensionType::SUPPORTED_WIRE_FORMATS),
+        ],
+    ] {
+        let signer = SignatureKeyPair::generate(
+            RustCrypto::new(),
+            SignatureScheme::ED25519,
+            &SeededRand::from_u64(1),
+        )
+        .unwrap();
+        let config = ClientConfig {
+            capabilities: Capabilities {
+                extensions: VarVec(vec![
+                    ExtensionType::SUPPORTED_WIRE_FORMATS,
+                    ExtensionType::APP_DATA_DICTIONARY,
+                ]),
+                ..Capabilities::default()
+            },
+            leaf_extensions: Extensions(extensions),
+            ..ClientConfig::default()
+        };
+        let made = Client::new(
+            ProviderBundle::new(
+                RustCrypto::new(),
+                SeededRand::from_u64(1),
+                Arc::new(MemoryStorage::new()),
+            ),
+            b"x".to_vec(),
+            signer,
+            Credential::basic("x"),
+            config,
+        );
+        assert_eq!(
+            made.map(|_| ()).unwrap_err(),
+            MisuseError::ConfigOutOfRange {
+                field: "leaf_extensions"
+            }
+            .into()
+        );
+    }
+}

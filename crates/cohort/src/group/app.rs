@@ -11,12 +11,13 @@
 //! logic differs fails the commit's confirmation tag.
 
 use crate::framing::Sender;
+use crate::framing::WireFormat;
 use crate::messages::app::{
-    ApplicationFraming, ComponentsList, MediaType, MediaTypeList, SafeAad, component,
+    ApplicationFraming, ComponentsList, MediaType, MediaTypeList, SafeAad, WireFormats, component,
 };
 use crate::messages::{
-    AppDataChange, AppDataDictionary, ComponentId, Extensions, GroupContext, LeafNode, Proposal,
-    ProposalType,
+    AppDataChange, AppDataDictionary, ComponentId, ExtensionType, Extensions, GroupContext,
+    LeafNode, Proposal, ProposalType,
 };
 use crate::{Error, ValidationError};
 use alloc::collections::BTreeMap;
@@ -400,42 +401,95 @@ pub(crate) fn check_content(
     Ok(())
 }
 
-/// What a group context's `app_data_dictionary` requires of every member's
-/// leaf (extensions draft, "Negotiating Extensions and Components",
-/// "Content Advertisement"): the components of its `app_components` and
-/// `safe_aad` lists in the leaf's lists of the same name, and support for
-/// each media type of its `content_media_types`.
+/// What a group context requires of every member's leaf under the
+/// extensions draft ("Negotiating Extensions and Components", "Content
+/// Advertisement"): the components of its `app_data_dictionary`'s
+/// `app_components` and `safe_aad` lists in the leaf's lists of the same
+/// name, support for each media type of its `content_media_types`, and
+/// each non-default wire format of its `required_wire_formats` extension
+/// in the leaf's `supported_wire_formats`. Checked with every leaf the
+/// group's `required_capabilities` are checked with (new, updated and
+/// commit-path leaves, a joined tree's leaves, the creator's leaf, and
+/// every member after a GroupContextExtensions).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct RequiredComponents {
     components: Vec<ComponentId>,
     safe_aad: Vec<ComponentId>,
     media: Option<MediaTypeList>,
+    /// Sorted, deduplicated, without the default formats.
+    wire_formats: Vec<WireFormat>,
+}
+
+/// Whether `w` is one of RFC 9420's wire formats (section 17.2), which
+/// every member supports without listing them: the draft's
+/// `supported_wire_formats` and `required_wire_formats` list the others.
+fn default_wire_format(w: WireFormat) -> bool {
+    (WireFormat::PUBLIC_MESSAGE.0..=WireFormat::KEY_PACKAGE.0).contains(&w.0)
+}
+
+/// The non-default wire formats of the `WireFormats` extension of type
+/// `extension_type` in `extensions`, sorted and deduplicated; empty
+/// without the extension.
+fn wire_formats_of(
+    extensions: &Extensions,
+    extension_type: ExtensionType,
+) -> Result<Vec<WireFormat>, Error> {
+    let Some(extension) = extensions.find(extension_type) else {
+        return Ok(Vec::new());
+    };
+    let list: WireFormats = crate::codec::decode_exact(extension.extension_data.as_slice())?;
+    let mut formats: Vec<WireFormat> = list
+        .wire_formats
+        .0
+        .into_iter()
+        .filter(|w| !default_wire_format(*w))
+        .collect();
+    formats.sort_unstable();
+    formats.dedup();
+    Ok(formats)
 }
 
 impl RequiredComponents {
     /// The requirements of a group with `extensions`; `None` without any.
     pub(crate) fn of(extensions: &Extensions) -> Result<Option<Self>, Error> {
-        let Some(dictionary) = AppDataDictionary::from_extensions(extensions)? else {
-            return Ok(None);
+        let mut required = RequiredComponents {
+            wire_formats: wire_formats_of(extensions, ExtensionType::REQUIRED_WIRE_FORMATS)?,
+            ..RequiredComponents::default()
         };
-        let list = |id| -> Result<Vec<ComponentId>, Error> {
-            Ok(dictionary
-                .parse::<ComponentsList>(id)?
-                .map(|l| l.component_ids.0)
-                .unwrap_or_default())
-        };
-        let required = RequiredComponents {
-            components: list(component::APP_COMPONENTS)?,
-            safe_aad: list(component::SAFE_AAD)?,
-            media: dictionary.parse::<MediaTypeList>(component::CONTENT_MEDIA_TYPES)?,
-        };
+        if let Some(dictionary) = AppDataDictionary::from_extensions(extensions)? {
+            let list = |id| -> Result<Vec<ComponentId>, Error> {
+                Ok(dictionary
+                    .parse::<ComponentsList>(id)?
+                    .map(|l| l.component_ids.0)
+                    .unwrap_or_default())
+            };
+            required.components = list(component::APP_COMPONENTS)?;
+            required.safe_aad = list(component::SAFE_AAD)?;
+            required.media = dictionary.parse::<MediaTypeList>(component::CONTENT_MEDIA_TYPES)?;
+        }
         let none = required.components.is_empty()
             && required.safe_aad.is_empty()
-            && required.media.is_none();
+            && required.media.is_none()
+            && required.wire_formats.is_empty();
         Ok((!none).then_some(required))
     }
 
     /// Whether `leaf` meets them.
     pub(crate) fn check(&self, leaf: &LeafNode) -> Result<(), Error> {
+        if !self.wire_formats.is_empty() {
+            let supported =
+                wire_formats_of(&leaf.extensions, ExtensionType::SUPPORTED_WIRE_FORMATS)?;
+            if let Some(w) = self
+                .wire_formats
+                .iter()
+                .find(|w| supported.binary_search(w).is_err())
+            {
+                return Err(ValidationError::LeafLacksWireFormat { wire_format: w.0 }.into());
+            }
+        }
+        if self.components.is_empty() && self.safe_aad.is_empty() && self.media.is_none() {
+            return Ok(());
+        }
         let dictionary = AppDataDictionary::from_extensions(&leaf.extensions)?.unwrap_or_default();
         for (required, id, name) in [
             (

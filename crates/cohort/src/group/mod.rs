@@ -2,7 +2,7 @@
 //! proposals, commits, Welcome, external joins and proposals, PSKs,
 //! reinitialization and branching.
 
-mod app;
+pub(crate) mod app;
 mod clock;
 mod commit;
 mod create;

@@ -100,6 +100,9 @@ pub struct RequiredSet {
     extensions: SortedSet<ExtensionType>,
     proposals: SortedSet<ProposalType>,
     credentials: SortedSet<CredentialType>,
+    /// The extensions draft's requirements (components, media types, wire
+    /// formats), checked on the same leaves.
+    draft: Option<crate::group::app::RequiredComponents>,
 }
 
 impl RequiredSet {
@@ -123,16 +126,33 @@ impl RequiredSet {
                     .filter(|t| !t.is_default()),
             ),
             credentials: SortedSet::new(required.credential_types.0.iter().copied()),
+            draft: None,
         }
     }
 
     /// The prepared `required_capabilities` of a group context extension
-    /// list, `None` when it has none.
+    /// list, with what the extensions draft's extensions there require
+    /// (`app_data_dictionary`'s required components and media types,
+    /// `required_wire_formats`); `None` when it has neither.
     pub fn of(extensions: &crate::messages::Extensions) -> Result<Option<Self>, Error> {
-        Ok(extensions
-            .get::<RequiredCapabilities>()?
-            .as_ref()
-            .map(Self::new))
+        let capabilities = extensions.get::<RequiredCapabilities>()?;
+        let draft = crate::group::app::RequiredComponents::of(extensions)?;
+        if capabilities.is_none() && draft.is_none() {
+            return Ok(None);
+        }
+        let mut set = capabilities.as_ref().map(Self::new).unwrap_or_default();
+        set.draft = draft;
+        Ok(Some(set))
+    }
+
+    /// Whether `leaf` meets the extensions draft's requirements (the
+    /// components, media types and wire formats the group context
+    /// requires), each failure with its named error.
+    pub(crate) fn check_draft(&self, leaf: &LeafNode) -> Result<(), Error> {
+        match &self.draft {
+            Some(draft) => draft.check(leaf),
+            None => Ok(()),
+        }
     }
 
     /// Whether `caps` meet the requirements (RFC 9420 section 11.1;
@@ -201,7 +221,8 @@ pub fn validate_leaf_node<C: Crypto + ?Sized>(
 /// ([`LimitError::TooManyExtensions`]), extension types unique (C-CAP-06),
 /// source (C-LN-17 to C-LN-20), encryption key shape (C-LN-05), the
 /// group's version and suite in the capabilities (C-LN-06), required
-/// capabilities (C-LN-07 to C-LN-09), a credential type that is not
+/// capabilities (C-LN-07 to C-LN-09) and the extensions draft's required
+/// components, media types and wire formats, a credential type that is not
 /// GREASE (C-GREASE-08), its own credential type (C-LN-12),
 /// its extensions listed in its capabilities (C-LN-13), lifetime (C-LN-15,
 /// C-LN-16).
@@ -248,10 +269,11 @@ pub fn check_leaf_node<C: Crypto + ?Sized>(
     {
         return Err(ValidationError::LeafLacksGroupCapabilities.into());
     }
-    if let Some(req) = policy.required
-        && !req.met_by(caps)
-    {
-        return Err(ValidationError::LeafLacksRequiredCapabilities.into());
+    if let Some(req) = policy.required {
+        if !req.met_by(caps) {
+            return Err(ValidationError::LeafLacksRequiredCapabilities.into());
+        }
+        req.check_draft(leaf)?;
     }
     let credential_type = leaf.credential.credential_type();
     if crate::messages::is_grease(credential_type.0) {

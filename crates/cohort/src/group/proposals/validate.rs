@@ -19,7 +19,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use cohort_traits::Crypto;
 
-use super::super::app::{AppProposalInfo, AppRegistry, EMPTY_APP, RequiredComponents};
+use super::super::app::{AppProposalInfo, AppRegistry, EMPTY_APP};
 use super::QueuedProposal;
 use super::policy::{DEFAULT_POLICY, ProposalPolicy, check_policy};
 
@@ -207,7 +207,6 @@ pub fn validate_proposal_list_with<C: Crypto + ?Sized>(
         ..check.leaf_policy
     };
     check_new_leaves(check, &found, &policy, &group_extensions)?;
-    check_required_components(check.tree, &found, extensions)?;
     check_key_uniqueness(check.tree, &found)?;
     check_members(check.tree, &found, required.as_ref(), &group_extensions)?;
     // The Authentication Service (C-CRED-03, C-CRED-05 to C-CRED-09), once
@@ -511,36 +510,6 @@ fn check_app_data_rules(context: &GroupContext, gce: Option<&Extensions>) -> Res
     Ok(())
 }
 
-/// The components and media types the group context requires (extensions
-/// draft) are supported by each new leaf and, when a GroupContextExtensions
-/// changes the requirements, by every member that stays.
-fn check_required_components(
-    tree: &RatchetTree,
-    found: &Collected<'_>,
-    extensions: &Extensions,
-) -> Result<(), Error> {
-    let Some(required) = RequiredComponents::of(extensions)? else {
-        return Ok(());
-    };
-    for kp in &found.adds {
-        required.check(&kp.leaf_node)?;
-    }
-    for leaf in found.updated.values() {
-        required.check(leaf)?;
-    }
-    if found.gce.is_some() {
-        for l in (0..tree.n_leaves()).filter(|l| !found.removed.contains(l)) {
-            if found.updated.contains_key(&l) {
-                continue;
-            }
-            if let Some(leaf) = tree.leaf(LeafIndex(l)) {
-                required.check(leaf)?;
-            }
-        }
-    }
-    Ok(())
-}
-
 /// The first non-default group context extension type `leaf` does not
 /// support (RFC 9420 section 13.4).
 fn unsupported_extension(
@@ -782,8 +751,11 @@ fn check_members(
         };
         let caps = &node.capabilities;
         if found.gce.is_some() && !updated {
-            if required.is_some_and(|r| !r.met_by(caps)) {
-                return Err(ValidationError::GceRequiredCapabilitiesUnmet { leaf: l }.into());
+            if let Some(r) = required {
+                if !r.met_by(caps) {
+                    return Err(ValidationError::GceRequiredCapabilitiesUnmet { leaf: l }.into());
+                }
+                r.check_draft(node)?;
             }
             if unsupported_extension(caps, group_extensions).is_some() {
                 return Err(ValidationError::GceExtensionUnsupported { leaf: l }.into());
