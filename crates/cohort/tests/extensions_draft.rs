@@ -1676,3 +1676,121 @@ fn leaf_extensions_are_checked_when_the_client_is_made() {
         );
     }
 }
+
+/// An Authentication Service that accepts every credential and successor.
+struct AcceptAll;
+
+impl cohort::group::CredentialValidator for AcceptAll {
+    fn validate(&self, _info: &cohort::group::CredentialInfo<'_>) -> bool {
+        true
+    }
+
+    fn valid_successor(
+        &self,
+        _old: &cohort::messages::LeafNode,
+        _new: &cohort::group::CredentialInfo<'_>,
+    ) -> bool {
+        true
+    }
+}
+
+/// C-LN-10 through a commit path: a member may not renew its credential
+/// into a type another member does not support. The committer refuses to
+/// build such a commit, and a receiver refuses one whose path leaf
+/// carries it; both groups unchanged.
+#[test]
+fn commit_path_credential_type_supported_by_all_c_ln_10() {
+    let storage = Arc::new(MemoryStorage::new());
+    let mut alice_config = GroupConfig {
+        grease: false,
+        ..GroupConfig::default()
+    }
+    .with_credential_validator(AcceptAll);
+    alice_config.wire_format = WireFormatPolicy::MixedPublic;
+    let alice = {
+        let signer = SignatureKeyPair::generate(
+            RustCrypto::new(),
+            SignatureScheme::ED25519,
+            &SeededRand::from_u64(0xa1),
+        )
+        .unwrap();
+        Client::new(
+            ProviderBundle::new(
+                RustCrypto::new(),
+                SeededRand::from_u64(0xa2),
+                storage.clone(),
+            ),
+            b"alice".to_vec(),
+            signer,
+            Credential::basic("alice"),
+            ClientConfig {
+                group: alice_config,
+                capabilities: Capabilities {
+                    credentials: VarVec(vec![cohort::messages::CredentialType::BASIC, DEVICE]),
+                    ..Capabilities::default()
+                },
+                ..ClientConfig::default()
+            },
+        )
+        .unwrap()
+    };
+    // Bob lists only `basic`.
+    let bob = wire_format_client(&storage, "bob", false);
+    let mut a = alice.create_group().unwrap();
+    let MlsMessageBody::KeyPackage(kp) = bob.generate_key_package().unwrap().body else {
+        unreachable!()
+    };
+    let out = a.commit(a.commit_builder().add_member(kp)).unwrap();
+    a.merge_pending_commit().unwrap();
+    let mut b = bob
+        .join(
+            bob.stage_welcome(&out.welcome.unwrap(), Default::default())
+                .unwrap(),
+        )
+        .unwrap();
+    agree(&[&a, &b]);
+
+    let device = Credential::custom(
+        DEVICE,
+        &DeviceCredential {
+            user: cohort::codec::VarBytes(b"alice".to_vec()),
+            device: cohort::codec::VarBytes(b"phone".to_vec()),
+        },
+    )
+    .unwrap();
+    let new_signer: Arc<dyn cohort_traits::Signer> = Arc::new(
+        SignatureKeyPair::generate(
+            RustCrypto::new(),
+            SignatureScheme::ED25519,
+            &SeededRand::from_u64(0xa3),
+        )
+        .unwrap(),
+    );
+    let before = state(&a);
+    assert_eq!(
+        a.commit(
+            a.commit_builder()
+                .renew_credential(device.clone(), new_signer)
+        )
+        .unwrap_err(),
+        ValidationError::CredentialTypeUnsupportedByMember { leaf: 1 }.into()
+    );
+    assert_eq!(state(&a), before);
+
+    // The same leaf change made after the committer's checks reaches Bob.
+    let tampered = a
+        .commit_builder()
+        .force_path(true)
+        .tamper_commit(Arc::new(move |commit| {
+            if let Some(path) = commit.path.as_mut() {
+                path.leaf_node.credential = device.clone();
+            }
+        }));
+    let bad = a.commit(tampered).unwrap();
+    a.clear_pending_commit().unwrap();
+    refused(
+        &mut b,
+        &bad.commit,
+        ValidationError::CredentialTypeUnsupportedByMember { leaf: 1 }.into(),
+    );
+}

@@ -463,6 +463,21 @@ impl Group {
                         &template,
                         &self.context,
                     )?;
+                    // A new credential type must be one every member after
+                    // the commit supports (C-LN-10), as receivers check.
+                    let new_type = template.credential.credential_type();
+                    if new_type != old.credential.credential_type() {
+                        for l in 0..diff.n_leaves() {
+                            if let Some(leaf) = diff.leaf(LeafIndex(l))
+                                && !leaf.capabilities.credentials.0.contains(&new_type)
+                            {
+                                return Err(ValidationError::CredentialTypeUnsupportedByMember {
+                                    leaf: l,
+                                }
+                                .into());
+                            }
+                        }
+                    }
                     renewal.signer.as_ref()
                 }
                 None => signer,

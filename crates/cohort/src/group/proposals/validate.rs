@@ -208,7 +208,14 @@ pub fn validate_proposal_list_with<C: Crypto + ?Sized>(
     };
     check_new_leaves(check, &found, &policy, &group_extensions)?;
     check_key_uniqueness(check.tree, &found)?;
-    check_members(check.tree, &found, required.as_ref(), &group_extensions)?;
+    let path = PathLeaf::of(check.tree, check.committer, options.path_leaf);
+    check_members(
+        check.tree,
+        &found,
+        path,
+        required.as_ref(),
+        &group_extensions,
+    )?;
     // The Authentication Service (C-CRED-03, C-CRED-05 to C-CRED-09), once
     // everything else holds: a resync's path leaf was put to it above.
     let validator = or_default(options.credentials);
@@ -638,12 +645,48 @@ fn check_key_uniqueness(tree: &RatchetTree, found: &Collected<'_>) -> Result<(),
     Ok(())
 }
 
-/// The credential-type rule of RFC 9420 section 12.1.1 for a list that adds
-/// or updates leaves: every member after the commit supports every
-/// credential type in use after it (C-LN-10, C-LN-11). The members the
-/// list leaves alone are read from the tree's credential summaries (one
-/// contiguous array) instead of their leaf nodes.
-fn check_credential_types(tree: &RatchetTree, found: &Collected<'_>) -> Result<(), Error> {
+/// A commit's path leaf as the credential-type rule sees it.
+#[derive(Clone, Copy)]
+enum PathLeaf<'a> {
+    /// No path, or a member's path leaf with the credential and
+    /// capabilities of the leaf it replaces (nothing to check again).
+    Unchanged,
+    /// A member's path leaf with a new credential or capabilities.
+    Member(u32, &'a LeafNode),
+    /// The joiner's leaf in an external commit.
+    Joiner(&'a LeafNode),
+}
+
+impl<'a> PathLeaf<'a> {
+    fn of(tree: &RatchetTree, committer: Sender, leaf: Option<&'a LeafNode>) -> Self {
+        match (committer, leaf) {
+            (Sender::Member(c), Some(leaf)) => match tree.leaf(LeafIndex(c)) {
+                Some(old)
+                    if old.credential == leaf.credential
+                        && old.capabilities == leaf.capabilities =>
+                {
+                    PathLeaf::Unchanged
+                }
+                _ => PathLeaf::Member(c, leaf),
+            },
+            (Sender::NewMemberCommit, Some(leaf)) => PathLeaf::Joiner(leaf),
+            _ => PathLeaf::Unchanged,
+        }
+    }
+}
+
+/// The credential-type rule of RFC 9420 sections 7.3 and 12.1.1 for a
+/// commit that adds or replaces leaves (Adds, Updates, a path leaf with a
+/// new credential or capabilities, an external joiner's leaf): every
+/// member after the commit supports every credential type in use after it
+/// (C-LN-10, C-LN-11). The members the commit leaves alone are read from
+/// the tree's credential summaries (one contiguous array) instead of
+/// their leaf nodes.
+fn check_credential_types(
+    tree: &RatchetTree,
+    found: &Collected<'_>,
+    path: PathLeaf<'_>,
+) -> Result<(), Error> {
     // The types in use: those below 64 as a mask, any other in a set.
     let mut mask = 0u64;
     let mut wide: BTreeSet<u16> = BTreeSet::new();
@@ -657,11 +700,23 @@ fn check_credential_types(tree: &RatchetTree, found: &Collected<'_>) -> Result<(
     // The common case (only adds) reads the summaries without a lookup per
     // leaf.
     let untouched = found.removed.is_empty() && found.updated.is_empty();
+    let replaced = |l: u32| -> Option<&LeafNode> {
+        match path {
+            PathLeaf::Member(c, leaf) if c == l => Some(leaf),
+            _ if untouched => None,
+            _ => found.updated.get(&l).copied(),
+        }
+    };
+    let joiner = match path {
+        PathLeaf::Joiner(leaf) => Some(leaf),
+        _ => None,
+    };
+    let new_leaves = || found.adds.iter().map(|kp| &kp.leaf_node).chain(joiner);
     for l in 0..tree.n_leaves() {
         if !untouched && found.removed.contains(&l) {
             continue;
         }
-        match found.updated.get(&l).filter(|_| !untouched) {
+        match replaced(l) {
             Some(node) => note(node.credential.credential_type().0),
             None => {
                 if let Some(s) = tree.credential_summary(LeafIndex(l)) {
@@ -670,8 +725,8 @@ fn check_credential_types(tree: &RatchetTree, found: &Collected<'_>) -> Result<(
             }
         }
     }
-    for kp in &found.adds {
-        note(kp.leaf_node.credential.credential_type().0);
+    for leaf in new_leaves() {
+        note(leaf.credential.credential_type().0);
     }
     let in_use: SortedSet<CredentialType> = SortedSet::new(
         (0u16..64)
@@ -686,7 +741,7 @@ fn check_credential_types(tree: &RatchetTree, found: &Collected<'_>) -> Result<(
         if !untouched && found.removed.contains(&l) {
             continue;
         }
-        if let Some(node) = found.updated.get(&l).filter(|_| !untouched) {
+        if let Some(node) = replaced(l) {
             if let Some(t) = lacking(&node.capabilities) {
                 return Err(ValidationError::LeafLacksMemberCredentialType {
                     credential_type: t.0,
@@ -708,8 +763,8 @@ fn check_credential_types(tree: &RatchetTree, found: &Collected<'_>) -> Result<(
             return Err(ValidationError::CredentialTypeUnsupportedByMember { leaf: l }.into());
         }
     }
-    for kp in &found.adds {
-        if let Some(t) = lacking(&kp.leaf_node.capabilities) {
+    for leaf in new_leaves() {
+        if let Some(t) = lacking(&leaf.capabilities) {
             return Err(ValidationError::LeafLacksMemberCredentialType {
                 credential_type: t.0,
             }
@@ -720,19 +775,20 @@ fn check_credential_types(tree: &RatchetTree, found: &Collected<'_>) -> Result<(
 }
 
 /// Checks across the members after the commit (RFC 9420 sections 7.3,
-/// 11.1, 12.1.7, 12.2, 13.4): credential types in use supported by all
-/// (C-LN-10, C-LN-11); a new `required_capabilities` and new extensions
+/// 11.1, 12.1.7, 12.2, 13.4): credential types in use supported by all,
+/// the commit's path leaf included (C-LN-10, C-LN-11); a new `required_capabilities` and new extensions
 /// supported by the members that stay (C-CAP-12, C-CAP-13); non-default
 /// proposal types supported by the members processing the commit
 /// (C-PROP-19). Skipped when the list changes none of these.
 fn check_members(
     tree: &RatchetTree,
     found: &Collected<'_>,
+    path: PathLeaf<'_>,
     required: Option<&RequiredSet>,
     group_extensions: &SortedSet<ExtensionType>,
 ) -> Result<(), Error> {
-    if !found.adds.is_empty() || !found.updated.is_empty() {
-        check_credential_types(tree, found)?;
+    if !found.adds.is_empty() || !found.updated.is_empty() || !matches!(path, PathLeaf::Unchanged) {
+        check_credential_types(tree, found, path)?;
     }
     if found.gce.is_none() && found.custom_types.is_empty() {
         return Ok(());
