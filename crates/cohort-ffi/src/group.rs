@@ -79,9 +79,15 @@ pub struct CommitBundle {
     pub welcome: Option<Vec<u8>>,
 }
 
-/// The identity a credential names.
+/// The identity a credential names (for a multi-credential, that of its
+/// first binding).
 fn identity_of(credential: &Credential) -> Vec<u8> {
     match credential {
+        Credential::Multi { bindings } | Credential::WeakMulti { bindings } => bindings
+            .0
+            .first()
+            .map(|b| identity_of(&b.credential))
+            .unwrap_or_default(),
         Credential::Basic { identity } => identity.as_slice().to_vec(),
         Credential::X509 { certificates } => certificates
             .0

@@ -594,6 +594,10 @@ impl LeafEdit {
                     (CredentialEdit::Identity(e), Credential::Custom { data, .. }) => {
                         Credential::basic(e.applied(data).0)
                     }
+                    (
+                        CredentialEdit::Identity(e),
+                        Credential::Multi { .. } | Credential::WeakMulti { .. },
+                    ) => Credential::basic(e.applied(&VarBytes::default()).0),
                     (CredentialEdit::Named(i), _) => {
                         Credential::basic(pick(CLIENT_NAMES, *i).copied().unwrap_or("alice"))
                     }

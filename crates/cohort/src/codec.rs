@@ -120,6 +120,7 @@ pub(crate) fn to_codec_error(e: DecodeError) -> tls_codec::Error {
         DecodeError::InvalidProposalOrRefType(v) => (12, v.into()),
         DecodeError::NonZeroPadding => (13, 0),
         DecodeError::KeyPackageVersionMismatch(v) => (14, v.into()),
+        DecodeError::NestedMultiCredential => (15, 0),
         other => {
             return tls_codec::Error::DecodingError(alloc::string::ToString::to_string(&other));
         }
@@ -149,6 +150,7 @@ pub(crate) fn named_error(v: u64) -> Option<DecodeError> {
         12 => DecodeError::InvalidProposalOrRefType(byte),
         13 => DecodeError::NonZeroPadding,
         14 => DecodeError::KeyPackageVersionMismatch(value),
+        15 => DecodeError::NestedMultiCredential,
         _ => return None,
     })
 }
@@ -514,6 +516,7 @@ mod tests {
             DecodeError::InvalidProposalOrRefType(7),
             DecodeError::NonZeroPadding,
             DecodeError::KeyPackageVersionMismatch(2),
+            DecodeError::NestedMultiCredential,
         ];
         for e in named {
             assert_eq!(DecodeError::from(to_codec_error(e.clone())), e);

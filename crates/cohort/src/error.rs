@@ -168,6 +168,10 @@ pub enum DecodeError {
     /// KeyPackage's version.
     #[error("KeyPackage version {0:#06x} differs from its MLSMessage's")]
     KeyPackageVersionMismatch(u16),
+    /// A credential binding holds a multi-credential (extensions draft,
+    /// "Multi-Credentials"): one level of bindings only.
+    #[error("multi-credential inside a credential binding")]
+    NestedMultiCredential,
 }
 
 impl From<tls_codec::Error> for DecodeError {
@@ -274,6 +278,33 @@ pub enum ValidationError {
     /// A leaf's credential type is not in its own capabilities (C-LN-12).
     #[error("credential type not in the leaf's capabilities")]
     CredentialTypeNotInCapabilities,
+    /// A `multi` or `weak-multi` credential without bindings (extensions
+    /// draft, "Multi-Credentials").
+    #[error("multi-credential without bindings")]
+    MultiCredentialEmpty,
+    /// Binding `binding` of a multi-credential does not verify against the
+    /// leaf's signature key, or (for `multi`) its cipher suite is one this
+    /// client cannot verify (extensions draft, "Verifying a
+    /// Multi-Credential").
+    #[error("credential binding {binding} invalid")]
+    CredentialBindingInvalid {
+        /// The binding's index.
+        binding: u32,
+    },
+    /// A leaf's capabilities do not support the bindings of a
+    /// multi-credential in use: every binding's cipher suite and credential
+    /// type for `multi`, at least one binding for `weak-multi` (extensions
+    /// draft, "Verifying a Multi-Credential"). The leaf is a new one (an
+    /// Add, an Update, a commit path, a joiner) or the credential's own.
+    #[error("leaf lacks support for a multi-credential's bindings")]
+    LeafLacksCredentialBindingSupport,
+    /// The member at `leaf` does not support the bindings of a
+    /// multi-credential the commit brings in.
+    #[error("member at leaf {leaf} does not support a new multi-credential's bindings")]
+    CredentialBindingUnsupportedByMember {
+        /// The member's leaf index.
+        leaf: u32,
+    },
     /// A leaf's credential is of a GREASE type, which no client supports
     /// (RFC 9420 section 13.5; C-GREASE-08).
     #[error("credential type {credential_type:#06x} is a GREASE value")]

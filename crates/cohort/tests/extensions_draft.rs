@@ -1324,8 +1324,8 @@ fn device_client(
 /// decoded with the application's type, carried in KeyPackages and leaves,
 /// validated by the application's Authentication Service (a malformed one
 /// refused by name, and so is every custom credential under the default
-/// service); 0 and the draft's multi-credential types do not decode as
-/// custom, and a GREASE type decodes like any unknown type (C-GREASE-11)
+/// service); 0 does not decode and the draft's multi-credential types
+/// decode as such, not as custom, while a GREASE type decodes like any unknown type (C-GREASE-11)
 /// but is refused in a leaf (C-GREASE-08).
 #[test]
 fn custom_credential_type_with_the_applications_validator() {
@@ -1354,19 +1354,20 @@ fn custom_credential_type_with_the_applications_validator() {
         let mut b = t.to_be_bytes().to_vec();
         b.push(0);
         let decoded = cohort::codec::decode_exact::<Credential>(&b);
-        if t == 0x1a1a {
-            assert_eq!(
+        match t {
+            0 => assert_eq!(
+                decoded.unwrap_err(),
+                cohort::DecodeError::UnknownCredentialType(t).into()
+            ),
+            // The draft's multi-credentials, with no bindings.
+            3 | 4 => assert_eq!(decoded.unwrap().bindings(), Some(&[][..])),
+            _ => assert_eq!(
                 decoded.unwrap(),
                 Credential::Custom {
                     credential_type: cohort::messages::CredentialType(t),
                     data: VarBytes::default(),
                 }
-            );
-        } else {
-            assert_eq!(
-                decoded.unwrap_err(),
-                cohort::DecodeError::UnknownCredentialType(t).into()
-            );
+            ),
         }
     }
 
@@ -1793,4 +1794,292 @@ fn commit_path_credential_type_supported_by_all_c_ln_10() {
         &bad.commit,
         ValidationError::CredentialTypeUnsupportedByMember { leaf: 1 }.into(),
     );
+}
+
+// ------------------------------------------------------- multi-credentials
+
+use cohort::messages::{CredentialBinding, CredentialType};
+
+/// An Authentication Service that understands basic credentials only and
+/// refuses the identity `mallory`.
+struct BasicOnly;
+
+impl cohort::group::CredentialValidator for BasicOnly {
+    fn validate(&self, info: &cohort::group::CredentialInfo<'_>) -> bool {
+        matches!(info.credential, Credential::Basic { identity } if identity.0 != b"mallory")
+    }
+
+    fn supports(&self, credential_type: CredentialType) -> bool {
+        credential_type == CredentialType::BASIC
+    }
+}
+
+/// A binding of `credential` in suite `suite` (key from `seed`) to the leaf
+/// signature key `leaf_key`.
+fn binding(suite: u16, seed: u64, credential: Credential, leaf_key: &[u8]) -> CredentialBinding {
+    let crypto = RustCrypto::new();
+    let cs = cohort::crypto::SuiteCrypto::new(&crypto, cohort_traits::Ciphersuite(suite)).unwrap();
+    let key = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        cs.params().signature,
+        &SeededRand::from_u64(seed),
+    )
+    .unwrap();
+    CredentialBinding::new(&cs, credential, &key, leaf_key).unwrap()
+}
+
+/// A client whose capabilities list `suites` and `credentials`, presenting
+/// the credential `make` builds for its signature key.
+fn multi_client(
+    name: &str,
+    suites: &[u16],
+    credentials: &[CredentialType],
+    make: impl FnOnce(&[u8]) -> Credential,
+) -> Client<P> {
+    let seed = name.bytes().map(u64::from).sum::<u64>() ^ 0x77;
+    let signer = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        SignatureScheme::ED25519,
+        &SeededRand::from_u64(seed),
+    )
+    .unwrap();
+    let credential = make(cohort_traits::Signer::public_key(&signer));
+    Client::new(
+        ProviderBundle::new(
+            RustCrypto::new(),
+            SeededRand::from_u64(seed ^ 1),
+            Arc::new(MemoryStorage::new()),
+        ),
+        name.as_bytes().to_vec(),
+        signer,
+        credential,
+        ClientConfig {
+            group: GroupConfig {
+                grease: false,
+                ..GroupConfig::default()
+            }
+            .with_credential_validator(BasicOnly),
+            capabilities: Capabilities {
+                cipher_suites: VarVec(
+                    suites
+                        .iter()
+                        .copied()
+                        .map(cohort_traits::Ciphersuite)
+                        .collect(),
+                ),
+                credentials: VarVec(credentials.to_vec()),
+                ..Capabilities::default()
+            },
+            ..ClientConfig::default()
+        },
+    )
+    .unwrap()
+}
+
+fn key_package(c: &Client<P>) -> cohort::messages::KeyPackage {
+    match c.generate_key_package().unwrap().body {
+        MlsMessageBody::KeyPackage(kp) => kp,
+        _ => unreachable!(),
+    }
+}
+
+const MULTI_TYPES: [CredentialType; 3] = [
+    CredentialType::BASIC,
+    CredentialType::MULTI,
+    CredentialType::WEAK_MULTI,
+];
+
+/// Multi-credentials (extensions draft, "Multi-Credentials"; provisional
+/// types 3 and 4): encoding, one level of nesting only, and the checks of
+/// "Verifying a Multi-Credential": each binding's signature over the
+/// leaf's signature key, each binding's credential put to the
+/// Authentication Service with its own key, and support of every binding
+/// (multi) or of at least one (weak-multi) by every member, both for a
+/// new member's credential and for a new member facing the group's.
+/// Every refusal names its error and leaves the group unchanged.
+#[test]
+fn multi_credentials_are_verified_and_negotiated() {
+    // A `multi` credential: a basic identity under an Ed25519 key (suite
+    // 1) and a corporate one under a P-256 key (suite 2).
+    let corp = |key: &[u8]| Credential::Multi {
+        bindings: VarVec(vec![
+            binding(1, 11, Credential::basic("alice"), key),
+            binding(2, 12, Credential::basic("alice@corp"), key),
+        ]),
+    };
+    let alice = multi_client("alice", &[1, 2], &MULTI_TYPES, corp);
+    let encoded = cohort::codec::encode(alice.credential()).unwrap();
+    assert_eq!(encoded[..2], [0, 3]);
+    assert_eq!(
+        &cohort::codec::decode_exact::<Credential>(&encoded).unwrap(),
+        alice.credential()
+    );
+    // A binding holding a multi-credential neither builds nor decodes.
+    let crypto = RustCrypto::new();
+    let cs1 = cohort::crypto::SuiteCrypto::new(&crypto, cohort_traits::Ciphersuite(1)).unwrap();
+    let k = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        SignatureScheme::ED25519,
+        &SeededRand::from_u64(5),
+    )
+    .unwrap();
+    assert_eq!(
+        CredentialBinding::new(&cs1, alice.credential().clone(), &k, b"key").unwrap_err(),
+        cohort::DecodeError::NestedMultiCredential.into()
+    );
+    let mut nested = vec![0, 3];
+    let inner_binding = [&[0u8, 1][..], &encoded, &[0, 0]].concat();
+    cohort::codec::write_opaque(&inner_binding, &mut nested).unwrap();
+    assert_eq!(
+        cohort::codec::decode_exact::<Credential>(&nested).unwrap_err(),
+        cohort::DecodeError::NestedMultiCredential.into()
+    );
+
+    let mut a = alice.create_group().unwrap();
+    let before = state(&a);
+    // Bob supports both suites and the types: he joins and sees Alice's
+    // bindings.
+    let bob = multi_client("bob", &[1, 2], &MULTI_TYPES, |_| Credential::basic("bob"));
+    // Carol lacks suite 2: she cannot support Alice's second binding.
+    let carol = multi_client("carol", &[1], &MULTI_TYPES, |_| Credential::basic("carol"));
+    assert_eq!(
+        a.commit(a.commit_builder().add_member(key_package(&carol)))
+            .unwrap_err(),
+        ValidationError::LeafLacksCredentialBindingSupport.into()
+    );
+    // Dave does not list `multi`.
+    let dave = multi_client("dave", &[1, 2], &[CredentialType::BASIC], |_| {
+        Credential::basic("dave")
+    });
+    assert_eq!(
+        a.commit(a.commit_builder().add_member(key_package(&dave)))
+            .unwrap_err(),
+        ValidationError::LeafLacksMemberCredentialType {
+            credential_type: CredentialType::MULTI.0
+        }
+        .into()
+    );
+    // Mallory's second binding is bound to another leaf key.
+    let mallory = multi_client("mallory", &[1, 2], &MULTI_TYPES, |key| Credential::Multi {
+        bindings: VarVec(vec![
+            binding(1, 21, Credential::basic("m"), key),
+            binding(1, 22, Credential::basic("m2"), b"another leaf key"),
+        ]),
+    });
+    assert_eq!(
+        a.commit(a.commit_builder().add_member(key_package(&mallory)))
+            .unwrap_err(),
+        ValidationError::CredentialBindingInvalid { binding: 1 }.into()
+    );
+    // Eve's bindings verify, but one names an identity the Authentication
+    // Service refuses.
+    let eve = multi_client("eve", &[1, 2], &MULTI_TYPES, |key| Credential::Multi {
+        bindings: VarVec(vec![
+            binding(1, 31, Credential::basic("eve"), key),
+            binding(2, 32, Credential::basic("mallory"), key),
+        ]),
+    });
+    assert_eq!(
+        a.commit(a.commit_builder().add_member(key_package(&eve)))
+            .unwrap_err(),
+        ValidationError::CredentialRejected {
+            event: cohort::group::CredentialEvent::Add
+        }
+        .into()
+    );
+    // A multi-credential without bindings.
+    let empty = multi_client("frank", &[1, 2], &MULTI_TYPES, |_| Credential::Multi {
+        bindings: VarVec(vec![]),
+    });
+    assert_eq!(
+        a.commit(a.commit_builder().add_member(key_package(&empty)))
+            .unwrap_err(),
+        ValidationError::MultiCredentialEmpty.into()
+    );
+    assert_eq!(state(&a), before);
+
+    let out = a
+        .commit(a.commit_builder().add_member(key_package(&bob)))
+        .unwrap();
+    a.merge_pending_commit().unwrap();
+    let mut b = bob
+        .join(
+            bob.stage_welcome(&out.welcome.unwrap(), Default::default())
+                .unwrap(),
+        )
+        .unwrap();
+    agree(&[&a, &b]);
+    assert!(
+        b.roster()
+            .iter()
+            .any(|m| &m.credential == alice.credential())
+    );
+    let msg = a.encrypt(b"signed under a multi-credential", b"").unwrap();
+    assert!(matches!(
+        b.process(&msg).unwrap(),
+        ProcessedMessage::Application { .. }
+    ));
+
+    // `weak-multi`: Grace binds a basic identity (suite 1) and a device
+    // credential (suite 2). Henry supports only suite 1 and basic: one
+    // binding is enough, and his Authentication Service checks only the
+    // binding whose type it supports.
+    let device = Credential::custom(
+        DEVICE,
+        &DeviceCredential {
+            user: cohort::codec::VarBytes(b"grace".to_vec()),
+            device: cohort::codec::VarBytes(b"tablet".to_vec()),
+        },
+    )
+    .unwrap();
+    let all_types = [
+        CredentialType::BASIC,
+        DEVICE,
+        CredentialType::MULTI,
+        CredentialType::WEAK_MULTI,
+    ];
+    let grace = multi_client("grace", &[1, 2], &all_types, |key| Credential::WeakMulti {
+        bindings: VarVec(vec![
+            binding(1, 41, Credential::basic("grace"), key),
+            binding(2, 42, device.clone(), key),
+        ]),
+    });
+    let henry = multi_client(
+        "henry",
+        &[1],
+        &[
+            CredentialType::BASIC,
+            CredentialType::MULTI,
+            CredentialType::WEAK_MULTI,
+        ],
+        |_| Credential::basic("henry"),
+    );
+    let mut h = henry.create_group().unwrap();
+    let out = h
+        .commit(h.commit_builder().add_member(key_package(&grace)))
+        .unwrap();
+    h.merge_pending_commit().unwrap();
+    let g = grace
+        .join(
+            grace
+                .stage_welcome(&out.welcome.unwrap(), Default::default())
+                .unwrap(),
+        )
+        .unwrap();
+    agree(&[&h, &g]);
+    // A `multi` credential with a binding in suite 2 is refused in that
+    // group: Henry (leaf 0) does not support that suite.
+    let ivan = multi_client("ivan", &[1, 2], &all_types, |key| Credential::Multi {
+        bindings: VarVec(vec![
+            binding(1, 51, Credential::basic("ivan"), key),
+            binding(2, 52, Credential::basic("ivan@corp"), key),
+        ]),
+    });
+    let before = state(&h);
+    assert_eq!(
+        h.commit(h.commit_builder().add_member(key_package(&ivan)))
+            .unwrap_err(),
+        ValidationError::CredentialBindingUnsupportedByMember { leaf: 0 }.into()
+    );
+    assert_eq!(state(&h), before);
 }

@@ -463,13 +463,20 @@ impl Group {
                         &template,
                         &self.context,
                     )?;
-                    // A new credential type must be one every member after
-                    // the commit supports (C-LN-10), as receivers check.
+                    // A new credential type, and a multi-credential's
+                    // bindings, must be ones every member after the commit
+                    // supports (C-LN-10; extensions draft), as receivers
+                    // check.
                     let new_type = template.credential.credential_type();
-                    if new_type != old.credential.credential_type() {
+                    let multi = template.credential.bindings().is_some();
+                    if multi || new_type != old.credential.credential_type() {
                         for l in 0..diff.n_leaves() {
                             if let Some(leaf) = diff.leaf(LeafIndex(l))
-                                && !leaf.capabilities.credentials.0.contains(&new_type)
+                                && (!leaf.capabilities.credentials.0.contains(&new_type)
+                                    || !crate::tree::supports_bindings(
+                                        &leaf.capabilities,
+                                        &template.credential,
+                                    ))
                             {
                                 return Err(ValidationError::CredentialTypeUnsupportedByMember {
                                     leaf: l,

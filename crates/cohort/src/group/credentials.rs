@@ -130,7 +130,9 @@ pub struct CredentialInfo<'a> {
 /// [`Group::join_with_resumption`]: super::Group::join_with_resumption
 /// [`Group::join_external`]: super::Group::join_external
 pub trait CredentialValidator: Send + Sync {
-    /// Whether `info.credential` is valid with the Authentication Service:
+    /// Whether `info.credential` is valid with the Authentication Service
+    /// (for a multi-credential, asked about each binding's credential and
+    /// `credential_key` in turn, never about the multi-credential itself):
     /// its presented identifiers are correctly bound to
     /// `info.signature_key` and match the application's reference
     /// identifiers for this member (RFC 9420 section 5.3.1; C-LN-03,
@@ -147,6 +149,16 @@ pub trait CredentialValidator: Send + Sync {
     /// certificate, C-CRED-11) overrides it.
     fn valid_successor(&self, old: &LeafNode, new: &CredentialInfo<'_>) -> bool {
         old.credential == *new.credential
+    }
+
+    /// Whether this Authentication Service understands credentials of
+    /// `credential_type`. Asked for the bindings of a `weak-multi`
+    /// credential (extensions draft): only those of supported types are
+    /// put to [`CredentialValidator::validate`], and each of them must
+    /// pass. The default supports every type, so every binding is checked.
+    fn supports(&self, credential_type: crate::messages::CredentialType) -> bool {
+        let _ = credential_type;
+        true
     }
 }
 
@@ -240,16 +252,40 @@ pub(crate) fn or_default(v: Option<&dyn CredentialValidator>) -> &dyn Credential
     v.unwrap_or(&DEFAULT_VALIDATOR)
 }
 
-/// Puts `info` to `v` (C-LN-03).
+/// Puts `info` to `v` (C-LN-03). A multi-credential is not put to it
+/// whole: each binding's credential is, with the binding's
+/// `credential_key` as the key it must be bound to (extensions draft,
+/// "Verifying a Multi-Credential"): every binding of a `multi` credential,
+/// and those of a `weak-multi` one whose credential type `v`
+/// [supports](CredentialValidator::supports). The bindings' signatures
+/// were verified with the leaf.
 pub(crate) fn validate_credential(
     v: &dyn CredentialValidator,
     info: &CredentialInfo<'_>,
 ) -> Result<(), Error> {
-    if v.validate(info) {
-        Ok(())
-    } else {
-        Err(ValidationError::CredentialRejected { event: info.event }.into())
+    let rejected = || ValidationError::CredentialRejected { event: info.event }.into();
+    let Some(bindings) = info.credential.bindings() else {
+        return if v.validate(info) {
+            Ok(())
+        } else {
+            Err(rejected())
+        };
+    };
+    let weak = matches!(info.credential, Credential::WeakMulti { .. });
+    for binding in bindings {
+        if weak && !v.supports(binding.credential.credential_type()) {
+            continue;
+        }
+        let inner = CredentialInfo {
+            credential: &binding.credential,
+            signature_key: binding.credential_key.as_slice(),
+            ..*info
+        };
+        if !v.validate(&inner) {
+            return Err(rejected());
+        }
     }
+    Ok(())
 }
 
 /// A leaf `new` replacing the member's leaf `old` at `leaf` (an Update or a

@@ -11,7 +11,7 @@ use super::{Capabilities, Credential, Extensions, LeafNode, LeafNodeSource, Node
 use crate::Error;
 use crate::codec::{VarBytes, write_length, write_opaque};
 use alloc::vec::Vec;
-use tls_codec::Size;
+use tls_codec::{SerializeBytes, Size};
 
 /// Writes `self`'s TLS encoding at the end of a buffer.
 pub(crate) trait EncodeInto {
@@ -58,6 +58,10 @@ impl EncodeInto for Credential {
                 for c in &certificates.0 {
                     c.cert_data.encode_into(out)?;
                 }
+                Ok(())
+            }
+            Credential::Multi { bindings } | Credential::WeakMulti { bindings } => {
+                out.extend_from_slice(&bindings.tls_serialize_bytes()?);
                 Ok(())
             }
             Credential::Custom { data, .. } => data.encode_into(out),

@@ -35,7 +35,7 @@ mod welcome;
 pub use app::{
     AppDataChange, AppDataDictionary, AppDataUpdate, AppEphemeral, ComponentId, SelfRemove,
 };
-pub use credential::{Certificate, Credential};
+pub use credential::{Certificate, Credential, CredentialBinding};
 pub(crate) use encode_into::{EncodeInto, encode_nodes};
 pub use extension::{
     ApplicationId, Extension, ExtensionContent, Extensions, ExternalPub, ExternalSender,
@@ -160,6 +160,10 @@ open_u16!(
         BASIC = 0x0001 => "basic",
         /// `x509(2)`
         X509 = 0x0002 => "x509",
+        /// `multi(3)` (extensions draft, provisional)
+        MULTI = 0x0003 => "multi",
+        /// `weak-multi(4)` (extensions draft, provisional)
+        WEAK_MULTI = 0x0004 => "weak-multi",
     }
 );
 

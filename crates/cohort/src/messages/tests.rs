@@ -282,13 +282,22 @@ fn credentials() {
     };
     assert_eq!(x509.credential_type(), CredentialType::X509);
     round_trip(&x509);
-    // The draft's multi-credential types (3, 4) and the reserved 0 have no
-    // layout here; any other type, GREASE included (C-GREASE-11), is an
-    // application-defined `opaque data<V>`. A GREASE credential is refused
-    // when its leaf is validated (C-GREASE-08, tests/leaf.rs).
+    // The reserved 0 has no layout; 3 and 4 are the draft's `multi` and
+    // `weak-multi` (bindings<V>); any other type, GREASE included
+    // (C-GREASE-11), is an application-defined `opaque data<V>`. A GREASE
+    // credential is refused when its leaf is validated (C-GREASE-08,
+    // tests/leaf.rs).
     assert_eq!(
-        decode_err::<Credential>(&[0, 3, 0]),
-        DecodeError::UnknownCredentialType(3)
+        round_trip(&Credential::Multi {
+            bindings: VarVec(vec![])
+        }),
+        [0, 3, 0]
+    );
+    assert_eq!(
+        round_trip(&Credential::WeakMulti {
+            bindings: VarVec(vec![])
+        }),
+        [0, 4, 0]
     );
     for t in [0x0a0au16, 0x7777] {
         let [hi, lo] = t.to_be_bytes();

@@ -12,8 +12,8 @@ use super::math::LeafIndex;
 use super::validate::verify_leaf_signature;
 use crate::crypto::SuiteCrypto;
 use crate::messages::{
-    CredentialType, ExtensionType, LeafNode, LeafNodeSource, ProposalType, ProtocolVersion,
-    RequiredCapabilities,
+    Credential, CredentialType, ExtensionType, LeafNode, LeafNodeSource, ProposalType,
+    ProtocolVersion, RequiredCapabilities,
 };
 use crate::{Error, LimitError, ValidationError};
 use alloc::vec::Vec;
@@ -200,6 +200,25 @@ impl Default for LeafPolicy<'_> {
     }
 }
 
+/// Whether `caps` support the bindings of `credential` (extensions draft,
+/// "Verifying a Multi-Credential"): the cipher suite and credential type
+/// of every binding of a `multi` credential, of at least one binding of a
+/// `weak-multi` one. Other credentials have no bindings to support.
+pub(crate) fn supports_bindings(
+    caps: &crate::messages::Capabilities,
+    credential: &Credential,
+) -> bool {
+    let supported = |b: &crate::messages::CredentialBinding| {
+        caps.cipher_suites.0.contains(&b.cipher_suite)
+            && caps.credentials.0.contains(&b.credential.credential_type())
+    };
+    match credential {
+        Credential::Multi { bindings } => bindings.0.iter().all(supported),
+        Credential::WeakMulti { bindings } => bindings.0.iter().any(supported),
+        _ => true,
+    }
+}
+
 /// Validates `leaf` for a group of `cs`'s suite (RFC 9420 section 7.3):
 /// the cheap checks of [`check_leaf_node`], then the signature (C-LN-01,
 /// C-LN-02; `position` is the group id and leaf index for update and
@@ -281,6 +300,14 @@ pub fn check_leaf_node<C: Crypto + ?Sized>(
             credential_type: credential_type.0,
         }
         .into());
+    }
+    if let Some(bindings) = leaf.credential.bindings() {
+        if bindings.is_empty() {
+            return Err(ValidationError::MultiCredentialEmpty.into());
+        }
+        if !supports_bindings(caps, &leaf.credential) {
+            return Err(ValidationError::LeafLacksCredentialBindingSupport.into());
+        }
     }
     if !caps.credentials.0.contains(&credential_type) {
         return Err(ValidationError::CredentialTypeNotInCapabilities.into());

@@ -13,6 +13,7 @@ mod ratchet_tree;
 mod treekem;
 mod validate;
 
+pub(crate) use leaf::supports_bindings;
 pub use leaf::{LeafPolicy, LeafRole, RequiredSet, SortedSet, check_leaf_node, validate_leaf_node};
 pub use ratchet_tree::{
     CredentialSummary, RatchetTree, TreeChanges, TreeDiff, TreeView, node_hash,

@@ -6,7 +6,7 @@ use super::math::{self, LeafIndex};
 use super::ratchet_tree::{RatchetTree, TreeView, node_hash};
 use crate::codec::write_opaque;
 use crate::crypto::SuiteCrypto;
-use crate::messages::{LeafNode, LeafNodeSource, Node};
+use crate::messages::{Credential, LeafNode, LeafNodeSource, Node};
 use crate::{Error, ValidationError};
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
@@ -48,7 +48,39 @@ pub fn verify_leaf_signature<C: Crypto + ?Sized>(
             ValidationError::InvalidSignatureKey { leaf: index.0 }.into()
         }
         other => other,
-    })
+    })?;
+    verify_credential_bindings(cs, leaf)
+}
+
+/// The bindings of a multi-credential verify against the leaf's signature
+/// key (extensions draft, "Verifying a Multi-Credential"): each one of a
+/// `multi` credential, and each one of a `weak-multi` credential whose
+/// suite this client's provider implements (the bindings it supports).
+/// One signature verification per binding, after the leaf's own.
+fn verify_credential_bindings<C: Crypto + ?Sized>(
+    cs: &SuiteCrypto<'_, C>,
+    leaf: &LeafNode,
+) -> Result<(), Error> {
+    let weak = matches!(leaf.credential, Credential::WeakMulti { .. });
+    let Some(bindings) = leaf.credential.bindings() else {
+        return Ok(());
+    };
+    for (i, binding) in (0u32..).zip(bindings) {
+        let invalid = || ValidationError::CredentialBindingInvalid { binding: i };
+        let bcs = match SuiteCrypto::new(cs.provider(), binding.cipher_suite) {
+            Ok(bcs) => bcs,
+            Err(_) if weak => continue,
+            Err(_) => return Err(invalid().into()),
+        };
+        binding
+            .verify(&bcs, leaf.signature_key.as_slice())
+            .map_err(|e| match e {
+                Error::Validation(ValidationError::InvalidSignature)
+                | Error::Crypto(CryptoError::InvalidPublicKey) => invalid().into(),
+                other => other,
+            })?;
+    }
+    Ok(())
 }
 
 /// The leaf indices `lo..=hi` under node `index`.

@@ -8,12 +8,14 @@ use super::super::key_package::{ExtensionContext, check_extension_list, validate
 use crate::crypto::SuiteCrypto;
 use crate::framing::{ContentType, Sender};
 use crate::messages::{
-    Capabilities, CredentialType, ExtensionType, Extensions, ExternalSenders, GroupContext,
-    KeyPackage, LeafNode, PreSharedKeyId, Proposal, ProposalType, Psk, RequiredCapabilities,
-    ResumptionPskUsage,
+    Capabilities, Credential, CredentialType, ExtensionType, Extensions, ExternalSenders,
+    GroupContext, KeyPackage, LeafNode, PreSharedKeyId, Proposal, ProposalType, Psk,
+    RequiredCapabilities, ResumptionPskUsage,
 };
 use crate::tree::math::{self, LeafIndex};
-use crate::tree::{LeafPolicy, LeafRole, RatchetTree, RequiredSet, SortedSet, TreeView};
+use crate::tree::{
+    LeafPolicy, LeafRole, RatchetTree, RequiredSet, SortedSet, TreeView, supports_bindings,
+};
 use crate::{Error, MisuseError, ValidationError};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
@@ -679,7 +681,9 @@ impl<'a> PathLeaf<'a> {
 /// commit that adds or replaces leaves (Adds, Updates, a path leaf with a
 /// new credential or capabilities, an external joiner's leaf): every
 /// member after the commit supports every credential type in use after it
-/// (C-LN-10, C-LN-11). The members the commit leaves alone are read from
+/// (C-LN-10, C-LN-11), and the bindings of multi-credentials are
+/// supported both ways (extensions draft). The members the commit leaves
+/// alone are read from
 /// the tree's credential summaries (one contiguous array) instead of
 /// their leaf nodes.
 fn check_credential_types(
@@ -769,6 +773,64 @@ fn check_credential_types(
                 credential_type: t.0,
             }
             .into());
+        }
+    }
+
+    // Multi-credentials (extensions draft, "Verifying a Multi-Credential"):
+    // the bindings of each new or replaced leaf's multi-credential are
+    // supported by every member after the commit, and each new or replaced
+    // leaf supports the bindings of every other member's. Two unchanged
+    // members were checked against each other when the later one arrived.
+    let mut changed: Vec<&LeafNode> = new_leaves().collect();
+    changed.extend(found.updated.values().copied());
+    if let PathLeaf::Member(_, leaf) = path {
+        changed.push(leaf);
+    }
+    let new_multis: Vec<&Credential> = changed
+        .iter()
+        .map(|l| &l.credential)
+        .filter(|c| c.bindings().is_some())
+        .collect();
+    let stays = |l: &u32| untouched || !found.removed.contains(l);
+    if !new_multis.is_empty() {
+        for l in (0..tree.n_leaves()).filter(stays) {
+            let Some(node) = replaced(l).or_else(|| tree.leaf(LeafIndex(l))) else {
+                continue;
+            };
+            if new_multis
+                .iter()
+                .any(|c| !supports_bindings(&node.capabilities, c))
+            {
+                return Err(
+                    ValidationError::CredentialBindingUnsupportedByMember { leaf: l }.into(),
+                );
+            }
+        }
+        if new_leaves().any(|n| {
+            new_multis
+                .iter()
+                .any(|c| !supports_bindings(&n.capabilities, c))
+        }) {
+            return Err(ValidationError::LeafLacksCredentialBindingSupport.into());
+        }
+    }
+    let multi_types = [CredentialType::MULTI.0, CredentialType::WEAK_MULTI.0];
+    for l in (0..tree.n_leaves()).filter(stays) {
+        if replaced(l).is_some()
+            || !tree
+                .credential_summary(LeafIndex(l))
+                .is_some_and(|s| multi_types.contains(&s.credential_type))
+        {
+            continue;
+        }
+        let Some(member) = tree.leaf(LeafIndex(l)) else {
+            continue;
+        };
+        if changed
+            .iter()
+            .any(|n| !supports_bindings(&n.capabilities, &member.credential))
+        {
+            return Err(ValidationError::LeafLacksCredentialBindingSupport.into());
         }
     }
     Ok(())
