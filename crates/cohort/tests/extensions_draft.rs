@@ -307,6 +307,71 @@ fn refused(g: &mut ClientGroup<'_, P>, m: &MlsMessage, expected: Error) {
     assert_eq!(state(g), before);
 }
 
+/// A client named `name` with `config`, presenting the credential `make`
+/// builds for its signature key (Ed25519, seeded from the name).
+fn new_client(
+    storage: &Arc<MemoryStorage>,
+    name: &str,
+    config: ClientConfig,
+    make: impl FnOnce(&[u8]) -> Credential,
+) -> Client<P> {
+    let seed = name.bytes().fold(0x5eedu64, |h, b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    });
+    let signer = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        SignatureScheme::ED25519,
+        &SeededRand::from_u64(seed),
+    )
+    .unwrap();
+    let credential = make(cohort_traits::Signer::public_key(&signer));
+    Client::new(
+        ProviderBundle::new(
+            RustCrypto::new(),
+            SeededRand::from_u64(seed ^ 1),
+            storage.clone(),
+        ),
+        name.as_bytes().to_vec(),
+        signer,
+        credential,
+        config,
+    )
+    .unwrap()
+}
+
+/// An Add of `kp` is refused with `expected`, and `g` is unchanged.
+fn add_refused(g: &mut ClientGroup<'_, P>, kp: cohort::messages::KeyPackage, expected: Error) {
+    let before = state(g);
+    assert_eq!(
+        g.commit(g.commit_builder().add_member(kp)).unwrap_err(),
+        expected
+    );
+    assert_eq!(state(g), before);
+}
+
+/// A fresh KeyPackage of `c`.
+fn key_package(c: &Client<P>) -> cohort::messages::KeyPackage {
+    match c.generate_key_package().unwrap().body {
+        MlsMessageBody::KeyPackage(kp) => kp,
+        _ => unreachable!(),
+    }
+}
+
+/// `joiner` joins `g`'s group: an Add of a fresh KeyPackage, merged, and
+/// the Welcome; the two then agree.
+fn add_and_join<'c>(g: &mut ClientGroup<'_, P>, joiner: &'c Client<P>) -> ClientGroup<'c, P> {
+    let out = g
+        .commit(g.commit_builder().add_member(key_package(joiner)))
+        .unwrap();
+    g.merge_pending_commit().unwrap();
+    let staged = joiner
+        .stage_welcome(&out.welcome.unwrap(), Default::default())
+        .unwrap();
+    let joined = joiner.join(staged).unwrap();
+    agree(&[g, &joined]);
+    joined
+}
+
 fn dictionary(g: &ClientGroup<'_, P>) -> AppDataDictionary {
     g.group()
         .context()
@@ -1173,10 +1238,7 @@ fn required_components_and_media_types_are_checked_on_add() {
     let draft_only = Features { app: false, ..ALL };
     let with_media = Features { media: true, ..ALL };
     let cs = clients(&[ALL, draft_only, ALL, with_media]);
-    let kp = |i: usize| match cs[i].generate_key_package().unwrap().body {
-        MlsMessageBody::KeyPackage(kp) => kp,
-        _ => unreachable!(),
-    };
+    let kp = |i: usize| key_package(&cs[i]);
     let advertised = |kp: &cohort::messages::KeyPackage| -> Vec<u16> {
         AppDataDictionary::from_extensions(&kp.leaf_node.extensions)
             .unwrap()
@@ -1204,13 +1266,14 @@ fn required_components_and_media_types_are_checked_on_add() {
         })
         .unwrap();
     let before = state(&a);
-    assert_eq!(
-        a.commit(a.commit_builder().add_member(kp(1))).unwrap_err(),
+    add_refused(
+        &mut a,
+        kp(1),
         ValidationError::LeafLacksComponent {
             component_id: NAME,
             list: "app_components",
         }
-        .into()
+        .into(),
     );
     assert_eq!(state(&a), before);
     a.commit(a.commit_builder().add_member(kp(2))).unwrap();
@@ -1227,10 +1290,7 @@ fn required_components_and_media_types_are_checked_on_add() {
             extensions: media,
         })
         .unwrap();
-    assert_eq!(
-        g.commit(g.commit_builder().add_member(kp(2))).unwrap_err(),
-        ValidationError::LeafLacksMediaType.into()
-    );
+    add_refused(&mut g, kp(2), ValidationError::LeafLacksMediaType.into());
     let other = client(
         &Arc::new(MemoryStorage::new()),
         "m4",
@@ -1279,18 +1339,24 @@ impl cohort::group::CredentialValidator for DeviceAs {
     }
 }
 
+/// A device credential of `user` on `device`.
+fn device_credential(user: &[u8], device: &[u8]) -> Credential {
+    Credential::custom(
+        DEVICE,
+        &DeviceCredential {
+            user: cohort::codec::VarBytes(user.to_vec()),
+            device: cohort::codec::VarBytes(device.to_vec()),
+        },
+    )
+    .unwrap()
+}
+
 fn device_client(
     storage: &Arc<MemoryStorage>,
     name: &str,
     credential: Credential,
     validator: bool,
 ) -> Client<P> {
-    let signer = SignatureKeyPair::generate(
-        RustCrypto::new(),
-        SignatureScheme::ED25519,
-        &SeededRand::from_u64(name.len() as u64 ^ 0xd5),
-    )
-    .unwrap();
     let mut group = GroupConfig {
         grease: false,
         ..GroupConfig::default()
@@ -1306,18 +1372,7 @@ fn device_client(
         },
         ..ClientConfig::default()
     };
-    Client::new(
-        ProviderBundle::new(
-            RustCrypto::new(),
-            SeededRand::from_u64(name.len() as u64),
-            storage.clone(),
-        ),
-        name.as_bytes().to_vec(),
-        signer,
-        credential,
-        config,
-    )
-    .unwrap()
+    new_client(storage, name, config, |_| credential)
 }
 
 /// A custom credential type registered by the application: encoded and
@@ -1330,16 +1385,7 @@ fn device_client(
 #[test]
 fn custom_credential_type_with_the_applications_validator() {
     use cohort::codec::VarBytes;
-    let device = |user: &[u8], dev: &[u8]| {
-        Credential::custom(
-            DEVICE,
-            &DeviceCredential {
-                user: VarBytes(user.to_vec()),
-                device: VarBytes(dev.to_vec()),
-            },
-        )
-        .unwrap()
-    };
+    let device = device_credential;
     let cred = device(b"bob", b"phone");
     let bytes = cohort::codec::encode(&cred).unwrap();
     assert_eq!(bytes[..2], [0xf0, 0x0d]);
@@ -1376,10 +1422,7 @@ fn custom_credential_type_with_the_applications_validator() {
     let bob = device_client(&storage, "bob", cred.clone(), true);
     let mallory = device_client(&storage, "mallory", device(b"", b"laptop"), true);
     let mut a = alice.create_group().unwrap();
-    let kp = |c: &Client<P>| match c.generate_key_package().unwrap().body {
-        MlsMessageBody::KeyPackage(kp) => kp,
-        _ => unreachable!(),
-    };
+    let kp = key_package;
     let before = state(&a);
     // C-GREASE-08: a KeyPackage whose credential is of a GREASE type
     // (listed in its own capabilities) is refused by name.
@@ -1402,30 +1445,25 @@ fn custom_credential_type_with_the_applications_validator() {
             .0
             .contains(&grease)
     );
-    assert_eq!(
-        a.commit(a.commit_builder().add_member(eve_kp)).unwrap_err(),
+    add_refused(
+        &mut a,
+        eve_kp,
         ValidationError::GreaseCredentialType {
-            credential_type: 0x1a1a
+            credential_type: 0x1a1a,
         }
-        .into()
+        .into(),
     );
     assert_eq!(state(&a), before);
-    assert_eq!(
-        a.commit(a.commit_builder().add_member(kp(&mallory)))
-            .unwrap_err(),
+    add_refused(
+        &mut a,
+        kp(&mallory),
         ValidationError::CredentialRejected {
-            event: cohort::group::CredentialEvent::Add
+            event: cohort::group::CredentialEvent::Add,
         }
-        .into()
+        .into(),
     );
     assert_eq!(state(&a), before);
-    let out = a.commit(a.commit_builder().add_member(kp(&bob))).unwrap();
-    a.merge_pending_commit().unwrap();
-    let staged = bob
-        .stage_welcome(&out.welcome.unwrap(), Default::default())
-        .unwrap();
-    let mut b = bob.join(staged).unwrap();
-    agree(&[&a, &b]);
+    let mut b = add_and_join(&mut a, &bob);
     let roster = b.roster();
     assert!(roster.iter().any(|m| m.credential == cred));
     let msg = b.encrypt(b"from my phone", b"").unwrap();
@@ -1443,13 +1481,13 @@ fn custom_credential_type_with_the_applications_validator() {
         false,
     );
     let mut c = carol.create_group().unwrap();
-    assert_eq!(
-        c.commit(c.commit_builder().add_member(kp(&bob)))
-            .unwrap_err(),
+    add_refused(
+        &mut c,
+        kp(&bob),
         ValidationError::CredentialRejected {
-            event: cohort::group::CredentialEvent::Add
+            event: cohort::group::CredentialEvent::Add,
         }
-        .into()
+        .into(),
     );
 }
 
@@ -1463,13 +1501,6 @@ const EXTRA_WIRE_FORMAT: WireFormat = WireFormat(0x0042);
 /// in its leaves.
 fn wire_format_client(storage: &Arc<MemoryStorage>, name: &str, supports: bool) -> Client<P> {
     use cohort::messages::app::WireFormats;
-    let seed = name.bytes().map(u64::from).sum::<u64>();
-    let signer = SignatureKeyPair::generate(
-        RustCrypto::new(),
-        SignatureScheme::ED25519,
-        &SeededRand::from_u64(seed ^ 0x3f),
-    )
-    .unwrap();
     let mut leaf_extensions = Extensions::new();
     if supports {
         leaf_extensions.0.push(cohort::messages::Extension {
@@ -1497,18 +1528,7 @@ fn wire_format_client(storage: &Arc<MemoryStorage>, name: &str, supports: bool) 
         leaf_extensions,
         ..ClientConfig::default()
     };
-    Client::new(
-        ProviderBundle::new(
-            RustCrypto::new(),
-            SeededRand::from_u64(seed),
-            storage.clone(),
-        ),
-        name.as_bytes().to_vec(),
-        signer,
-        Credential::basic(name),
-        config,
-    )
-    .unwrap()
+    new_client(storage, name, config, |_| Credential::basic(name))
 }
 
 /// A `required_wire_formats` group context extension listing `formats`.
@@ -1538,10 +1558,7 @@ fn required_wire_formats_are_checked_on_every_new_leaf() {
     let alice = wire_format_client(&storage, "alice", true);
     let bob = wire_format_client(&storage, "bob", false);
     let carol = wire_format_client(&storage, "carol", true);
-    let kp = |c: &Client<P>| match c.generate_key_package().unwrap().body {
-        MlsMessageBody::KeyPackage(kp) => kp,
-        _ => unreachable!(),
-    };
+    let kp = key_package;
     fn create<'c>(c: &'c Client<P>, formats: &[u16]) -> Result<ClientGroup<'c, P>, Error> {
         c.create_group_with(cohort::client::CreateOptions {
             group_id: None,
@@ -1565,19 +1582,9 @@ fn required_wire_formats_are_checked_on_every_new_leaf() {
     // An Add of a leaf without the required format.
     let mut a = create(&alice, &[2, 0x42]).unwrap();
     let before = state(&a);
-    assert_eq!(
-        a.commit(a.commit_builder().add_member(kp(&bob)))
-            .unwrap_err(),
-        lacks.clone().into()
-    );
+    add_refused(&mut a, kp(&bob), lacks.clone().into());
     assert_eq!(state(&a), before);
-    let out = a.commit(a.commit_builder().add_member(kp(&carol))).unwrap();
-    a.merge_pending_commit().unwrap();
-    let staged = carol
-        .stage_welcome(&out.welcome.unwrap(), Default::default())
-        .unwrap();
-    let mut c = carol.join(staged).unwrap();
-    agree(&[&a, &c]);
+    let mut c = add_and_join(&mut a, &carol);
 
     // A commit whose path leaf drops `supported_wire_formats` (its
     // signature is not reached: the leaf's content fails first).
@@ -1708,57 +1715,25 @@ fn commit_path_credential_type_supported_by_all_c_ln_10() {
     }
     .with_credential_validator(AcceptAll);
     alice_config.wire_format = WireFormatPolicy::MixedPublic;
-    let alice = {
-        let signer = SignatureKeyPair::generate(
-            RustCrypto::new(),
-            SignatureScheme::ED25519,
-            &SeededRand::from_u64(0xa1),
-        )
-        .unwrap();
-        Client::new(
-            ProviderBundle::new(
-                RustCrypto::new(),
-                SeededRand::from_u64(0xa2),
-                storage.clone(),
-            ),
-            b"alice".to_vec(),
-            signer,
-            Credential::basic("alice"),
-            ClientConfig {
-                group: alice_config,
-                capabilities: Capabilities {
-                    credentials: VarVec(vec![cohort::messages::CredentialType::BASIC, DEVICE]),
-                    ..Capabilities::default()
-                },
-                ..ClientConfig::default()
+    let alice = new_client(
+        &storage,
+        "alice",
+        ClientConfig {
+            group: alice_config,
+            capabilities: Capabilities {
+                credentials: VarVec(vec![cohort::messages::CredentialType::BASIC, DEVICE]),
+                ..Capabilities::default()
             },
-        )
-        .unwrap()
-    };
+            ..ClientConfig::default()
+        },
+        |_| Credential::basic("alice"),
+    );
     // Bob lists only `basic`.
     let bob = wire_format_client(&storage, "bob", false);
     let mut a = alice.create_group().unwrap();
-    let MlsMessageBody::KeyPackage(kp) = bob.generate_key_package().unwrap().body else {
-        unreachable!()
-    };
-    let out = a.commit(a.commit_builder().add_member(kp)).unwrap();
-    a.merge_pending_commit().unwrap();
-    let mut b = bob
-        .join(
-            bob.stage_welcome(&out.welcome.unwrap(), Default::default())
-                .unwrap(),
-        )
-        .unwrap();
-    agree(&[&a, &b]);
+    let mut b = add_and_join(&mut a, &bob);
 
-    let device = Credential::custom(
-        DEVICE,
-        &DeviceCredential {
-            user: cohort::codec::VarBytes(b"alice".to_vec()),
-            device: cohort::codec::VarBytes(b"phone".to_vec()),
-        },
-    )
-    .unwrap();
+    let device = device_credential(b"alice", b"phone");
     let new_signer: Arc<dyn cohort_traits::Signer> = Arc::new(
         SignatureKeyPair::generate(
             RustCrypto::new(),
@@ -1836,51 +1811,26 @@ fn multi_client(
     credentials: &[CredentialType],
     make: impl FnOnce(&[u8]) -> Credential,
 ) -> Client<P> {
-    let seed = name.bytes().map(u64::from).sum::<u64>() ^ 0x77;
-    let signer = SignatureKeyPair::generate(
-        RustCrypto::new(),
-        SignatureScheme::ED25519,
-        &SeededRand::from_u64(seed),
-    )
-    .unwrap();
-    let credential = make(cohort_traits::Signer::public_key(&signer));
-    Client::new(
-        ProviderBundle::new(
-            RustCrypto::new(),
-            SeededRand::from_u64(seed ^ 1),
-            Arc::new(MemoryStorage::new()),
-        ),
-        name.as_bytes().to_vec(),
-        signer,
-        credential,
-        ClientConfig {
-            group: GroupConfig {
-                grease: false,
-                ..GroupConfig::default()
-            }
-            .with_credential_validator(BasicOnly),
-            capabilities: Capabilities {
-                cipher_suites: VarVec(
-                    suites
-                        .iter()
-                        .copied()
-                        .map(cohort_traits::Ciphersuite)
-                        .collect(),
-                ),
-                credentials: VarVec(credentials.to_vec()),
-                ..Capabilities::default()
-            },
-            ..ClientConfig::default()
+    let config = ClientConfig {
+        group: GroupConfig {
+            grease: false,
+            ..GroupConfig::default()
+        }
+        .with_credential_validator(BasicOnly),
+        capabilities: Capabilities {
+            cipher_suites: VarVec(
+                suites
+                    .iter()
+                    .copied()
+                    .map(cohort_traits::Ciphersuite)
+                    .collect(),
+            ),
+            credentials: VarVec(credentials.to_vec()),
+            ..Capabilities::default()
         },
-    )
-    .unwrap()
-}
-
-fn key_package(c: &Client<P>) -> cohort::messages::KeyPackage {
-    match c.generate_key_package().unwrap().body {
-        MlsMessageBody::KeyPackage(kp) => kp,
-        _ => unreachable!(),
-    }
+        ..ClientConfig::default()
+    };
+    new_client(&Arc::new(MemoryStorage::new()), name, config, make)
 }
 
 const MULTI_TYPES: [CredentialType; 3] = [
@@ -1942,22 +1892,22 @@ fn multi_credentials_are_verified_and_negotiated() {
     let bob = multi_client("bob", &[1, 2], &MULTI_TYPES, |_| Credential::basic("bob"));
     // Carol lacks suite 2: she cannot support Alice's second binding.
     let carol = multi_client("carol", &[1], &MULTI_TYPES, |_| Credential::basic("carol"));
-    assert_eq!(
-        a.commit(a.commit_builder().add_member(key_package(&carol)))
-            .unwrap_err(),
-        ValidationError::LeafLacksCredentialBindingSupport.into()
+    add_refused(
+        &mut a,
+        key_package(&carol),
+        ValidationError::LeafLacksCredentialBindingSupport.into(),
     );
     // Dave does not list `multi`.
     let dave = multi_client("dave", &[1, 2], &[CredentialType::BASIC], |_| {
         Credential::basic("dave")
     });
-    assert_eq!(
-        a.commit(a.commit_builder().add_member(key_package(&dave)))
-            .unwrap_err(),
+    add_refused(
+        &mut a,
+        key_package(&dave),
         ValidationError::LeafLacksMemberCredentialType {
-            credential_type: CredentialType::MULTI.0
+            credential_type: CredentialType::MULTI.0,
         }
-        .into()
+        .into(),
     );
     // Mallory's second binding is bound to another leaf key.
     let mallory = multi_client("mallory", &[1, 2], &MULTI_TYPES, |key| Credential::Multi {
@@ -1966,10 +1916,10 @@ fn multi_credentials_are_verified_and_negotiated() {
             binding(1, 22, Credential::basic("m2"), b"another leaf key"),
         ]),
     });
-    assert_eq!(
-        a.commit(a.commit_builder().add_member(key_package(&mallory)))
-            .unwrap_err(),
-        ValidationError::CredentialBindingInvalid { binding: 1 }.into()
+    add_refused(
+        &mut a,
+        key_package(&mallory),
+        ValidationError::CredentialBindingInvalid { binding: 1 }.into(),
     );
     // Eve's bindings verify, but one names an identity the Authentication
     // Service refuses.
@@ -1979,36 +1929,26 @@ fn multi_credentials_are_verified_and_negotiated() {
             binding(2, 32, Credential::basic("mallory"), key),
         ]),
     });
-    assert_eq!(
-        a.commit(a.commit_builder().add_member(key_package(&eve)))
-            .unwrap_err(),
+    add_refused(
+        &mut a,
+        key_package(&eve),
         ValidationError::CredentialRejected {
-            event: cohort::group::CredentialEvent::Add
+            event: cohort::group::CredentialEvent::Add,
         }
-        .into()
+        .into(),
     );
     // A multi-credential without bindings.
     let empty = multi_client("frank", &[1, 2], &MULTI_TYPES, |_| Credential::Multi {
         bindings: VarVec(vec![]),
     });
-    assert_eq!(
-        a.commit(a.commit_builder().add_member(key_package(&empty)))
-            .unwrap_err(),
-        ValidationError::MultiCredentialEmpty.into()
+    add_refused(
+        &mut a,
+        key_package(&empty),
+        ValidationError::MultiCredentialEmpty.into(),
     );
     assert_eq!(state(&a), before);
 
-    let out = a
-        .commit(a.commit_builder().add_member(key_package(&bob)))
-        .unwrap();
-    a.merge_pending_commit().unwrap();
-    let mut b = bob
-        .join(
-            bob.stage_welcome(&out.welcome.unwrap(), Default::default())
-                .unwrap(),
-        )
-        .unwrap();
-    agree(&[&a, &b]);
+    let mut b = add_and_join(&mut a, &bob);
     assert!(
         b.roster()
             .iter()
@@ -2024,14 +1964,7 @@ fn multi_credentials_are_verified_and_negotiated() {
     // credential (suite 2). Henry supports only suite 1 and basic: one
     // binding is enough, and his Authentication Service checks only the
     // binding whose type it supports.
-    let device = Credential::custom(
-        DEVICE,
-        &DeviceCredential {
-            user: cohort::codec::VarBytes(b"grace".to_vec()),
-            device: cohort::codec::VarBytes(b"tablet".to_vec()),
-        },
-    )
-    .unwrap();
+    let device = device_credential(b"grace", b"tablet");
     let all_types = [
         CredentialType::BASIC,
         DEVICE,
@@ -2055,18 +1988,7 @@ fn multi_credentials_are_verified_and_negotiated() {
         |_| Credential::basic("henry"),
     );
     let mut h = henry.create_group().unwrap();
-    let out = h
-        .commit(h.commit_builder().add_member(key_package(&grace)))
-        .unwrap();
-    h.merge_pending_commit().unwrap();
-    let g = grace
-        .join(
-            grace
-                .stage_welcome(&out.welcome.unwrap(), Default::default())
-                .unwrap(),
-        )
-        .unwrap();
-    agree(&[&h, &g]);
+    add_and_join(&mut h, &grace);
     // A `multi` credential with a binding in suite 2 is refused in that
     // group: Henry (leaf 0) does not support that suite.
     let ivan = multi_client("ivan", &[1, 2], &all_types, |key| Credential::Multi {
@@ -2076,10 +1998,10 @@ fn multi_credentials_are_verified_and_negotiated() {
         ]),
     });
     let before = state(&h);
-    assert_eq!(
-        h.commit(h.commit_builder().add_member(key_package(&ivan)))
-            .unwrap_err(),
-        ValidationError::CredentialBindingUnsupportedByMember { leaf: 0 }.into()
+    add_refused(
+        &mut h,
+        key_package(&ivan),
+        ValidationError::CredentialBindingUnsupportedByMember { leaf: 0 }.into(),
     );
     assert_eq!(state(&h), before);
 }
