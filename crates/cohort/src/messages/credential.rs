@@ -176,13 +176,14 @@ impl DeserializeBytes for Credential {
                 let (certificates, rest) = VarVec::tls_deserialize_bytes(rest)?;
                 Ok((Credential::X509 { certificates }, rest))
             }
-            CredentialType::MULTI => {
+            t @ (CredentialType::MULTI | CredentialType::WEAK_MULTI) => {
                 let (bindings, rest) = VarVec::tls_deserialize_bytes(rest)?;
-                Ok((Credential::Multi { bindings }, rest))
-            }
-            CredentialType::WEAK_MULTI => {
-                let (bindings, rest) = VarVec::tls_deserialize_bytes(rest)?;
-                Ok((Credential::WeakMulti { bindings }, rest))
+                let credential = if t == CredentialType::MULTI {
+                    Credential::Multi { bindings }
+                } else {
+                    Credential::WeakMulti { bindings }
+                };
+                Ok((credential, rest))
             }
             t if custom_type(t) => {
                 let (data, rest) = VarBytes::tls_deserialize_bytes(rest)?;
