@@ -143,6 +143,7 @@ pub(crate) fn process_in(
             epoch,
             data,
             authenticated_data,
+            ..
         } => ProcessedMessage::Application {
             sender: MessageSender {
                 leaf_index: sender.0,

@@ -172,6 +172,7 @@ fn process_into(group: &mut GroupOf<'_>, message: &[u8]) -> Result<Object, Error
             sender,
             credential,
             epoch,
+            generation,
             data,
             authenticated_data,
         } => {
@@ -179,6 +180,7 @@ fn process_into(group: &mut GroupOf<'_>, message: &[u8]) -> Result<Object, Error
             set_sender(&obj, Sender::Member(sender.0));
             set(&obj, "identity", identity_value(&credential));
             set(&obj, "epoch", js_u64(epoch, "epoch")?);
+            set(&obj, "generation", generation);
             set(&obj, "data", Uint8Array::from(data.as_slice()));
             set(
                 &obj,

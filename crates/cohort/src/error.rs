@@ -791,6 +791,10 @@ pub enum ValidationError {
         /// The application's reason.
         reason: alloc::string::String,
     },
+    /// An AppAck range whose last generation precedes its first
+    /// (extensions draft, "AppAck").
+    #[error("AppAck range ends before it starts")]
+    AppAckRangeInvalid,
     /// A GroupContextExtensions changes `app_data_dictionary` while the
     /// group requires AppDataUpdate support (draft section "Updating
     /// Application Data in the GroupContext").

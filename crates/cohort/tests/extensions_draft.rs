@@ -150,6 +150,7 @@ fn registry() -> AppRegistry {
     AppRegistry::new()
         .with_component(NAME, Name)
         .with_component(COUNTER, Counter)
+        .with_app_ack()
         .with_proposal_type(SET_TOPIC, SetTopic)
 }
 
@@ -821,6 +822,134 @@ fn app_ephemeral_is_delivered_with_the_commit() {
     );
 }
 
+/// AppAck (extensions draft, "AppAck"; provisional): a member acks the
+/// application messages it received, by sender and generation, in an
+/// AppEphemeral of the next commit; a sender reads the ack and finds the
+/// message the Delivery Service dropped. A malformed ack is refused by
+/// name, and a member without the component refuses any.
+#[test]
+fn app_ack_reports_what_was_received() {
+    use cohort::messages::app::{AppAck, MessageRange, component};
+    let ack = AppAck::from_received([(1, 2), (1, 0), (0, 3), (1, 1), (1, 5), (1, 1)]);
+    let range = |sender, first_generation, last_generation| MessageRange {
+        sender,
+        first_generation,
+        last_generation,
+    };
+    assert_eq!(
+        ack.received_ranges.0,
+        vec![range(0, 3, 3), range(1, 0, 2), range(1, 5, 5)]
+    );
+    assert!(ack.acknowledges(1, 1) && !ack.acknowledges(1, 3) && !ack.acknowledges(2, 0));
+    assert_eq!(AppAck::parse(&ack.encode().unwrap()).unwrap(), ack);
+
+    let cs = clients(&[ALL, ALL, ALL]);
+    let mut gs = group(&cs);
+    let [a, b, c] = &mut gs[..] else {
+        unreachable!()
+    };
+    // Bob sends three messages; the Delivery Service drops the second on
+    // its way to Alice. Carol sends one.
+    let sent: Vec<MlsMessage> = (0..3)
+        .map(|i| b.encrypt(format!("b{i}").as_bytes(), b"").unwrap())
+        .collect();
+    let from_carol = c.encrypt(b"c0", b"").unwrap();
+    let mut received = Vec::new();
+    for m in [&sent[0], &sent[2], &from_carol] {
+        match a.process(m).unwrap() {
+            ProcessedMessage::Application {
+                sender, generation, ..
+            } => received.push((sender.0, generation)),
+            other => panic!("expected application data, got {other:?}"),
+        }
+    }
+    let ack = AppAck::from_received(received);
+    let out = a
+        .commit(
+            a.commit_builder()
+                .app_ephemeral(component::APP_ACK, ack.encode().unwrap()),
+        )
+        .unwrap();
+    a.merge_pending_commit().unwrap();
+    let ProcessedMessage::Commit(staged) = b.process(&out.commit).unwrap() else {
+        panic!()
+    };
+    let acks: Vec<AppAck> = staged
+        .proposals()
+        .iter()
+        .filter_map(|q| match &q.proposal {
+            Proposal::AppEphemeral(e) if e.component_id == component::APP_ACK => {
+                Some(AppAck::parse(e.data.as_slice()).unwrap())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(acks, vec![ack.clone()]);
+    // Bob's generations are 0, 1, 2: Alice acked 0 and 2, so 1 was lost.
+    let me = b.own_index().0;
+    let lost: Vec<u32> = (0..3).filter(|g| !acks[0].acknowledges(me, *g)).collect();
+    assert_eq!(lost, vec![1]);
+    assert!(acks[0].acknowledges(c.own_index().0, 0));
+    b.merge_staged_commit(*staged).unwrap();
+    let ProcessedMessage::Commit(staged) = c.process(&out.commit).unwrap() else {
+        panic!()
+    };
+    c.merge_staged_commit(*staged).unwrap();
+    agree(&[a, b, c]);
+
+    // A range that ends before it starts, and trailing bytes.
+    let backwards = AppAck {
+        received_ranges: VarVec(vec![range(1, 4, 2)]),
+    };
+    assert_eq!(
+        AppAck::parse(&backwards.encode().unwrap()).unwrap_err(),
+        ValidationError::AppAckRangeInvalid.into()
+    );
+    let before = state(a);
+    for (data, reason) in [
+        (
+            backwards.encode().unwrap(),
+            Error::from(ValidationError::AppAckRangeInvalid).to_string(),
+        ),
+        (
+            [ack.encode().unwrap(), vec![0]].concat(),
+            Error::from(cohort::DecodeError::TrailingBytes).to_string(),
+        ),
+    ] {
+        assert_eq!(
+            a.commit(a.commit_builder().app_ephemeral(component::APP_ACK, data))
+                .unwrap_err(),
+            ValidationError::ApplicationRefused {
+                what: "app_ephemeral 0x0005".into(),
+                reason,
+            }
+            .into()
+        );
+    }
+    assert_eq!(state(a), before);
+
+    // A member whose registry lacks the component refuses an AppAck.
+    let plain = clients(&[
+        Features { app: false, ..ALL },
+        Features { app: false, ..ALL },
+    ]);
+    let mut ps = group(&plain);
+    let p = &mut ps[0];
+    let before = state(p);
+    assert_eq!(
+        p.commit(
+            p.commit_builder()
+                .app_ephemeral(component::APP_ACK, ack.encode().unwrap())
+        )
+        .unwrap_err(),
+        ValidationError::UnknownComponent {
+            component_id: component::APP_ACK,
+        }
+        .into()
+    );
+    assert_eq!(state(p), before);
+}
+
 // ------------------------------------------------------ custom proposal types
 
 /// A custom proposal type registered with its logic: encoded and decoded
@@ -1249,7 +1378,7 @@ fn required_components_and_media_types_are_checked_on_add() {
             .component_ids
             .0
     };
-    assert_eq!(advertised(&kp(0)), vec![1, 2, 3, NAME, COUNTER]);
+    assert_eq!(advertised(&kp(0)), vec![1, 2, 3, 5, NAME, COUNTER]);
     assert_eq!(advertised(&kp(1)), vec![1, 2, 3]);
 
     let required = app_data(&[(

@@ -72,6 +72,26 @@ pub trait ComponentHandler: Send + Sync {
     }
 }
 
+/// The extensions draft's `app_ack` component (provisional id 0x0005),
+/// registered with [`AppRegistry::with_app_ack`]: an AppEphemeral for it
+/// must hold exactly one well-formed
+/// [`AppAck`](crate::messages::app::AppAck) and come from a member (an
+/// external sender receives no application messages to acknowledge). It
+/// takes no AppDataUpdate.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AppAckHandler;
+
+impl ComponentHandler for AppAckHandler {
+    fn check_ephemeral(&self, data: &[u8], info: &AppProposalInfo<'_>) -> Result<(), String> {
+        if !matches!(info.sender, Sender::Member(_)) {
+            return Err(String::from("an AppAck comes from a member"));
+        }
+        crate::messages::app::AppAck::parse(data)
+            .map(|_| ())
+            .map_err(|e| alloc::string::ToString::to_string(&e))
+    }
+}
+
 /// The logic of one custom proposal type (RFC 9420 section 17.4: its
 /// "External" and "Path Required" columns, its validity, and its effect).
 /// Its body is the `opaque data<V>` of a
@@ -137,6 +157,13 @@ impl AppRegistry {
     ) -> Self {
         self.components.insert(component_id, Arc::new(handler));
         self
+    }
+
+    /// This registry with the draft's `app_ack` component
+    /// ([`AppAckHandler`]), so this member accepts AppAcks in commits and
+    /// advertises the component.
+    pub fn with_app_ack(self) -> Self {
+        self.with_component(component::APP_ACK, AppAckHandler)
     }
 
     /// This registry with `handler` for the custom proposal type

@@ -29,7 +29,9 @@ mod test_utils;
 #[cfg(test)]
 mod tests;
 
-pub use app::{AppProposalInfo, AppRegistry, ComponentHandler, CustomProposalHandler};
+pub use app::{
+    AppAckHandler, AppProposalInfo, AppRegistry, ComponentHandler, CustomProposalHandler,
+};
 #[cfg(feature = "std")]
 pub use clock::SystemClock;
 pub use clock::{Clock, SharedClock};

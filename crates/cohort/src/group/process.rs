@@ -45,6 +45,10 @@ pub enum ProcessedMessage {
         credential: crate::messages::Credential,
         /// The epoch it was sent in (may be a past epoch).
         epoch: u64,
+        /// The generation of the sender's application key it used (RFC
+        /// 9420 section 9): with `sender` and `epoch` it names the message,
+        /// e.g. in an AppAck ([`AppAck`](crate::messages::app::AppAck)).
+        generation: u32,
         /// The data.
         data: Vec<u8>,
         /// The message's authenticated_data.
@@ -353,6 +357,7 @@ impl Group {
         let FramedContentBody::Application(data) = ac.content.body else {
             return Err(ValidationError::WrongEpoch { epoch: msg.epoch }.into());
         };
+        let generation = update.generation();
         if let Some(p) = self.past_epochs.get_mut(past) {
             p.secret_tree.apply(update);
             self.unsaved.past.insert(p.epoch);
@@ -361,6 +366,7 @@ impl Group {
             sender: LeafIndex(leaf),
             credential: member.credential,
             epoch: msg.epoch,
+            generation,
             data: data.0,
             authenticated_data: ac.content.authenticated_data.0,
         })
@@ -402,10 +408,15 @@ impl Group {
                     .ok_or(ValidationError::SenderNotMember)?
                     .credential
                     .clone();
+                let generation = update
+                    .as_ref()
+                    .map(SecretTreeUpdate::generation)
+                    .ok_or(ValidationError::ApplicationDataInPublicMessage)?;
                 let out = ProcessedMessage::Application {
                     sender: LeafIndex(leaf),
                     credential,
                     epoch: ac.content.epoch,
+                    generation,
                     data: data.0.clone(),
                     authenticated_data: ac.content.authenticated_data.0.clone(),
                 };

@@ -541,3 +541,84 @@ pub struct ApplicationFraming {
     /// The content.
     pub inner_application_content: VarBytes,
 }
+
+/// `MessageRange` (extensions draft, "AppAck"): the application messages
+/// of `sender` with generations `first_generation..=last_generation`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, TlsSize, TlsSerializeBytes, TlsDeserializeBytes)]
+pub struct MessageRange {
+    /// The sender's leaf index.
+    pub sender: u32,
+    /// The first generation of the span.
+    pub first_generation: u32,
+    /// The last generation of the span (inclusive).
+    pub last_generation: u32,
+}
+
+/// `AppAck` (extensions draft, "AppAck"; provisional): the application
+/// messages of the current epoch its sender received, sent as the data of
+/// an AppEphemeral proposal for component [`component::APP_ACK`] so it
+/// enters the transcript with the next commit. A member reads others'
+/// acks to see whether the Delivery Service dropped any of its messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq, TlsSize, TlsSerializeBytes, TlsDeserializeBytes)]
+pub struct AppAck {
+    /// The spans received.
+    pub received_ranges: VarVec<MessageRange>,
+}
+
+impl AppAck {
+    /// The ack of the messages `(sender, generation)` in `received`, in
+    /// any order and with repeats: one range per run of consecutive
+    /// generations of a sender, ranges sorted by sender and generation.
+    pub fn from_received(received: impl IntoIterator<Item = (u32, u32)>) -> Self {
+        let mut messages: Vec<(u32, u32)> = received.into_iter().collect();
+        messages.sort_unstable();
+        messages.dedup();
+        let mut ranges: Vec<MessageRange> = Vec::new();
+        for (sender, generation) in messages {
+            match ranges.last_mut() {
+                Some(r)
+                    if r.sender == sender
+                        && r.last_generation.checked_add(1) == Some(generation) =>
+                {
+                    r.last_generation = generation;
+                }
+                _ => ranges.push(MessageRange {
+                    sender,
+                    first_generation: generation,
+                    last_generation: generation,
+                }),
+            }
+        }
+        AppAck {
+            received_ranges: VarVec(ranges),
+        }
+    }
+
+    /// An AppAck from an AppEphemeral's data: exactly one `AppAck`, every
+    /// range with `first_generation <= last_generation`.
+    pub fn parse(data: &[u8]) -> Result<Self, Error> {
+        let ack: AppAck = decode_exact(data)?;
+        if ack
+            .received_ranges
+            .0
+            .iter()
+            .any(|r| r.first_generation > r.last_generation)
+        {
+            return Err(ValidationError::AppAckRangeInvalid.into());
+        }
+        Ok(ack)
+    }
+
+    /// The encoding, the data of an AppEphemeral for [`component::APP_ACK`]
+    /// (see [`CommitBuilder::app_ephemeral`](crate::group::CommitBuilder::app_ephemeral)).
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
+        crate::codec::encode(self)
+    }
+
+    /// Whether the ack covers the message of `sender` at `generation`.
+    pub fn acknowledges(&self, sender: u32, generation: u32) -> bool {
+        self.received_ranges.0.iter().any(|r| {
+            r.sender == sender && (r.first_generation..=r.last_generation).contains(&generation)
+        })
+    }
+}

@@ -284,6 +284,13 @@ pub struct SecretTreeUpdate {
     ratchets: LeafRatchets,
 }
 
+impl SecretTreeUpdate {
+    /// The generation of the key the message used.
+    pub(crate) fn generation(&self) -> u32 {
+        self.generation
+    }
+}
+
 impl SecretTree {
     /// The tree for `n_leaves` leaves rooted at `encryption_secret`.
     pub fn new(
