@@ -774,6 +774,18 @@ fn gce_may_not_change_app_data_while_app_data_update_is_required() {
         .unwrap();
 }
 
+/// The component and data of each AppEphemeral `staged` applies, in order.
+fn ephemerals(staged: &cohort::group::StagedCommit) -> Vec<(u16, Vec<u8>)> {
+    staged
+        .proposals()
+        .iter()
+        .filter_map(|q| match &q.proposal {
+            Proposal::AppEphemeral(e) => Some((e.component_id, e.data.0.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// An AppEphemeral reaches every member with the commit; data the
 /// component refuses is refused, on receipt of the proposal too.
 #[test]
@@ -788,14 +800,7 @@ fn app_ephemeral_is_delivered_with_the_commit() {
     let ProcessedMessage::Commit(staged) = b.process(&out.commit).unwrap() else {
         panic!()
     };
-    let data: Vec<_> = staged
-        .proposals()
-        .iter()
-        .filter_map(|q| match &q.proposal {
-            Proposal::AppEphemeral(e) => Some((e.component_id, e.data.0.clone())),
-            _ => None,
-        })
-        .collect();
+    let data = ephemerals(&staged);
     assert_eq!(data, vec![(NAME, b"ack:1-7".to_vec())]);
     b.merge_staged_commit(*staged).unwrap();
     agree(&[a, b]);
@@ -874,15 +879,10 @@ fn app_ack_reports_what_was_received() {
     let ProcessedMessage::Commit(staged) = b.process(&out.commit).unwrap() else {
         panic!()
     };
-    let acks: Vec<AppAck> = staged
-        .proposals()
-        .iter()
-        .filter_map(|q| match &q.proposal {
-            Proposal::AppEphemeral(e) if e.component_id == component::APP_ACK => {
-                Some(AppAck::parse(e.data.as_slice()).unwrap())
-            }
-            _ => None,
-        })
+    let acks: Vec<AppAck> = ephemerals(&staged)
+        .into_iter()
+        .filter(|(id, _)| *id == component::APP_ACK)
+        .map(|(_, data)| AppAck::parse(&data).unwrap())
         .collect();
     assert_eq!(acks, vec![ack.clone()]);
     // Bob's generations are 0, 1, 2: Alice acked 0 and 2, so 1 was lost.
