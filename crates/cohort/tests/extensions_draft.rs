@@ -361,9 +361,16 @@ fn key_package(c: &Client<P>) -> cohort::messages::KeyPackage {
 /// `joiner` joins `g`'s group: an Add of a fresh KeyPackage, merged, and
 /// the Welcome; the two then agree.
 fn add_and_join<'c>(g: &mut ClientGroup<'_, P>, joiner: &'c Client<P>) -> ClientGroup<'c, P> {
-    let out = g
-        .commit(g.commit_builder().add_member(key_package(joiner)))
-        .unwrap();
+    add_and_join_kp(g, joiner, key_package(joiner))
+}
+
+/// [`add_and_join`] with the joiner's KeyPackage `kp`.
+fn add_and_join_kp<'c>(
+    g: &mut ClientGroup<'_, P>,
+    joiner: &'c Client<P>,
+    kp: cohort::messages::KeyPackage,
+) -> ClientGroup<'c, P> {
+    let out = g.commit(g.commit_builder().add_member(kp)).unwrap();
     g.merge_pending_commit().unwrap();
     let staged = joiner
         .stage_welcome(&out.welcome.unwrap(), Default::default())
@@ -2133,4 +2140,70 @@ fn multi_credentials_are_verified_and_negotiated() {
         ValidationError::CredentialBindingUnsupportedByMember { leaf: 0 }.into(),
     );
     assert_eq!(state(&h), before);
+}
+
+/// The draft's `last_resort_key_package` component: a client that speaks
+/// the draft marks its last-resort KeyPackage with it as well as with the
+/// `last_resort` extension; either marks the KeyPackage, the component
+/// only with empty data; such a KeyPackage is added like any other.
+#[test]
+fn last_resort_key_package_component() {
+    use cohort::messages::app::component;
+    let cs = clients(&[
+        ALL,
+        ALL,
+        Features {
+            draft: false,
+            ..ALL
+        },
+    ]);
+    let last_resort = |c: &Client<P>| match c.generate_last_resort_key_package().unwrap().body {
+        MlsMessageBody::KeyPackage(kp) => kp,
+        _ => unreachable!(),
+    };
+    let marked = last_resort(&cs[1]);
+    assert!(marked.is_last_resort());
+    assert!(marked.extensions.contains(ExtensionType::LAST_RESORT));
+    let dictionary = AppDataDictionary::from_extensions(&marked.extensions)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        dictionary.get(component::LAST_RESORT_KEY_PACKAGE),
+        Some(&[][..])
+    );
+    // A client without the draft marks it with the extension only.
+    let plain = last_resort(&cs[2]);
+    assert!(plain.is_last_resort());
+    assert!(
+        AppDataDictionary::from_extensions(&plain.extensions)
+            .unwrap()
+            .is_none()
+    );
+    assert!(!key_package(&cs[1]).is_last_resort());
+
+    // The component alone marks it; with data it does not.
+    let signer = SignatureKeyPair::generate(
+        RustCrypto::new(),
+        SignatureScheme::ED25519,
+        &SeededRand::from_u64(9),
+    )
+    .unwrap();
+    let crypto = RustCrypto::new();
+    let suite = cohort::crypto::SuiteCrypto::new(&crypto, cohort_traits::Ciphersuite(1)).unwrap();
+    for (data, expected) in [(vec![], true), (vec![1], false)] {
+        let mut d = AppDataDictionary::new();
+        d.set(component::LAST_RESORT_KEY_PACKAGE, data);
+        let mut extensions = Extensions::new();
+        extensions.push(&d).unwrap();
+        let kp = cohort::messages::KeyPackage::builder(Credential::basic("x"))
+            .extensions(extensions)
+            .grease(false)
+            .build(&suite, &SeededRand::from_u64(10), &signer)
+            .unwrap()
+            .key_package;
+        assert_eq!(kp.is_last_resort(), expected);
+    }
+
+    let mut g = cs[0].create_group().unwrap();
+    add_and_join_kp(&mut g, &cs[1], marked);
 }

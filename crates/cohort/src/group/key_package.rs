@@ -24,6 +24,21 @@ impl ExtensionType {
     pub const LAST_RESORT: ExtensionType = ExtensionType(0x000A);
 }
 
+/// Puts the extensions draft's `last_resort_key_package` component (empty
+/// data) in the `app_data_dictionary` of KeyPackage `extensions`, creating
+/// the dictionary if needed: for a client that speaks the draft, beside the
+/// `last_resort` extension peers without it read.
+fn mark_last_resort_component(extensions: &mut Extensions) -> Result<(), Error> {
+    use crate::messages::AppDataDictionary;
+    use crate::messages::app::component;
+    let mut dictionary = AppDataDictionary::from_extensions(extensions)?.unwrap_or_default();
+    dictionary.set(component::LAST_RESORT_KEY_PACKAGE, Vec::new());
+    extensions
+        .0
+        .retain(|e| e.extension_type != ExtensionType::APP_DATA_DICTIONARY);
+    extensions.push(&dictionary)
+}
+
 impl KeyPackage {
     /// A builder for a KeyPackage presenting `credential` (RFC 9420
     /// section 10).
@@ -31,9 +46,17 @@ impl KeyPackage {
         KeyPackageBuilder::new(credential)
     }
 
-    /// Whether the KeyPackage carries the `last_resort` extension.
+    /// Whether the KeyPackage is marked as one of last resort: by the
+    /// `last_resort` extension, or by the extensions draft's
+    /// `last_resort_key_package` component (empty data) in its
+    /// `app_data_dictionary` extension.
     pub fn is_last_resort(&self) -> bool {
+        use crate::messages::app::component;
         self.extensions.contains(ExtensionType::LAST_RESORT)
+            || crate::messages::AppDataDictionary::from_extensions(&self.extensions)
+                .ok()
+                .flatten()
+                .is_some_and(|d| d.get(component::LAST_RESORT_KEY_PACKAGE) == Some(&[][..]))
     }
 }
 
@@ -124,7 +147,10 @@ impl KeyPackageBuilder {
     }
 
     /// Marks the KeyPackage as "last resort" (RFC 9420 section 16.8) with
-    /// the `last_resort` extension ([`ExtensionType::LAST_RESORT`]).
+    /// the `last_resort` extension ([`ExtensionType::LAST_RESORT`]) and,
+    /// when the capabilities list `app_data_dictionary` (a client speaking
+    /// the extensions draft), the draft's `last_resort_key_package`
+    /// component as well.
     pub fn last_resort(mut self, last_resort: bool) -> Self {
         self.last_resort = last_resort;
         self
@@ -202,6 +228,13 @@ impl KeyPackageBuilder {
                 extension_type: ExtensionType::LAST_RESORT,
                 extension_data: VarBytes::default(),
             });
+        }
+        if last_resort
+            && capabilities
+                .as_ref()
+                .is_some_and(|c| c.extensions.0.contains(&ExtensionType::APP_DATA_DICTIONARY))
+        {
+            mark_last_resort_component(&mut extensions)?;
         }
         for list in [&extensions, &leaf_extensions] {
             if list.duplicate().is_some() {
